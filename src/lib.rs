@@ -5,6 +5,7 @@
 //! terminal code; `tui` and `cli` are thin fronts over it.
 
 pub mod certs;
+pub mod diagnose;
 pub mod profile;
 pub mod secrets;
 pub mod text;

@@ -1,0 +1,5 @@
+//! The staged diagnostic engine: dns → tcp → (proxy) → tls → ws → mqtt → sub.
+
+pub mod model;
+
+pub use model::*;
