@@ -6,6 +6,7 @@
 
 pub mod certs;
 pub mod diagnose;
+pub mod explain;
 pub mod profile;
 pub mod secrets;
 pub mod text;

@@ -3,3 +3,5 @@
 pub mod model;
 
 pub use model::*;
+pub mod plan;
+pub use plan::*;

@@ -1,0 +1,422 @@
+//! The one place where human words live. Stages describe what they saw as a [`Problem`]
+//! (typed evidence); [`explain`] turns it into a [`Finding`]: a stable cause id, one sentence of
+//! what happened and one of what to do. [`CATALOG`] lists every cause id (`mqtt-doctor causes`).
+
+mod catalog;
+mod codes;
+
+pub use catalog::{CATALOG, CauseInfo, cause_info};
+pub use codes::{connack_cause, connack_name, suback_cause, suback_name};
+
+use crate::diagnose::{Finding, MqttVersion, Stage};
+
+/// What the bytes a peer sent look like, for "this port speaks …" sentences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerSpeaks {
+    PlainMqtt,
+    Tls,
+    Http,
+    Ssh,
+    Smtp,
+    Unknown,
+    Nothing,
+}
+
+impl PeerSpeaks {
+    pub fn label(self) -> &'static str {
+        match self {
+            PeerSpeaks::PlainMqtt => "plain MQTT",
+            PeerSpeaks::Tls => "TLS",
+            PeerSpeaks::Http => "HTTP",
+            PeerSpeaks::Ssh => "SSH",
+            PeerSpeaks::Smtp => "SMTP/FTP-style text",
+            PeerSpeaks::Unknown => "an unknown protocol",
+            PeerSpeaks::Nothing => "nothing",
+        }
+    }
+}
+
+/// Where a certificate sits in the presented chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertRole {
+    Leaf,
+    Intermediate,
+    Root,
+}
+
+impl CertRole {
+    pub fn label(self) -> &'static str {
+        match self {
+            CertRole::Leaf => "server certificate",
+            CertRole::Intermediate => "intermediate certificate",
+            CertRole::Root => "root certificate",
+        }
+    }
+}
+
+/// Typed evidence of what went wrong, produced by the stages.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    DnsNxDomain {
+        host: String,
+    },
+    DnsNoRecords {
+        host: String,
+    },
+    DnsTimeout {
+        host: String,
+        secs: u64,
+    },
+    DnsServFail {
+        host: String,
+    },
+    DnsInvalidHost {
+        host: String,
+        reason: String,
+    },
+    DnsFailed {
+        host: String,
+        error: String,
+    },
+
+    TcpRefused {
+        addr: String,
+    },
+    TcpTimeout {
+        addrs: String,
+        secs: u64,
+    },
+    TcpUnreachable {
+        addr: String,
+        error: String,
+    },
+    TcpReset {
+        addr: String,
+    },
+    TcpFailed {
+        addr: String,
+        error: String,
+    },
+
+    TlsNotTls {
+        speaks: PeerSpeaks,
+        port: u16,
+    },
+    TlsTimeout {
+        secs: u64,
+    },
+    TlsCertExpired {
+        role: CertRole,
+        subject: String,
+        not_after: String,
+        ago: String,
+    },
+    TlsCertNotYetValid {
+        role: CertRole,
+        subject: String,
+        not_before: String,
+        in_: String,
+    },
+    TlsHostnameMismatch {
+        expected: String,
+        names: Vec<String>,
+    },
+    TlsUntrustedRoot {
+        issuer: String,
+        trust: String,
+    },
+    TlsBadEku {
+        subject: String,
+    },
+    TlsProtocolVersion {
+        detail: String,
+    },
+    TlsClientCertRequired {
+        ca_names: Vec<String>,
+    },
+    TlsClientCertRejected {
+        alert: String,
+    },
+    TlsHandshakeFailure {
+        error: String,
+    },
+
+    MqttTlsRequired {
+        port: u16,
+    },
+    MqttNotMqtt {
+        speaks: PeerSpeaks,
+        first_bytes: String,
+    },
+    MqttClosedWithoutConnack {
+        how: String,
+    },
+    MqttConnackTimeout {
+        secs: u64,
+    },
+    MqttRefused {
+        version: MqttVersion,
+        code: u8,
+        reason_string: Option<String>,
+        server_reference: Option<String>,
+    },
+
+    SubRefused {
+        version: MqttVersion,
+        filter: String,
+        code: u8,
+    },
+    SubDisconnected {
+        reason: Option<String>,
+    },
+    SubTimeout {
+        waiting_for: String,
+        secs: u64,
+    },
+    SubNoRoundTrip {
+        topic: String,
+        secs: u64,
+        puback: Option<String>,
+    },
+}
+
+impl Problem {
+    /// The stable cause id.
+    pub fn cause(&self) -> &'static str {
+        use Problem::*;
+        match self {
+            DnsNxDomain { .. } => "dns.nxdomain",
+            DnsNoRecords { .. } => "dns.no_records",
+            DnsTimeout { .. } => "dns.timeout",
+            DnsServFail { .. } => "dns.servfail",
+            DnsInvalidHost { .. } => "dns.invalid_host",
+            DnsFailed { .. } => "dns.failed",
+            TcpRefused { .. } => "tcp.refused",
+            TcpTimeout { .. } => "tcp.timeout",
+            TcpUnreachable { .. } => "tcp.unreachable",
+            TcpReset { .. } => "tcp.reset",
+            TcpFailed { .. } => "tcp.failed",
+            TlsNotTls { .. } => "tls.not_tls",
+            TlsTimeout { .. } => "tls.timeout",
+            TlsCertExpired { .. } => "tls.cert_expired",
+            TlsCertNotYetValid { .. } => "tls.cert_not_yet_valid",
+            TlsHostnameMismatch { .. } => "tls.hostname_mismatch",
+            TlsUntrustedRoot { .. } => "tls.untrusted_root",
+            TlsBadEku { .. } => "tls.bad_eku",
+            TlsProtocolVersion { .. } => "tls.protocol_version",
+            TlsClientCertRequired { .. } => "tls.client_cert_required",
+            TlsClientCertRejected { .. } => "tls.client_cert_rejected",
+            TlsHandshakeFailure { .. } => "tls.handshake_failure",
+            MqttTlsRequired { .. } => "mqtt.tls_required",
+            MqttNotMqtt { .. } => "mqtt.not_mqtt",
+            MqttClosedWithoutConnack { .. } => "mqtt.closed_without_connack",
+            MqttConnackTimeout { .. } => "mqtt.connack_timeout",
+            MqttRefused { version, code, .. } => connack_cause(*version, *code),
+            SubRefused { version, code, .. } => suback_cause(*version, *code),
+            SubDisconnected { .. } => "sub.disconnected",
+            SubTimeout { .. } => "sub.timeout",
+            SubNoRoundTrip { .. } => "sub.no_round_trip",
+        }
+    }
+
+    pub fn stage(&self) -> Stage {
+        cause_info(self.cause())
+            .map(|c| c.stage)
+            .unwrap_or(Stage::Mqtt)
+    }
+}
+
+/// Turns evidence into words. Everything interpolated here may come from a peer or a
+/// certificate: fronts sanitise the finished strings before they reach a terminal.
+pub fn explain(problem: &Problem) -> Finding {
+    use Problem::*;
+    let cause = problem.cause();
+    let generic = cause_info(cause);
+    let (summary, remedy) = match problem {
+        DnsNxDomain { host } => (
+            format!("The name {host} does not exist (the resolver answered NXDOMAIN)."),
+            "Check the spelling of the host name, or use the broker's IP address; if it is an internal name, check that this machine uses the right DNS server or search domain.".into(),
+        ),
+        DnsNoRecords { host } => (
+            format!("The name {host} exists but has no IPv4 or IPv6 address (no A/AAAA records)."),
+            "The DNS entry is incomplete: ask whoever runs the domain to add an A or AAAA record, or use the broker's IP address.".into(),
+        ),
+        DnsTimeout { host, secs } => (
+            format!("No DNS server answered for {host} within {secs} s."),
+            "Check this machine's DNS configuration (/etc/resolv.conf) and that the DNS server is reachable; try again with --timeout if the network is slow.".into(),
+        ),
+        DnsServFail { host } => (
+            format!("The DNS server failed to resolve {host} (SERVFAIL)."),
+            "The DNS server could not get an answer (often a broken DNSSEC chain or an unreachable authoritative server): try another resolver or ask the domain's administrator.".into(),
+        ),
+        DnsInvalidHost { host, reason } => (
+            format!("{host:?} is not a valid host name: {reason}."),
+            "Write the broker's host name or IP address without spaces or special characters, e.g. mqtts://broker.example.com:8883.".into(),
+        ),
+        DnsFailed { host, error } => (
+            format!("Resolving {host} failed: {error}."),
+            "Check this machine's DNS configuration, or use the broker's IP address.".into(),
+        ),
+        TcpRefused { addr } => (
+            format!("{addr} refused the connection: nothing listens on that port, or a firewall rejects it."),
+            "Check the port (MQTT is usually 1883, MQTT over TLS 8883, WebSockets 8083/8084/443) and that the broker is running and listening on this interface.".into(),
+        ),
+        TcpTimeout { addrs, secs } => (
+            format!("{addrs} did not answer the connection attempt within {secs} s: the packets are dropped on the way (firewall, security group, black hole) or the host is down."),
+            "Check firewalls and cloud security groups between here and the broker for this port, and that the address is right; a refusal would have come back at once.".into(),
+        ),
+        TcpUnreachable { addr, error } => (
+            format!("{addr} is unreachable from this machine ({error})."),
+            "There is no route to that network: check the address, this machine's network connection, VPN and routing.".into(),
+        ),
+        TcpReset { addr } => (
+            format!("{addr} accepted the TCP connection and reset it at once, before anything was sent."),
+            "Something behind that port drops clients on arrival: the broker's connection limit (max_connections), a load balancer without a healthy backend, TCP wrappers or a firewall sending resets. Check the broker's log for refused connections.".into(),
+        ),
+        TcpFailed { addr, error } => (
+            format!("Connecting to {addr} failed: {error}."),
+            "Check the address and this machine's network connection.".into(),
+        ),
+        TlsNotTls { speaks, port } => match speaks {
+            PeerSpeaks::PlainMqtt => (
+                format!("Port {port} speaks plain MQTT, not TLS: it answered our TLS greeting by closing the connection, and a plain MQTT CONNECT got a CONNACK."),
+                "Use mqtt:// for this port, or connect to the broker's TLS port (usually 8883) with mqtts://.".into(),
+            ),
+            PeerSpeaks::Nothing => (
+                format!("Port {port} closed the connection as soon as it received our TLS greeting, without a TLS answer."),
+                "This port does not speak TLS (or refuses this client): check that it is the broker's TLS port (usually 8883) and that the broker's TLS listener is configured.".into(),
+            ),
+            other => (
+                format!("Port {port} answered our TLS greeting with {} instead of TLS.", other.label()),
+                format!("This is not an MQTT-over-TLS port; it looks like {}. Check the port number (MQTT over TLS is usually 8883).", other.label()),
+            ),
+        },
+        TlsTimeout { secs } => (
+            format!("The server did not complete the TLS handshake within {secs} s."),
+            "The port accepted the connection but does not answer TLS: check that it is the TLS port, or that nothing in between (a proxy, a firewall doing inspection) holds the connection.".into(),
+        ),
+        TlsCertExpired { role, subject, not_after, ago } => (
+            format!("The {} {subject} expired {ago} ago (valid until {not_after}).", role.label()),
+            match role {
+                CertRole::Leaf => "The broker's certificate must be renewed and the broker restarted or reloaded; check also this machine's clock.".into(),
+                _ => "The broker sends an expired CA certificate in its chain: its operator must replace the chain file with the current intermediate (a classic mistake after a CA renewal); check also this machine's clock.".into(),
+            },
+        ),
+        TlsCertNotYetValid { role, subject, not_before, in_ } => (
+            format!("The {} {subject} is not valid yet: it becomes valid on {not_before}, in {in_}.", role.label()),
+            "Either this machine's clock is behind (check with `date` and NTP) or the certificate was issued with a future start date.".into(),
+        ),
+        TlsHostnameMismatch { expected, names } => (
+            format!(
+                "The broker's certificate is not valid for {expected}: it names {}.",
+                if names.is_empty() { "no host names at all".to_string() } else { names.join(", ") }
+            ),
+            "Connect with one of the names the certificate holds, or use --sni NAME to verify against a different name than the address you connect to; otherwise the certificate must be reissued with this name.".into(),
+        ),
+        TlsUntrustedRoot { issuer, trust } => (
+            format!("The broker's certificate chains to {issuer}, which is not in the trust store used ({trust})."),
+            "Pass the CA certificate that issued the broker's certificate with --ca FILE (ask the broker's operator for it, or fetch the chain with `mqtt-doctor cert fetch`).".into(),
+        ),
+        TlsBadEku { subject } => (
+            format!("The certificate {subject} is not allowed for this purpose (its extended key usage does not include TLS server authentication)."),
+            "The certificate must be reissued with extendedKeyUsage serverAuth.".into(),
+        ),
+        TlsProtocolVersion { detail } => (
+            format!("The server and this client share no TLS version: {detail}."),
+            "This tool offers TLS 1.2 and 1.3. A server limited to TLS 1.0/1.1 is obsolete and must be upgraded; check the broker's tls_version setting.".into(),
+        ),
+        TlsClientCertRequired { ca_names } => (
+            if ca_names.is_empty() {
+                "The broker requires a client certificate and none was sent.".to_string()
+            } else {
+                format!("The broker requires a client certificate and none was sent; it accepts certificates issued by: {}.", ca_names.join("; "))
+            },
+            "Pass your device certificate and key with --cert FILE --key FILE (issued by one of the CAs the broker names).".into(),
+        ),
+        TlsClientCertRejected { alert } => (
+            format!("The broker rejected the client certificate we sent ({alert})."),
+            "The client certificate is not trusted by the broker, expired, or not meant for client authentication: check that it was issued by the CA configured as the broker's cafile and that it is still valid.".into(),
+        ),
+        TlsHandshakeFailure { error } => (
+            format!("The TLS handshake failed: {error}."),
+            "Compare the broker's TLS settings (versions, cipher suites, certificates) with this client's; the detail above names the exact error or alert.".into(),
+        ),
+        MqttTlsRequired { port } => (
+            format!("Port {port} expects TLS: our plain MQTT CONNECT got no answer, but a TLS greeting got a TLS reply."),
+            "Use mqtts:// for this port (with --ca if the broker uses a private CA).".into(),
+        ),
+        MqttNotMqtt { speaks, first_bytes } => (
+            format!("The peer did not answer like an MQTT broker: it sent {} ({first_bytes}).", speaks.label()),
+            match speaks {
+                PeerSpeaks::Http => "This is a web server: for MQTT over WebSockets use ws:// or wss:// with the right path; otherwise check the port.".into(),
+                PeerSpeaks::Tls => "This port speaks TLS: use mqtts://.".into(),
+                _ => "Check the host and port: something other than an MQTT broker listens there.".into(),
+            },
+        ),
+        MqttClosedWithoutConnack { how } => (
+            format!("The broker {how} after our CONNECT without sending a CONNACK."),
+            "The broker dropped the client before answering: check the broker's log; common reasons are a client id already in use with a stricter broker, a protocol version it does not accept, an authentication plugin failing, or a connection limit.".into(),
+        ),
+        MqttConnackTimeout { secs } => (
+            format!("The broker accepted the connection but sent no CONNACK within {secs} s."),
+            "The broker is overloaded or stuck, or the port is not an MQTT broker; check the broker's health and log, or raise --timeout on slow links.".into(),
+        ),
+        MqttRefused { version, code, reason_string, server_reference } => {
+            let name = connack_name(*version, *code);
+            let mut summary = format!(
+                "The broker refused the connection: CONNACK {} ({name}) under MQTT {}.",
+                code_label(*version, *code),
+                version.label()
+            );
+            if let Some(r) = reason_string {
+                summary.push_str(&format!(" Reason given: {r:?}."));
+            }
+            if let Some(s) = server_reference {
+                summary.push_str(&format!(" Server reference: {s}."));
+            }
+            (summary, generic.map(|g| g.remedy.to_string()).unwrap_or_default())
+        }
+        SubRefused { version, filter, code } => (
+            format!(
+                "The broker refused the subscription to {filter:?}: SUBACK {} ({}).",
+                code_label(*version, *code),
+                suback_name(*version, *code)
+            ),
+            generic.map(|g| g.remedy.to_string()).unwrap_or_default(),
+        ),
+        SubDisconnected { reason } => (
+            match reason {
+                Some(r) => format!("The broker closed the connection after our SUBSCRIBE ({r})."),
+                None => "The broker closed the connection after our SUBSCRIBE, without a SUBACK.".into(),
+            },
+            "Brokers with per-topic policies (AWS IoT, Azure, some plugins) disconnect a client that subscribes to a filter it may not use: check the policy/ACL for this client id and topic.".into(),
+        ),
+        SubTimeout { waiting_for, secs } => (
+            format!("The broker sent no {waiting_for} within {secs} s."),
+            "The broker is overloaded or stuck: check its health and log, or raise --timeout on slow links.".into(),
+        ),
+        SubNoRoundTrip { topic, secs, puback } => (
+            match puback {
+                Some(p) => format!("Subscribed fine, but our own message on {topic:?} never came back within {secs} s; the broker answered the publish with {p}."),
+                None => format!("Subscribed fine, but our own message on {topic:?} never came back within {secs} s."),
+            },
+            "The broker accepts the subscription but does not deliver: usually the ACL denies publishing or reading this topic (Mosquitto's acl_file never refuses a SUBSCRIBE, it only filters delivery), or a rule rewrites the topic. Check the ACL for this user; use --no-publish for read-only accounts.".into(),
+        ),
+    };
+    Finding {
+        cause,
+        summary,
+        remedy,
+    }
+}
+
+/// `0x87` for MQTT 5 reason codes, `5` for 3.1.1 return codes.
+pub fn code_label(version: MqttVersion, code: u8) -> String {
+    match version {
+        MqttVersion::V5 => format!("0x{code:02X}"),
+        MqttVersion::V311 => format!("{code}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;
