@@ -1,7 +1,22 @@
 //! The staged diagnostic engine: dns → tcp → (proxy) → tls → ws → mqtt → sub.
+//!
+//! [`spawn`] starts a run as a tokio task and streams [`Event`]s over a channel; [`run`] does
+//! the same and returns the [`Report`]. Stages stop at the first failure; later ones are
+//! reported `skipped`.
 
+mod dns;
+mod engine;
+pub mod io;
 pub mod model;
-
-pub use model::*;
+mod mqtt;
 pub mod plan;
+pub mod probe;
+mod tcp;
+pub mod tls;
+mod tls_stage;
+pub mod wire;
+
+pub use engine::{Run, run, spawn, supported};
+pub use model::*;
 pub use plan::*;
+pub use tcp::interleave;

@@ -157,6 +157,7 @@ pub fn suback_name(version: MqttVersion, code: u8) -> &'static str {
 }
 
 /// Every CONNACK refusal cause id (for the catalog completeness test).
+#[cfg(test)]
 pub fn all_connack_causes() -> impl Iterator<Item = &'static str> {
     CONNACK_V5
         .iter()
@@ -164,6 +165,7 @@ pub fn all_connack_causes() -> impl Iterator<Item = &'static str> {
         .chain([CONNACK_UNKNOWN])
 }
 
+#[cfg(test)]
 pub fn all_suback_causes() -> impl Iterator<Item = &'static str> {
     SUBACK_V5
         .iter()

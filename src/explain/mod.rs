@@ -92,6 +92,7 @@ pub enum Problem {
     },
     TcpReset {
         addr: String,
+        how: String,
     },
     TcpFailed {
         addr: String,
@@ -269,8 +270,8 @@ pub fn explain(problem: &Problem) -> Finding {
             format!("{addr} is unreachable from this machine ({error})."),
             "There is no route to that network: check the address, this machine's network connection, VPN and routing.".into(),
         ),
-        TcpReset { addr } => (
-            format!("{addr} accepted the TCP connection and reset it at once, before anything was sent."),
+        TcpReset { addr, how } => (
+            format!("{addr} accepted the TCP connection and {how} it at once, before anything was sent."),
             "Something behind that port drops clients on arrival: the broker's connection limit (max_connections), a load balancer without a healthy backend, TCP wrappers or a firewall sending resets. Check the broker's log for refused connections.".into(),
         ),
         TcpFailed { addr, error } => (
@@ -420,3 +421,28 @@ pub fn code_label(version: MqttVersion, code: u8) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// The verdict sentence of a run where every stage passed.
+pub fn ok_summary(stages: &[crate::diagnose::StageReport]) -> String {
+    use crate::diagnose::Status;
+    let fact = |stage: Stage, key: &str| {
+        stages
+            .iter()
+            .find(|s| s.stage == stage && s.status == Status::Ok)
+            .and_then(|s| s.facts.get(key))
+            .map(|v| v.to_string())
+    };
+    let mut parts = vec!["Connected".to_string()];
+    if let Some(v) = fact(Stage::Tls, "version") {
+        parts[0] = format!("Connected over {}", v.trim_matches('"'));
+    }
+    if let Some(p) = fact(Stage::Mqtt, "protocol") {
+        parts.push(format!("the broker accepted {}", p.trim_matches('"')));
+    }
+    if let Some(ms) = fact(Stage::Sub, "round_trip_ms") {
+        parts.push(format!("our test message came back in {ms} ms"));
+    } else if fact(Stage::Sub, "granted").is_some() {
+        parts.push("the subscription was granted".to_string());
+    }
+    format!("{}.", parts.join("; "))
+}

@@ -29,7 +29,10 @@ fn samples() -> Vec<Problem> {
             addr: "a".into(),
             error: "e".into(),
         },
-        TcpReset { addr: "a".into() },
+        TcpReset {
+            addr: "a".into(),
+            how: "reset".into(),
+        },
         TcpFailed {
             addr: "a".into(),
             error: "e".into(),

@@ -1,0 +1,305 @@
+//! Runs a [`Plan`]: each stage in order with its own deadline, facts streamed as [`Event`]s,
+//! stopping at the first failure. A finding is data, never an `Err`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::model::*;
+use super::plan::{Plan, Transport};
+use super::{dns, mqtt, tcp, tls_stage};
+use crate::explain::{Problem, explain};
+
+/// Starts a diagnosis on the current tokio runtime. Dropping or aborting the handle cancels it.
+pub fn spawn(plan: Plan) -> (JoinHandle<Report>, mpsc::Receiver<Event>) {
+    let (tx, rx) = mpsc::channel(256);
+    let handle = tokio::spawn(run(plan, tx));
+    (handle, rx)
+}
+
+/// Runs a diagnosis to the end and returns its report; events go to `tx` as they happen
+/// (a closed receiver is fine).
+pub async fn run(plan: Plan, tx: mpsc::Sender<Event>) -> Report {
+    let mut run = Run::new(plan, tx);
+    run.execute().await;
+    run.finish().await
+}
+
+/// One run's state, handed to each stage so it can record facts.
+pub struct Run {
+    pub plan: Plan,
+    tx: mpsc::Sender<Event>,
+    stages: Vec<StageReport>,
+    pub tls_info: Option<TlsInfo>,
+    started: Option<Instant>,
+}
+
+impl Run {
+    fn new(plan: Plan, tx: mpsc::Sender<Event>) -> Run {
+        let stages = plan.stages().into_iter().map(StageReport::new).collect();
+        Run {
+            plan,
+            tx,
+            stages,
+            tls_info: None,
+            started: None,
+        }
+    }
+
+    fn report_mut(&mut self, stage: Stage) -> Option<&mut StageReport> {
+        self.stages.iter_mut().find(|s| s.stage == stage)
+    }
+
+    async fn send(&self, event: Event) {
+        let _ = self.tx.send(event).await;
+    }
+
+    async fn start(&mut self, stage: Stage) {
+        self.started = Some(Instant::now());
+        if let Some(r) = self.report_mut(stage) {
+            r.status = Status::Running;
+        }
+        self.send(Event::StageStarted(stage)).await;
+    }
+
+    /// Records a fact for a stage and tells the front.
+    pub async fn fact(&mut self, stage: Stage, key: &str, value: impl Into<serde_json::Value>) {
+        let value = value.into();
+        if let Some(r) = self.report_mut(stage) {
+            r.facts.push(key, value.clone());
+        }
+        self.send(Event::Fact {
+            stage,
+            key: key.to_string(),
+            value,
+        })
+        .await;
+    }
+
+    pub fn warn(&mut self, stage: Stage, problem: &Problem) {
+        let finding = explain(problem);
+        if let Some(r) = self.report_mut(stage) {
+            r.warnings.push(finding);
+        }
+    }
+
+    async fn end(&mut self, stage: Stage, outcome: Option<Problem>) {
+        let elapsed = self.started.take().map(|s| s.elapsed()).unwrap_or_default();
+        let Some(r) = self.report_mut(stage) else {
+            return;
+        };
+        r.duration_ms = elapsed.as_millis() as u64;
+        match outcome {
+            None => r.status = Status::Ok,
+            Some(problem) => {
+                let f = explain(&problem);
+                r.status = Status::Failed;
+                r.cause = Some(f.cause);
+                r.summary = Some(f.summary);
+                r.remedy = Some(f.remedy);
+            }
+        }
+        let snapshot = r.clone();
+        self.send(Event::StageFinished(snapshot)).await;
+    }
+
+    async fn skip(&mut self, stage: Stage, why: &str) {
+        if let Some(r) = self.report_mut(stage) {
+            if r.status != Status::Pending {
+                return;
+            }
+            r.status = Status::Skipped;
+            r.summary = Some(why.to_string());
+            let snapshot = r.clone();
+            self.send(Event::StageFinished(snapshot)).await;
+        }
+    }
+
+    async fn skip_rest(&mut self, after: Stage) {
+        let rest: Vec<Stage> = self
+            .stages
+            .iter()
+            .filter(|s| s.stage > after && s.status == Status::Pending)
+            .map(|s| s.stage)
+            .collect();
+        for stage in rest {
+            self.skip(
+                stage,
+                &format!("skipped: the {} stage failed", after.title()),
+            )
+            .await;
+        }
+    }
+
+    /// The per-stage deadline.
+    pub fn timeout(&self) -> Duration {
+        self.plan.timeout
+    }
+
+    pub fn now_unix(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+
+    /// Runs one stage body under the stage deadline (plus room for follow-up probes).
+    async fn guarded<T>(
+        &mut self,
+        stage: Stage,
+        on_timeout: Problem,
+        body: impl AsyncFnOnce(&mut Run) -> Result<T, Problem>,
+    ) -> Option<T> {
+        self.start(stage).await;
+        let hard = self.plan.timeout * 3 + Duration::from_secs(1);
+        let result = match tokio::time::timeout(hard, body(self)).await {
+            Ok(r) => r,
+            Err(_) => Err(on_timeout),
+        };
+        match result {
+            Ok(v) => {
+                self.end(stage, None).await;
+                Some(v)
+            }
+            Err(p) => {
+                self.end(stage, Some(p)).await;
+                self.skip_rest(stage).await;
+                None
+            }
+        }
+    }
+
+    async fn execute(&mut self) {
+        let secs = self.plan.timeout.as_secs().max(1);
+        let host = self.plan.target.host_str();
+        let addrs: Vec<IpAddr> = match self
+            .guarded(
+                Stage::Dns,
+                Problem::DnsTimeout {
+                    host: host.clone(),
+                    secs,
+                },
+                async |run| dns::run(run).await,
+            )
+            .await
+        {
+            Some(a) => a,
+            None => return,
+        };
+        let port = self.plan.target.port;
+        let sockets: Vec<SocketAddr> = addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
+        let Some(tcp) = self
+            .guarded(
+                Stage::Tcp,
+                Problem::TcpTimeout {
+                    addrs: sockets
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    secs,
+                },
+                async |run| tcp::run(run, &sockets).await,
+            )
+            .await
+        else {
+            return;
+        };
+        let peer = tcp.peer;
+        let transport = self.plan.target.transport;
+        let stream: super::io::BoxIo = if transport.uses_tls() {
+            let Some(s) = self
+                .guarded(Stage::Tls, Problem::TlsTimeout { secs }, async |run| {
+                    tls_stage::run(run, tcp.stream, peer).await
+                })
+                .await
+            else {
+                return;
+            };
+            s
+        } else {
+            self.skip(
+                Stage::Tls,
+                &format!("not used: {} is not encrypted", transport.scheme()),
+            )
+            .await;
+            Box::new(tcp.stream)
+        };
+        if transport.uses_ws() {
+            // The WebSocket stage arrives with its own issue; until then ws URLs are refused
+            // at plan time, so this is not reached.
+        } else {
+            self.skip(
+                Stage::Ws,
+                &format!(
+                    "not used: {} is MQTT directly over the connection",
+                    transport.scheme()
+                ),
+            )
+            .await;
+        }
+        let Some(session) = self
+            .guarded(
+                Stage::Mqtt,
+                Problem::MqttConnackTimeout { secs },
+                async |run| mqtt::connect(run, stream, peer).await,
+            )
+            .await
+        else {
+            return;
+        };
+        self.guarded(
+            Stage::Sub,
+            Problem::SubTimeout {
+                waiting_for: "SUBACK".into(),
+                secs,
+            },
+            async |run| mqtt::subscribe(run, session).await,
+        )
+        .await;
+    }
+
+    async fn finish(self) -> Report {
+        let failed = self.stages.iter().find(|s| s.status == Status::Failed);
+        let verdict = match failed {
+            Some(s) => Verdict {
+                ok: false,
+                stage: Some(s.stage),
+                cause: s.cause,
+                summary: s.summary.clone().unwrap_or_default(),
+                remedy: s.remedy.clone(),
+            },
+            None => Verdict {
+                ok: true,
+                stage: None,
+                cause: None,
+                summary: crate::explain::ok_summary(&self.stages),
+                remedy: None,
+            },
+        };
+        let target = &self.plan.target;
+        let report = Report {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            target: TargetInfo {
+                url: target.url(),
+                host: target.host_str(),
+                port: target.port,
+                transport: target.transport.scheme().to_string(),
+            },
+            verdict,
+            stages: self.stages,
+            tls: self.tls_info,
+        };
+        let _ = self
+            .tx
+            .send(Event::Finished(Box::new(report.clone())))
+            .await;
+        report
+    }
+}
+
+/// Whether this transport is supported by the engine yet.
+pub fn supported(transport: Transport) -> bool {
+    !transport.uses_ws()
+}

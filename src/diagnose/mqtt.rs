@@ -1,0 +1,605 @@
+//! The mqtt stage (CONNECT/CONNACK, with the 3.1.1 retry) and the sub stage (SUBSCRIBE/SUBACK
+//! and a message round trip on a private topic).
+
+use bytes::BytesMut;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+use super::engine::Run;
+use super::io::BoxIo;
+use super::plan::MqttVersion;
+use super::tcp::round_ms;
+use super::tls::{self, Recorder};
+use super::wire::{self, Frame, WireError};
+use super::{Stage, probe};
+use crate::explain::{PeerSpeaks, Problem, connack_name, suback_name};
+use crate::text::{sanitize, sanitize_bytes};
+
+/// A connected MQTT session, handed from the mqtt stage to the sub stage.
+pub struct Session {
+    io: BoxIo,
+    buf: BytesMut,
+    version: MqttVersion,
+}
+
+pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Session, Problem> {
+    let mut io = io;
+    let mut version = run.plan.mqtt.version;
+    loop {
+        let started = Instant::now();
+        let mut buf = BytesMut::new();
+        let o = &run.plan.mqtt;
+        let packet = wire::encode_connect(&wire::ConnectParams {
+            version,
+            client_id: &o.client_id,
+            keep_alive: o.keep_alive,
+            clean_start: o.clean_start,
+            username: o.username.as_deref(),
+            password: o.password.as_ref().map(|p| p.expose()),
+        })
+        .map_err(|e| Problem::MqttClosedWithoutConnack {
+            how: format!("could not be sent a CONNECT ({e})"),
+        })?;
+        let mut description = format!(
+            "MQTT {}, client id {:?}, keep alive {} s, {}",
+            version.label(),
+            o.client_id,
+            o.keep_alive,
+            if o.clean_start {
+                "clean start"
+            } else {
+                "resume session"
+            }
+        );
+        if let Some(u) = &o.username {
+            description.push_str(&format!(", user name {u:?}"));
+        }
+        description.push_str(if o.password.is_some() {
+            ", password given"
+        } else {
+            ", no password"
+        });
+        run.fact(Stage::Mqtt, "connect", description).await;
+        if let Err(e) = io.write_all(&packet).await {
+            return Err(closed(run, version, peer, &buf, &e.to_string()).await);
+        }
+        let _ = io.flush().await;
+        let frame = match timeout(run.timeout(), wire::read_frame(&mut io, &mut buf)).await {
+            Err(_) => {
+                if !run.plan.target.transport.uses_tls()
+                    && probe::speaks_tls(peer, &run.plan.server_name(), probe_deadline(run)).await
+                {
+                    return Err(tls_required(run, peer).await);
+                }
+                return Err(Problem::MqttConnackTimeout {
+                    secs: run.timeout().as_secs().max(1),
+                });
+            }
+            Ok(Err(WireError::Closed { .. })) => {
+                return Err(closed(run, version, peer, &buf, "closed the connection").await);
+            }
+            Ok(Err(WireError::Io(e))) => {
+                if let Some(tls_err) = super::tls_stage::rustls_error(&e) {
+                    // A TLS alert after the handshake (slow TLS 1.3 client-auth refusal).
+                    run.fact(
+                        Stage::Mqtt,
+                        "tls_error_after_handshake",
+                        tls_err.to_string(),
+                    )
+                    .await;
+                    return Err(Problem::TlsClientCertRejected {
+                        alert: tls_err.to_string(),
+                    });
+                }
+                let how = match e.kind() {
+                    std::io::ErrorKind::ConnectionReset => "reset the connection".to_string(),
+                    _ => format!("failed ({e})"),
+                };
+                return Err(closed(run, version, peer, &buf, &how).await);
+            }
+            Ok(Err(e @ (WireError::TooLarge(_) | WireError::Malformed(_)))) => {
+                run.fact(Stage::Mqtt, "error", e.to_string()).await;
+                return Err(not_mqtt(&buf, None));
+            }
+            Ok(Ok(frame)) => frame,
+        };
+        let speaks = probe::sniff(&frame.raw);
+        if matches!(
+            speaks,
+            PeerSpeaks::Http | PeerSpeaks::Tls | PeerSpeaks::Ssh | PeerSpeaks::Smtp
+        ) {
+            return Err(not_mqtt(&frame.raw, Some(speaks)));
+        }
+        match frame.packet_type() {
+            wire::CONNACK => {}
+            wire::DISCONNECT => {
+                let (code, reason) = wire::decode_disconnect(&frame);
+                let how = match code {
+                    Some(c) => format!(
+                        "sent DISCONNECT 0x{c:02X} ({}){}",
+                        wire::disconnect_reason_name(c),
+                        reason
+                            .map(|r| format!(" with reason {:?}", sanitize(&r)))
+                            .unwrap_or_default()
+                    ),
+                    None => "sent DISCONNECT".into(),
+                };
+                return Err(Problem::MqttClosedWithoutConnack { how });
+            }
+            other => {
+                run.fact(
+                    Stage::Mqtt,
+                    "unexpected_packet",
+                    format!("{} (type {other})", wire::packet_type_name(other)),
+                )
+                .await;
+                return Err(not_mqtt(&frame.raw, None));
+            }
+        }
+        let ack = wire::decode_connack(&frame, version).map_err(|e| Problem::MqttNotMqtt {
+            speaks: PeerSpeaks::Unknown,
+            first_bytes: format!("a CONNACK that could not be read: {e}"),
+        })?;
+        let answered = if ack.answered_as_311 {
+            MqttVersion::V311
+        } else {
+            version
+        };
+        run.fact(Stage::Mqtt, "connack_ms", round_ms(started.elapsed()))
+            .await;
+        run.fact(
+            Stage::Mqtt,
+            "connack",
+            format!(
+                "{} {}",
+                crate::explain::code_label(answered, ack.code),
+                connack_name(answered, ack.code)
+            ),
+        )
+        .await;
+        if ack.answered_as_311 {
+            run.fact(
+                Stage::Mqtt,
+                "connack_format",
+                "MQTT 3.1.1 (no properties) in answer to an MQTT 5 CONNECT",
+            )
+            .await;
+        }
+        let refused_v5 = version == MqttVersion::V5
+            && ((ack.answered_as_311 && ack.code == 1)
+                || (!ack.answered_as_311 && ack.code == 0x84));
+        if refused_v5 && run.plan.mqtt.fallback_to_311 {
+            run.fact(
+                Stage::Mqtt,
+                "retry",
+                "the broker refused MQTT 5; retrying as MQTT 3.1.1 on a new connection",
+            )
+            .await;
+            version = MqttVersion::V311;
+            io = reconnect(run, peer)
+                .await
+                .map_err(|e| Problem::MqttClosedWithoutConnack {
+                    how: format!("refused MQTT 5, and the retry as 3.1.1 could not connect ({e})"),
+                })?;
+            continue;
+        }
+        let mut reason_string = None;
+        let mut server_reference = None;
+        if let Some(p) = &ack.props {
+            connack_facts(run, p).await;
+            reason_string = p.reason_string.as_deref().map(sanitize);
+            server_reference = p.server_reference.as_deref().map(sanitize);
+        }
+        if let Some(e) = &ack.props_error {
+            run.fact(
+                Stage::Mqtt,
+                "connack_properties",
+                format!("unreadable: {e}"),
+            )
+            .await;
+        }
+        if ack.code != 0 {
+            return Err(Problem::MqttRefused {
+                version: answered,
+                code: ack.code,
+                reason_string,
+                server_reference,
+            });
+        }
+        run.fact(Stage::Mqtt, "session_present", ack.session_present)
+            .await;
+        run.fact(Stage::Mqtt, "protocol", format!("MQTT {}", version.label()))
+            .await;
+        return Ok(Session { io, buf, version });
+    }
+}
+
+fn probe_deadline(run: &Run) -> Duration {
+    run.timeout().min(Duration::from_secs(3))
+}
+
+async fn tls_required(run: &mut Run, peer: SocketAddr) -> Problem {
+    run.fact(
+        Stage::Mqtt,
+        "probe_tls",
+        "a TLS ClientHello on a new connection got a TLS answer",
+    )
+    .await;
+    Problem::MqttTlsRequired { port: peer.port() }
+}
+
+/// The peer closed or reset before a CONNACK: on a plain port, check whether it wants TLS.
+async fn closed(
+    run: &mut Run,
+    _version: MqttVersion,
+    peer: SocketAddr,
+    buf: &BytesMut,
+    how: &str,
+) -> Problem {
+    if !buf.is_empty() {
+        return not_mqtt(buf, None);
+    }
+    if !run.plan.target.transport.uses_tls() {
+        let tls = probe::speaks_tls(peer, &run.plan.server_name(), probe_deadline(run)).await;
+        if tls {
+            return tls_required(run, peer).await;
+        }
+        run.fact(
+            Stage::Mqtt,
+            "probe_tls",
+            "a TLS ClientHello on a new connection got no TLS answer either",
+        )
+        .await;
+    }
+    Problem::MqttClosedWithoutConnack {
+        how: how.to_string(),
+    }
+}
+
+fn not_mqtt(bytes: &[u8], speaks: Option<PeerSpeaks>) -> Problem {
+    let speaks = speaks.unwrap_or_else(|| probe::sniff(bytes));
+    let preview = &bytes[..bytes.len().min(48)];
+    let text =
+        if speaks == PeerSpeaks::Http || speaks == PeerSpeaks::Ssh || speaks == PeerSpeaks::Smtp {
+            format!("{:?}", sanitize_bytes(preview))
+        } else {
+            format!("bytes {}", crate::text::hex_preview(preview, 16))
+        };
+    Problem::MqttNotMqtt {
+        speaks,
+        first_bytes: text,
+    }
+}
+
+async fn connack_facts(run: &mut Run, p: &rumqttc::v5::mqttbytes::v5::ConnAckProperties) {
+    let s = Stage::Mqtt;
+    if let Some(v) = &p.assigned_client_identifier {
+        run.fact(s, "assigned_client_id", sanitize(v)).await;
+    }
+    if let Some(v) = p.server_keep_alive {
+        run.fact(s, "server_keep_alive", v).await;
+    }
+    if let Some(v) = p.session_expiry_interval {
+        run.fact(s, "session_expiry_interval", v).await;
+    }
+    if let Some(v) = p.max_packet_size {
+        run.fact(s, "maximum_packet_size", v).await;
+    }
+    if let Some(v) = p.receive_max {
+        run.fact(s, "receive_maximum", v).await;
+    }
+    if let Some(v) = p.max_qos {
+        run.fact(s, "maximum_qos", v).await;
+    }
+    if let Some(v) = p.retain_available {
+        run.fact(s, "retain_available", v == 1).await;
+    }
+    if let Some(v) = p.wildcard_subscription_available {
+        run.fact(s, "wildcard_subscription_available", v == 1).await;
+    }
+    if let Some(v) = p.shared_subscription_available {
+        run.fact(s, "shared_subscription_available", v == 1).await;
+    }
+    if let Some(v) = p.subscription_identifiers_available {
+        run.fact(s, "subscription_identifiers_available", v == 1)
+            .await;
+    }
+    if let Some(v) = p.topic_alias_max {
+        run.fact(s, "topic_alias_maximum", v).await;
+    }
+    if let Some(v) = &p.reason_string {
+        run.fact(s, "reason_string", sanitize(v)).await;
+    }
+    if let Some(v) = &p.server_reference {
+        run.fact(s, "server_reference", sanitize(v)).await;
+    }
+    if let Some(v) = &p.response_information {
+        run.fact(s, "response_information", sanitize(v)).await;
+    }
+    if let Some(v) = &p.authentication_method {
+        run.fact(s, "authentication_method", sanitize(v)).await;
+    }
+    for (k, v) in &p.user_properties {
+        run.fact(s, &format!("user_property.{}", sanitize(k)), sanitize(v))
+            .await;
+    }
+}
+
+/// A fresh transport to the same peer (for the 3.1.1 retry).
+async fn reconnect(run: &Run, peer: SocketAddr) -> Result<BoxIo, String> {
+    let tcp = timeout(run.timeout(), TcpStream::connect(peer))
+        .await
+        .map_err(|_| "timed out".to_string())?
+        .map_err(|e| e.to_string())?;
+    if !run.plan.target.transport.uses_tls() {
+        return Ok(Box::new(tcp));
+    }
+    let trust = tls::trust(&run.plan.tls);
+    let config = tls::client_config(&run.plan.tls, &trust, Recorder::default())?;
+    let name = tls::server_name(&run.plan.server_name())?;
+    let stream = timeout(
+        run.timeout(),
+        tokio_rustls::TlsConnector::from(config).connect(name, tcp),
+    )
+    .await
+    .map_err(|_| "the TLS handshake timed out".to_string())?
+    .map_err(|e| e.to_string())?;
+    Ok(Box::new(stream))
+}
+
+enum Wait {
+    Frame(Frame),
+    Closed(String),
+    TimedOut,
+}
+
+async fn next(session: &mut Session, until: Instant) -> Wait {
+    let left = until.saturating_duration_since(Instant::now());
+    match timeout(left, wire::read_frame(&mut session.io, &mut session.buf)).await {
+        Err(_) => Wait::TimedOut,
+        Ok(Ok(f)) => Wait::Frame(f),
+        Ok(Err(WireError::Closed { .. })) => Wait::Closed("closed the connection".into()),
+        Ok(Err(e)) => Wait::Closed(e.to_string()),
+    }
+}
+
+fn disconnect_text(frame: &Frame) -> String {
+    let (code, reason) = wire::decode_disconnect(frame);
+    match code {
+        Some(c) => format!(
+            "DISCONNECT 0x{c:02X} {}{}",
+            wire::disconnect_reason_name(c),
+            reason
+                .map(|r| format!(", reason {:?}", sanitize(&r)))
+                .unwrap_or_default()
+        ),
+        None => "DISCONNECT".into(),
+    }
+}
+
+pub async fn subscribe(run: &mut Run, mut session: Session) -> Result<(), Problem> {
+    let result = subscribe_inner(run, &mut session).await;
+    let _ = session
+        .io
+        .write_all(&wire::encode_disconnect(session.version))
+        .await;
+    let _ = timeout(Duration::from_millis(500), session.io.shutdown()).await;
+    result
+}
+
+async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Problem> {
+    let version = session.version;
+    let secs = run.timeout().as_secs().max(1);
+    let private = run.plan.round_trip_topic();
+    let publish = run.plan.sub.publish;
+    let mut filters: Vec<(String, u8)> = Vec::new();
+    if publish || run.plan.sub.topics.is_empty() {
+        filters.push((private.clone(), 1));
+    }
+    for t in &run.plan.sub.topics {
+        filters.push((t.clone(), 1));
+    }
+    let packet =
+        wire::encode_subscribe(version, 1, &filters).map_err(|e| Problem::SubDisconnected {
+            reason: Some(format!("the SUBSCRIBE could not be encoded: {e}")),
+        })?;
+    run.fact(
+        Stage::Sub,
+        "subscribe",
+        filters
+            .iter()
+            .map(|(f, q)| format!("{f} (QoS {q})"))
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    let started = Instant::now();
+    if session.io.write_all(&packet).await.is_err() {
+        return Err(Problem::SubDisconnected { reason: None });
+    }
+    let until = Instant::now() + run.timeout();
+    let mut other_messages = 0u32;
+    let suback = loop {
+        match next(session, until).await {
+            Wait::TimedOut => {
+                return Err(Problem::SubTimeout {
+                    waiting_for: "SUBACK".into(),
+                    secs,
+                });
+            }
+            Wait::Closed(how) => {
+                return Err(Problem::SubDisconnected {
+                    reason: Some(format!("the broker {how}")),
+                });
+            }
+            Wait::Frame(f) => match f.packet_type() {
+                wire::SUBACK => break f,
+                wire::DISCONNECT => {
+                    return Err(Problem::SubDisconnected {
+                        reason: Some(format!("it sent {}", disconnect_text(&f))),
+                    });
+                }
+                wire::PUBLISH => {
+                    other_messages += 1;
+                    ack_if_needed(session, &f).await;
+                }
+                _ => {}
+            },
+        }
+    };
+    let info = wire::decode_suback(&suback, version).map_err(|e| Problem::SubDisconnected {
+        reason: Some(format!("its SUBACK could not be read: {e}")),
+    })?;
+    run.fact(Stage::Sub, "suback_ms", round_ms(started.elapsed()))
+        .await;
+    let granted: Vec<String> = filters
+        .iter()
+        .zip(info.codes.iter().chain(std::iter::repeat(&0xFFu8)))
+        .map(|((f, _), c)| {
+            format!(
+                "{f}: {} {}",
+                crate::explain::code_label(version, *c),
+                suback_name(version, *c)
+            )
+        })
+        .collect();
+    run.fact(Stage::Sub, "granted", granted).await;
+    if let Some(r) = &info.reason_string {
+        run.fact(Stage::Sub, "reason_string", sanitize(r)).await;
+    }
+    if info.codes.len() != filters.len() {
+        run.fact(
+            Stage::Sub,
+            "suback_codes",
+            format!("{} codes for {} filters", info.codes.len(), filters.len()),
+        )
+        .await;
+    }
+    if let Some(((filter, _), code)) = filters
+        .iter()
+        .zip(info.codes.iter())
+        .find(|(_, c)| **c >= 0x80)
+    {
+        return Err(Problem::SubRefused {
+            version,
+            filter: filter.clone(),
+            code: *code,
+        });
+    }
+    if !publish {
+        run.fact(Stage::Sub, "round_trip", "skipped (--no-publish)")
+            .await;
+        return Ok(());
+    }
+    let nonce = format!("mqtt-doctor round trip {:016x}", rand::random::<u64>());
+    let packet = wire::encode_publish(version, &private, 1, 2, nonce.as_bytes()).map_err(|e| {
+        Problem::SubDisconnected {
+            reason: Some(format!("the PUBLISH could not be encoded: {e}")),
+        }
+    })?;
+    let sent = Instant::now();
+    if session.io.write_all(&packet).await.is_err() {
+        return Err(Problem::SubDisconnected {
+            reason: Some("the broker closed the connection before our PUBLISH".into()),
+        });
+    }
+    let until = Instant::now() + run.timeout();
+    let mut puback: Option<u8> = None;
+    loop {
+        match next(session, until).await {
+            Wait::TimedOut => {
+                if other_messages > 0 {
+                    run.fact(Stage::Sub, "other_messages", other_messages).await;
+                }
+                return match puback {
+                    None => Err(Problem::SubTimeout {
+                        waiting_for: "PUBACK for our test message".into(),
+                        secs,
+                    }),
+                    Some(_) => Err(Problem::SubNoRoundTrip {
+                        topic: private,
+                        secs,
+                        puback: None,
+                    }),
+                };
+            }
+            Wait::Closed(how) => {
+                return Err(Problem::SubDisconnected {
+                    reason: Some(format!("the broker {how} after our PUBLISH")),
+                });
+            }
+            Wait::Frame(f) => match f.packet_type() {
+                wire::PUBACK => {
+                    if let Some((2, code)) = wire::decode_puback(&f) {
+                        puback = Some(code);
+                        run.fact(
+                            Stage::Sub,
+                            "puback",
+                            format!("0x{code:02X} {}", puback_name(code)),
+                        )
+                        .await;
+                        if code >= 0x80 {
+                            return Err(Problem::SubNoRoundTrip {
+                                topic: private,
+                                secs,
+                                puback: Some(format!(
+                                    "PUBACK 0x{code:02X} ({})",
+                                    puback_name(code)
+                                )),
+                            });
+                        }
+                    }
+                }
+                wire::PUBLISH => {
+                    ack_if_needed(session, &f).await;
+                    match wire::decode_publish(&f, version) {
+                        Ok(p) if p.topic == private && p.payload == nonce.as_bytes() => {
+                            run.fact(Stage::Sub, "round_trip_ms", round_ms(sent.elapsed()))
+                                .await;
+                            if other_messages > 0 {
+                                run.fact(Stage::Sub, "other_messages", other_messages).await;
+                            }
+                            return Ok(());
+                        }
+                        _ => other_messages += 1,
+                    }
+                }
+                wire::DISCONNECT => {
+                    return Err(Problem::SubDisconnected {
+                        reason: Some(format!("it sent {} after our PUBLISH", disconnect_text(&f))),
+                    });
+                }
+                _ => {}
+            },
+        }
+    }
+}
+
+async fn ack_if_needed(session: &mut Session, f: &Frame) {
+    let qos = (f.header >> 1) & 0x03;
+    if qos == 1 {
+        if let Ok(p) = wire::decode_publish(f, session.version) {
+            let _ = session
+                .io
+                .write_all(&wire::encode_puback(session.version, p.pkid))
+                .await;
+        }
+    }
+}
+
+fn puback_name(code: u8) -> &'static str {
+    match code {
+        0x00 => "Success",
+        0x10 => "No matching subscribers",
+        0x80 => "Unspecified error",
+        0x83 => "Implementation specific error",
+        0x87 => "Not authorized",
+        0x90 => "Topic Name invalid",
+        0x91 => "Packet identifier in use",
+        0x97 => "Quota exceeded",
+        0x99 => "Payload format invalid",
+        _ => "unknown reason code",
+    }
+}

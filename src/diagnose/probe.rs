@@ -1,0 +1,155 @@
+//! Follow-up probes that tell which protocol a port really speaks, and a sniffer for the first
+//! bytes a peer sent.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+use super::MqttVersion;
+use super::io::Recording;
+use super::wire;
+use crate::explain::PeerSpeaks;
+
+/// What the first bytes a peer sent look like.
+pub fn sniff(bytes: &[u8]) -> PeerSpeaks {
+    if bytes.is_empty() {
+        return PeerSpeaks::Nothing;
+    }
+    if bytes.starts_with(b"HTTP/") {
+        return PeerSpeaks::Http;
+    }
+    if bytes.starts_with(b"SSH-") {
+        return PeerSpeaks::Ssh;
+    }
+    if bytes.len() >= 2 && matches!(bytes[0], 0x15 | 0x16) && bytes[1] == 0x03 {
+        return PeerSpeaks::Tls;
+    }
+    if bytes.len() >= 4
+        && bytes[..3].iter().all(u8::is_ascii_digit)
+        && matches!(bytes[3], b' ' | b'-')
+    {
+        return PeerSpeaks::Smtp;
+    }
+    // CONNACK: 0x20, remaining length 2 (3.1.1) or more (5), then flags 0/1.
+    if bytes[0] == 0x20 && bytes.len() >= 3 && bytes[1] >= 2 && bytes[2] <= 1 {
+        return PeerSpeaks::PlainMqtt;
+    }
+    PeerSpeaks::Unknown
+}
+
+/// Sends a plain MQTT 3.1.1 CONNECT on a fresh connection and reports what came back.
+pub async fn plain_mqtt(addr: SocketAddr, deadline: Duration) -> PeerSpeaks {
+    let attempt = async {
+        let mut s = TcpStream::connect(addr).await.ok()?;
+        let connect = wire::encode_connect(&wire::ConnectParams {
+            version: MqttVersion::V311,
+            client_id: &super::plan::random_client_id(),
+            keep_alive: 10,
+            clean_start: true,
+            username: None,
+            password: None,
+        })
+        .ok()?;
+        s.write_all(&connect).await.ok()?;
+        let mut buf = [0u8; 8];
+        let n = s.read(&mut buf).await.unwrap_or(0);
+        if n > 0 && buf[0] == 0x20 {
+            let _ = s
+                .write_all(&wire::encode_disconnect(MqttVersion::V311))
+                .await;
+        }
+        Some(sniff(&buf[..n]))
+    };
+    timeout(deadline, attempt)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(PeerSpeaks::Nothing)
+}
+
+/// Sends a TLS ClientHello on a fresh connection; true when the peer answers with TLS records
+/// (a ServerHello or an alert), whatever it thinks of our certificate checks.
+pub async fn speaks_tls(addr: SocketAddr, server_name: &str, deadline: Duration) -> bool {
+    let attempt = async {
+        let tcp = TcpStream::connect(addr).await.ok()?;
+        let (stream, heard) = Recording::new(tcp);
+        let config = insecure_config()?;
+        let name = rustls::pki_types::ServerName::try_from(server_name.to_string())
+            .unwrap_or_else(|_| rustls::pki_types::ServerName::IpAddress(addr.ip().into()));
+        let connector = tokio_rustls::TlsConnector::from(config);
+        let _ = connector.connect(name, stream).await;
+        Some(sniff(&heard.first_bytes()) == PeerSpeaks::Tls)
+    };
+    timeout(deadline, attempt)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
+fn insecure_config() -> Option<Arc<rustls::ClientConfig>> {
+    #[derive(Debug)]
+    struct AcceptAll(Arc<rustls::crypto::CryptoProvider>);
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    impl ServerCertVerifier for AcceptAll {
+        fn verify_server_cert(
+            &self,
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &[rustls::pki_types::CertificateDer<'_>],
+            _: &rustls::pki_types::ServerName<'_>,
+            _: &[u8],
+            _: rustls::pki_types::UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+        fn verify_tls12_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            Ok(HandshakeSignatureValid::assertion())
+        }
+        fn verify_tls13_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            Ok(HandshakeSignatureValid::assertion())
+        }
+        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+    let provider = super::tls::provider();
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .ok()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAll(provider)))
+        .with_no_client_auth();
+    Some(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_common_protocols() {
+        assert_eq!(sniff(b"HTTP/1.1 400 Bad Request\r\n"), PeerSpeaks::Http);
+        assert_eq!(sniff(b"SSH-2.0-OpenSSH_9.2"), PeerSpeaks::Ssh);
+        assert_eq!(
+            sniff(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]),
+            PeerSpeaks::Tls
+        );
+        assert_eq!(sniff(&[0x20, 0x02, 0x00, 0x00]), PeerSpeaks::PlainMqtt);
+        assert_eq!(sniff(b"220 mail ESMTP"), PeerSpeaks::Smtp);
+        assert_eq!(sniff(b""), PeerSpeaks::Nothing);
+        assert_eq!(sniff(&[0xde, 0xad]), PeerSpeaks::Unknown);
+    }
+}

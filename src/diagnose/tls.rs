@@ -1,0 +1,405 @@
+//! The tls stage: rustls through tokio-rustls, with a verifier that records the presented chain
+//! before judging it and a client-certificate resolver that records what the server asked for.
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::sign::CertifiedKey;
+use rustls::{
+    AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct, DistinguishedName,
+    RootCertStore, SignatureScheme,
+};
+use std::sync::{Arc, Mutex};
+
+use super::CertSummary;
+use super::plan::TlsOptions;
+
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// What the handshake let us see, whether it succeeded or not.
+#[derive(Debug, Default)]
+pub struct Observed {
+    pub chain: Option<Vec<CertificateDer<'static>>>,
+    pub verify_error: Option<rustls::Error>,
+    /// `Some` when the server sent a CertificateRequest: the CA names it accepts.
+    pub client_cert_requested: Option<Vec<String>>,
+    pub client_cert_sent: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Recorder(Arc<Mutex<Observed>>);
+
+impl Recorder {
+    pub fn take(&self) -> Observed {
+        self.0
+            .lock()
+            .map(|mut o| std::mem::take(&mut *o))
+            .unwrap_or_default()
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Observed) -> R) -> Option<R> {
+        self.0.lock().ok().map(|mut o| f(&mut o))
+    }
+}
+
+#[derive(Debug)]
+struct RecordingVerifier {
+    inner: Option<Arc<WebPkiServerVerifier>>,
+    insecure: bool,
+    recorder: Recorder,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let mut chain = vec![end_entity.clone().into_owned()];
+        chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
+        self.recorder.with(|o| o.chain = Some(chain));
+        let verdict = match &self.inner {
+            Some(v) => {
+                v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+            None => Err(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            )),
+        };
+        match verdict {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                self.recorder.with(|o| o.verify_error = Some(e.clone()));
+                if self.insecure {
+                    Ok(ServerCertVerified::assertion())
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+#[derive(Debug)]
+struct RecordingClientCert {
+    key: Option<Arc<CertifiedKey>>,
+    recorder: Recorder,
+}
+
+impl ResolvesClientCert for RecordingClientCert {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        let names = root_hint_subjects
+            .iter()
+            .map(|dn| dn_to_string(dn))
+            .collect();
+        let sent = self.key.is_some();
+        self.recorder.with(|o| {
+            o.client_cert_requested = Some(names);
+            o.client_cert_sent = sent;
+        });
+        self.key.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// A DER distinguished name (from a CertificateRequest) as text.
+fn dn_to_string(der: &[u8]) -> String {
+    let dn = DistinguishedName::from(der.to_vec());
+    // The hint is the inner RDNSequence without the outer SEQUENCE header in some stacks;
+    // try both.
+    let as_seq = {
+        let mut v = vec![0x30];
+        let len = der.len();
+        if len < 128 {
+            v.push(len as u8);
+        } else if len < 256 {
+            v.extend_from_slice(&[0x81, len as u8]);
+        } else {
+            v.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
+        }
+        v.extend_from_slice(der);
+        v
+    };
+    for candidate in [dn.as_ref(), &as_seq[..]] {
+        if let Ok((_, name)) = x509_parser::x509::X509Name::from_der(candidate) {
+            return name.to_string();
+        }
+    }
+    format!("(undecodable name, {} bytes)", der.len())
+}
+
+use x509_parser::prelude::FromDer;
+
+/// Where trust comes from, for facts: a CA file or the system store.
+#[derive(Debug, Clone)]
+pub struct Trust {
+    pub roots: Arc<RootCertStore>,
+    pub label: String,
+}
+
+pub fn trust(opts: &TlsOptions) -> Trust {
+    let mut roots = RootCertStore::empty();
+    if let Some(ca) = &opts.ca {
+        let (added, _ignored) = roots.add_parsable_certificates(ca.certs.iter().cloned());
+        return Trust {
+            roots: Arc::new(roots),
+            label: format!("CA file {} ({added} certificates)", ca.path.display()),
+        };
+    }
+    let native = rustls_native_certs::load_native_certs();
+    let (added, _) = roots.add_parsable_certificates(native.certs);
+    if added == 0 {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        return Trust {
+            label: format!(
+                "built-in Mozilla roots ({} certificates; the system store is empty)",
+                roots.len()
+            ),
+            roots: Arc::new(roots),
+        };
+    }
+    Trust {
+        roots: Arc::new(roots),
+        label: format!("system trust store ({added} certificates)"),
+    }
+}
+
+/// Builds the client configuration for one connection attempt.
+pub fn client_config(
+    opts: &TlsOptions,
+    trust: &Trust,
+    recorder: Recorder,
+) -> Result<Arc<ClientConfig>, String> {
+    let provider = provider();
+    let inner = if trust.roots.is_empty() {
+        None
+    } else {
+        Some(
+            WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), provider.clone())
+                .build()
+                .map_err(|e| format!("cannot use the trust anchors: {e}"))?,
+        )
+    };
+    let verifier = Arc::new(RecordingVerifier {
+        inner,
+        insecure: opts.insecure,
+        recorder: recorder.clone(),
+        provider: provider.clone(),
+    });
+    let key = match &opts.client {
+        Some(id) => {
+            let signing = provider
+                .key_provider
+                .load_private_key(id.key.clone_key())
+                .map_err(|e| format!("cannot use the client key from {}: {e}", id.source))?;
+            Some(Arc::new(CertifiedKey::new(id.certs.clone(), signing)))
+        }
+        None => None,
+    };
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_client_cert_resolver(Arc::new(RecordingClientCert { key, recorder }));
+    config.alpn_protocols = opts.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    Ok(Arc::new(config))
+}
+
+pub fn server_name(name: &str) -> Result<ServerName<'static>, String> {
+    ServerName::try_from(name.to_string())
+        .map_err(|e| format!("{name:?} is not a valid TLS server name: {e}"))
+}
+
+/// A short summary of one certificate for reports.
+pub fn summarize(der: &[u8]) -> CertSummary {
+    use sha2::{Digest, Sha256};
+    let sha256 = Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    match x509_parser::parse_x509_certificate(der) {
+        Ok((_, cert)) => {
+            let mut dns_names = Vec::new();
+            let mut ip_addresses = Vec::new();
+            if let Ok(Some(san)) = cert.subject_alternative_name() {
+                for name in &san.value.general_names {
+                    match name {
+                        x509_parser::extensions::GeneralName::DNSName(d) => {
+                            dns_names.push(d.to_string())
+                        }
+                        x509_parser::extensions::GeneralName::IPAddress(ip) => {
+                            ip_addresses.push(ip_to_string(ip))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            CertSummary {
+                subject: cert.subject().to_string(),
+                issuer: cert.issuer().to_string(),
+                serial: cert.raw_serial_as_string(),
+                not_before: rfc3339(cert.validity().not_before.timestamp()),
+                not_after: rfc3339(cert.validity().not_after.timestamp()),
+                dns_names,
+                ip_addresses,
+                is_ca: cert.is_ca(),
+                self_signed: cert.subject() == cert.issuer(),
+                sha256,
+            }
+        }
+        Err(e) => CertSummary {
+            subject: format!("(unparsable certificate: {e})"),
+            issuer: String::new(),
+            serial: String::new(),
+            not_before: String::new(),
+            not_after: String::new(),
+            dns_names: vec![],
+            ip_addresses: vec![],
+            is_ca: false,
+            self_signed: false,
+            sha256,
+        },
+    }
+}
+
+fn ip_to_string(raw: &[u8]) -> String {
+    match raw.len() {
+        4 => std::net::Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]).to_string(),
+        16 => {
+            let mut b = [0u8; 16];
+            b.copy_from_slice(raw);
+            std::net::Ipv6Addr::from(b).to_string()
+        }
+        _ => crate::text::hex_preview(raw, 16),
+    }
+}
+
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
+/// Validity of a certificate as unix seconds (not_before, not_after).
+pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some((
+        cert.validity().not_before.timestamp(),
+        cert.validity().not_after.timestamp(),
+    ))
+}
+
+/// "3 days", "2 hours", "45 minutes", "12 seconds".
+pub fn human_duration(secs: i64) -> String {
+    let secs = secs.unsigned_abs();
+    let (n, unit) = if secs >= 2 * 86400 {
+        (secs / 86400, "day")
+    } else if secs >= 2 * 3600 {
+        (secs / 3600, "hour")
+    } else if secs >= 120 {
+        (secs / 60, "minute")
+    } else {
+        (secs, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+pub fn alert_name(a: &AlertDescription) -> String {
+    let code: u8 = (*a).into();
+    let name = format!("{a:?}");
+    // rustls names alerts in CamelCase; the RFC uses snake_case.
+    let mut snake = String::new();
+    let mut prev_lower = false;
+    for ch in name.chars() {
+        if ch.is_ascii_uppercase() {
+            if prev_lower {
+                snake.push('_');
+            }
+            snake.push(ch.to_ascii_lowercase());
+        } else {
+            snake.push(ch);
+        }
+        prev_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
+    }
+    format!("TLS alert {snake} ({code})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(3 * 86400 + 5), "3 days");
+        assert_eq!(human_duration(-(5 * 3600)), "5 hours");
+        assert_eq!(human_duration(61), "61 seconds");
+        assert_eq!(human_duration(45 * 60), "45 minutes");
+        assert_eq!(human_duration(86400), "24 hours");
+    }
+
+    #[test]
+    fn alerts_are_named_like_the_rfc() {
+        assert_eq!(
+            alert_name(&AlertDescription::CertificateRequired),
+            "TLS alert certificate_required (116)"
+        );
+        assert_eq!(
+            alert_name(&AlertDescription::UnknownCA),
+            "TLS alert unknown_ca (48)"
+        );
+    }
+}
