@@ -5,8 +5,12 @@
 //! terminal code; `tui` and `cli` are thin fronts over it.
 
 pub mod certs;
+pub mod cli;
 pub mod diagnose;
 pub mod explain;
+pub mod lab;
 pub mod profile;
+pub mod report;
 pub mod secrets;
 pub mod text;
+pub mod tui;

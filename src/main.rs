@@ -1,1 +1,48 @@
-fn main() {}
+//! mqtt-doctor: the binary. Thin: parse arguments, call the core, map outcomes to exit codes
+//! (0 ok, 2 usage or input error, 10 + stage for a failed stage).
+
+use clap::Parser;
+use mqtt_doctor::cli::{self, Cli, Command, InputError};
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mqtt-doctor: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = runtime.block_on(run(cli));
+    // Do not wait for lingering lab or probe tasks.
+    runtime.shutdown_background();
+    std::process::exit(code);
+}
+
+async fn run(cli: Cli) -> i32 {
+    let result: Result<i32, InputError> = match cli.command {
+        Some(Command::Check(args)) => cli::check(args).await,
+        Some(Command::Causes { json }) => {
+            print!("{}", cli::causes(json));
+            Ok(0)
+        }
+        Some(Command::Demo) => cli::demo().await,
+        Some(Command::Lab) => cli::lab().await,
+        None => match cli.url {
+            Some(url) => cli::live(&url, &cli.conn).await,
+            None => Err(InputError(
+                "give a broker URL (e.g. mqtt-doctor mqtts://broker.example.com:8883) or a command; see --help".into(),
+            )),
+        },
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            cli::print_input_error(&e);
+            2
+        }
+    }
+}

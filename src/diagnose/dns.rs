@@ -1,6 +1,7 @@
 //! The dns stage: hickory-resolver with the system configuration and /etc/hosts.
 
 use hickory_resolver::Resolver;
+use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError, NoRecords};
 use hickory_resolver::proto::op::{Query, ResponseCode};
@@ -32,11 +33,28 @@ pub async fn run(run: &mut Run) -> Result<Vec<IpAddr>, Problem> {
         host: name.clone(),
         error,
     };
-    let (config, options) = hickory_resolver::system_conf::read_system_conf().map_err(|e| {
-        fail(format!(
-            "the system DNS configuration could not be read: {e}"
-        ))
-    })?;
+    let (config, mut options) = match run.plan.dns_server {
+        Some(server) => {
+            let mut ns = NameServerConfig::udp(server.ip());
+            for c in &mut ns.connections {
+                c.port = server.port();
+            }
+            (
+                ResolverConfig::from_name_servers(vec![ns]),
+                ResolverOpts::default(),
+            )
+        }
+        None => hickory_resolver::system_conf::read_system_conf().map_err(|e| {
+            fail(format!(
+                "the system DNS configuration could not be read: {e}"
+            ))
+        })?,
+    };
+    options.timeout = run.timeout();
+    let from_hosts = run.plan.dns_server.is_none() && in_hosts_file(&name);
+    if run.plan.dns_server.is_some() {
+        options.use_hosts_file = hickory_resolver::config::ResolveHosts::Never;
+    }
     let mut builder =
         Resolver::builder_with_config(config.clone(), TokioRuntimeProvider::default());
     *builder.options_mut() = options;
@@ -48,7 +66,6 @@ pub async fn run(run: &mut Run) -> Result<Vec<IpAddr>, Problem> {
         .iter()
         .map(|ns| ns.ip.to_string())
         .collect();
-    let from_hosts = in_hosts_file(&name);
     run.fact(
         Stage::Dns,
         "resolver",
@@ -57,7 +74,10 @@ pub async fn run(run: &mut Run) -> Result<Vec<IpAddr>, Problem> {
         } else if servers.is_empty() {
             "system resolver (no name servers configured)".to_string()
         } else {
-            format!("system resolver via {}", dedup(servers).join(", "))
+            match run.plan.dns_server {
+                Some(s) => format!("{s} (--dns-server)"),
+                None => format!("system resolver via {}", dedup(servers).join(", ")),
+            }
         },
     )
     .await;

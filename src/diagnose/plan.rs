@@ -359,6 +359,8 @@ pub struct Plan {
     pub tls: TlsOptions,
     pub mqtt: MqttOptions,
     pub sub: SubOptions,
+    /// Ask this DNS server instead of the system's resolvers.
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 impl Plan {
@@ -369,6 +371,7 @@ impl Plan {
             tls: TlsOptions::default(),
             mqtt: MqttOptions::default(),
             sub: SubOptions::default(),
+            dns_server: None,
         }
     }
 

@@ -1,0 +1,203 @@
+//! A test PKI made at run time with rcgen: a root, an intermediate, server leaves (good,
+//! expired, wrong host, from an unknown CA) and a client CA with a client certificate.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
+};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use time::{Duration, OffsetDateTime};
+
+/// A certificate with its private key.
+pub struct Issued {
+    pub cert: CertificateDer<'static>,
+    pub key: KeyPair,
+}
+
+impl Issued {
+    pub fn key_der(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.serialize_der()))
+    }
+
+    pub fn cert_pem(&self) -> String {
+        pem("CERTIFICATE", &self.cert)
+    }
+
+    pub fn key_pem(&self) -> String {
+        self.key.serialize_pem()
+    }
+}
+
+pub fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// A CA that can issue certificates.
+pub struct Ca {
+    pub issued: Issued,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the lab could not make a certificate: {0}")]
+pub struct PkiError(#[from] rcgen::Error);
+
+fn dn(cn: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::OrganizationName, "mqtt-doctor lab");
+    dn.push(DnType::CommonName, cn);
+    dn
+}
+
+fn window(now: OffsetDateTime, from_days: i64, to_days: i64) -> (OffsetDateTime, OffsetDateTime) {
+    (
+        now + Duration::days(from_days),
+        now + Duration::days(to_days),
+    )
+}
+
+impl Ca {
+    pub fn root(cn: &str, now: OffsetDateTime) -> Result<Ca, PkiError> {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn(cn);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        (params.not_before, params.not_after) = window(now, -365, 3650);
+        let key = KeyPair::generate()?;
+        let cert = params.self_signed(&key)?;
+        let issuer = Issuer::new(params, KeyPair::try_from(key.serialize_der())?);
+        Ok(Ca {
+            issued: Issued {
+                cert: cert.der().clone(),
+                key,
+            },
+            issuer,
+        })
+    }
+
+    /// An intermediate CA valid from `from_days` to `to_days` relative to `now`.
+    pub fn intermediate(
+        &self,
+        cn: &str,
+        now: OffsetDateTime,
+        from_days: i64,
+        to_days: i64,
+    ) -> Result<Ca, PkiError> {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn(cn);
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        (params.not_before, params.not_after) = window(now, from_days, to_days);
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        let issuer = Issuer::new(params, KeyPair::try_from(key.serialize_der())?);
+        Ok(Ca {
+            issued: Issued {
+                cert: cert.der().clone(),
+                key,
+            },
+            issuer,
+        })
+    }
+
+    /// A server leaf for `names` (DNS names or IP addresses).
+    pub fn server(
+        &self,
+        cn: &str,
+        names: &[&str],
+        now: OffsetDateTime,
+        from_days: i64,
+        to_days: i64,
+    ) -> Result<Issued, PkiError> {
+        self.leaf(
+            cn,
+            names,
+            now,
+            from_days,
+            to_days,
+            ExtendedKeyUsagePurpose::ServerAuth,
+        )
+    }
+
+    pub fn client(&self, cn: &str, now: OffsetDateTime) -> Result<Issued, PkiError> {
+        self.leaf(cn, &[], now, -1, 365, ExtendedKeyUsagePurpose::ClientAuth)
+    }
+
+    pub fn leaf(
+        &self,
+        cn: &str,
+        names: &[&str],
+        now: OffsetDateTime,
+        from_days: i64,
+        to_days: i64,
+        eku: ExtendedKeyUsagePurpose,
+    ) -> Result<Issued, PkiError> {
+        let mut params =
+            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+        params.distinguished_name = dn(cn);
+        params.extended_key_usages = vec![eku];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        (params.not_before, params.not_after) = window(now, from_days, to_days);
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Issued {
+            cert: cert.der().clone(),
+            key,
+        })
+    }
+}
+
+/// Everything the lab's TLS listeners need.
+pub struct LabPki {
+    pub root: Ca,
+    pub intermediate: Ca,
+    /// localhost, 127.0.0.1, ::1, broker.lab.test
+    pub good: Issued,
+    pub expired: Issued,
+    pub wrong_host: Issued,
+    pub rogue_root: Ca,
+    pub rogue: Issued,
+    pub client_ca: Ca,
+    pub client: Issued,
+}
+
+pub const LAB_NAMES: &[&str] = &["localhost", "127.0.0.1", "::1", "broker.lab.test"];
+
+impl LabPki {
+    pub fn generate(now: OffsetDateTime) -> Result<LabPki, PkiError> {
+        let root = Ca::root("mqtt-doctor Lab Root CA", now)?;
+        let intermediate = root.intermediate("mqtt-doctor Lab Intermediate CA", now, -30, 1825)?;
+        let good = intermediate.server("lab broker", LAB_NAMES, now, -1, 365)?;
+        let expired = intermediate.server("expired lab broker", LAB_NAMES, now, -400, -3)?;
+        let wrong_host =
+            intermediate.server("other broker", &["mqtt.other.example"], now, -1, 365)?;
+        let rogue_root = Ca::root("Unknown Rogue CA", now)?;
+        let rogue = rogue_root.server("rogue broker", LAB_NAMES, now, -1, 365)?;
+        let client_ca = Ca::root("mqtt-doctor Lab Client CA", now)?;
+        let client = client_ca.client("lab-device-01", now)?;
+        Ok(LabPki {
+            root,
+            intermediate,
+            good,
+            expired,
+            wrong_host,
+            rogue_root,
+            rogue,
+            client_ca,
+            client,
+        })
+    }
+
+    /// leaf + intermediate, as a broker should send it.
+    pub fn chain(&self, leaf: &Issued) -> Vec<CertificateDer<'static>> {
+        vec![leaf.cert.clone(), self.intermediate.issued.cert.clone()]
+    }
+}
