@@ -133,9 +133,11 @@ pub enum FindingKind {
     },
     /// A presented certificate that is not part of the leaf's chain.
     UnusedCertificate,
-    /// The chain reaches a trust anchor.
+    /// The chain reaches a trust anchor: the certificate is one (`issued_by_anchor` false) or is
+    /// issued by one.
     Trusted {
         anchor: String,
+        issued_by_anchor: bool,
     },
 }
 
@@ -286,14 +288,23 @@ pub fn analyze(
     };
     let top = *order.last().unwrap_or(&leaf);
     let top_cert = &certs[top];
-    let anchor = anchors.iter().find(|a| {
-        a.raw.der == top_cert.raw.der
-            || (a.raw.subject == top_cert.raw.subject && a.raw.spki == top_cert.raw.spki)
-            || issued_by(top_cert, a)
+    // Like webpki: the first certificate on the path that is, or is issued by, an anchor ends it.
+    let anchored = order.iter().find_map(|&i| {
+        let c = &certs[i];
+        let same = anchors.iter().find(|a| {
+            a.raw.der == c.raw.der || (a.raw.subject == c.raw.subject && a.raw.spki == c.raw.spki)
+        });
+        match same {
+            Some(a) => Some((i, a, false)),
+            None => anchors
+                .iter()
+                .find(|a| issued_by(c, a))
+                .map(|a| (i, a, true)),
+        }
     });
     let leaf_alone = order.len() == 1;
-    match anchor {
-        Some(a) => {
+    match anchored {
+        Some((at, a, issued_by_anchor)) => {
             if leaf_alone && top_cert.info.self_signed {
                 push(
                     FindingKind::SelfSignedLeaf { trusted: true },
@@ -304,8 +315,9 @@ pub fn analyze(
             push(
                 FindingKind::Trusted {
                     anchor: a.info.subject.clone(),
+                    issued_by_anchor,
                 },
-                Some(top),
+                Some(at),
                 Severity::Info,
             );
         }

@@ -41,10 +41,12 @@ fn healthy_chain_has_only_good_news() {
         vec![
             &FindingKind::KeyMatches,
             &FindingKind::Trusted {
-                anchor: "CN=Lab Root".into()
+                anchor: "CN=Lab Root".into(),
+                issued_by_anchor: true
             }
         ]
     );
+    assert_eq!(a.findings[1].cert, Some(1));
     assert_eq!(a.worst(), Some(Severity::Info));
     // The root may also be sent.
     let a = analyze(
@@ -351,6 +353,24 @@ fn leaf_only_is_an_incomplete_chain() {
     // Leaf directly issued by an anchor: fine.
     let anchors = [c.inter.der.clone()];
     let a = analyze(std::slice::from_ref(&c.leaf.der), &opts(&anchors)).unwrap();
+    assert_eq!(a.worst(), Some(Severity::Info));
+}
+
+#[test]
+fn anchor_in_the_middle_of_the_chain_ends_it() {
+    let c = chain();
+    let anchors = [c.inter.der.clone()];
+    let a = analyze(
+        &[c.leaf.der.clone(), c.inter.der.clone(), c.root.der.clone()],
+        &opts(&anchors),
+    )
+    .unwrap();
+    let f = find(&a, |k| matches!(k, FindingKind::Trusted { .. }));
+    assert_eq!(f.cert, Some(0));
+    assert_eq!(
+        finding_sentence(f, &a.certs),
+        "The certificate \"CN=mqtt.example.com\" is issued by the trusted CA \"CN=Lab Intermediate\"."
+    );
     assert_eq!(a.worst(), Some(Severity::Info));
 }
 

@@ -221,11 +221,20 @@ pub fn finding_sentence(f: &CertFinding, certs: &[CertInfo]) -> String {
         FindingKind::UnusedCertificate => format!(
             "The {the} {subj} is included but is not part of the leaf certificate's chain; it can be removed."
         ),
-        FindingKind::Trusted { anchor } => {
+        FindingKind::Trusted {
+            anchor,
+            issued_by_anchor: true,
+        } => {
             format!(
-                "The chain is trusted: {subj} is, or is issued by, the trusted CA {}.",
+                "The {the} {subj} is issued by the trusted CA {}.",
                 quoted(anchor)
             )
+        }
+        FindingKind::Trusted {
+            issued_by_anchor: false,
+            ..
+        } => {
+            format!("The {the} {subj} is itself one of the trusted CA certificates.")
         }
     }
 }
