@@ -14,6 +14,15 @@ fn place(label: &str, block: Option<usize>) -> String {
 /// The command that turns a legacy-encrypted file into one current tools read.
 pub const P12_REEXPORT: &str =
     "openssl pkcs12 -in old.p12 -nodes | openssl pkcs12 -export -out new.p12";
+/// OpenSSL 3 itself only reads old PKCS#12 ciphers with `-legacy`.
+fn legacy_hint(reexport: &str) -> &'static str {
+    if reexport == P12_REEXPORT {
+        " (with OpenSSL 3, add -legacy to the first command)"
+    } else {
+        ""
+    }
+}
+
 /// The command that re-encrypts a legacy-encrypted PEM key with AES-256.
 pub const KEY_REEXPORT: &str = "openssl pkcs8 -topk8 -v2 aes-256-cbc -in old.key -out new.key";
 
@@ -76,8 +85,9 @@ pub enum CertError {
     },
 
     #[error(
-        "{} is encrypted with {}, a legacy algorithm mqtt-doctor does not support; re-export it with `{}`.",
-        place(.label, *.block), sanitize(.algorithm), .reexport
+        "{} is encrypted with {}, a legacy algorithm mqtt-doctor does not support; re-export it with `{}`{}.",
+        place(.label, *.block), sanitize(.algorithm), .reexport,
+        legacy_hint(.reexport)
     )]
     UnsupportedLegacy {
         label: String,

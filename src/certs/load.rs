@@ -43,6 +43,8 @@ pub fn load_file(path: &Path, passphrase: Option<&str>) -> Result<Loaded, CertEr
 /// Imports certificates and at most one private key from `bytes`. `label` names the file in
 /// error messages. The passphrase is used for encrypted PKCS#8 keys and PKCS#12 archives.
 pub fn load(label: &str, bytes: &[u8], passphrase: Option<&str>) -> Result<Loaded, CertError> {
+    // Editors on Windows like to start text files with a UTF-8 byte order mark.
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(CertError::Empty {
             label: label.into(),
@@ -499,7 +501,7 @@ fn load_der(label: &str, bytes: &[u8], passphrase: Option<&str>) -> Result<Loade
 
 fn load_p12(label: &str, bytes: &[u8], passphrase: Option<&str>) -> Result<Loaded, CertError> {
     use p12_keystore::error::Error as P12Error;
-    let what = "a PKCS#12 archive".to_string();
+    let what = "passphrase-protected PKCS#12 data".to_string();
     let missing_or_wrong = |what: String| match passphrase {
         None => CertError::PassphraseRequired {
             label: label.into(),

@@ -367,6 +367,51 @@ fn encrypted_pkcs8_right_wrong_and_missing_passphrase() {
 }
 
 #[test]
+fn encrypted_pkcs8_in_der_form() {
+    let c = chain();
+    let f = OpensslFiles::new(&c);
+    f.run(&[
+        "pkcs8",
+        "-topk8",
+        "-in",
+        "leaf.key",
+        "-outform",
+        "DER",
+        "-out",
+        "enc.der",
+        "-passout",
+        "pass:hunter2",
+    ]);
+    let bytes = f.read("enc.der");
+    let ok = load("enc.der", &bytes, Some("hunter2")).unwrap();
+    assert_eq!(ok.format, Format::Der);
+    assert_eq!(
+        ok.key.unwrap().secret_der(),
+        c.leaf.key.serialize_der().as_slice()
+    );
+    let wrong = load("enc.der", &bytes, Some("x")).unwrap_err();
+    assert!(
+        matches!(wrong, CertError::WrongPassphrase { block: None, .. }),
+        "{wrong:?}"
+    );
+    assert!(
+        message(&wrong).starts_with("The passphrase for \"enc.der\" is wrong"),
+        "{wrong}"
+    );
+}
+
+#[test]
+fn byte_order_mark_and_crlf_are_tolerated() {
+    let c = chain();
+    let text = format!(
+        "\u{feff}{}",
+        pem(&c.leaf.der, "CERTIFICATE").replace('\n', "\r\n")
+    );
+    let loaded = load("bom.pem", text.as_bytes(), None).unwrap();
+    assert_eq!(loaded.certs, vec![c.leaf.der.clone()]);
+}
+
+#[test]
 fn encrypted_pkcs8_with_pbes1_is_unsupported_legacy() {
     let c = chain();
     let f = OpensslFiles::new(&c);
