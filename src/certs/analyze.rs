@@ -238,7 +238,16 @@ pub fn analyze(
     };
 
     // --- Order -------------------------------------------------------------------------------
-    let issues = |j: usize| (0..n).any(|i| i != j && issued_by(&certs[i], &certs[j]));
+    // link[i][j]: certificate i is issued by certificate j. Computed once: each entry may
+    // verify a signature.
+    let link: Vec<Vec<bool>> = (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| i != j && issued_by(&certs[i], &certs[j]))
+                .collect()
+        })
+        .collect();
+    let issues = |j: usize| (0..n).any(|i| link[i][j]);
     let candidates: Vec<usize> = (0..n).filter(|&j| !issues(j)).collect();
     let leaf = if candidates.contains(&0) {
         0
@@ -255,7 +264,7 @@ pub fn analyze(
     while !certs[current].info.self_signed {
         let next = (0..n)
             .filter(|j| !order.contains(j))
-            .find(|&j| issued_by(&certs[current], &certs[j]));
+            .find(|&j| link[current][j]);
         match next {
             Some(j) => {
                 order.push(j);
