@@ -1,1 +1,28 @@
-//! See the module map in the README.
+//! Certificate import and chain analysis. Pure: no network, no clock, no terminal.
+//!
+//! * [`load`] / [`load_file`] / [`load_certificates`] read PEM, DER and PKCS#12.
+//! * [`parse_cert`] turns one DER certificate into a [`CertInfo`].
+//! * [`analyze`] checks a presented chain and returns [`CertFinding`]s with evidence.
+//! * [`inspect_text`] and [`finding_sentence`] turn that into plain English.
+
+mod analyze;
+mod der;
+mod error;
+mod info;
+mod keymatch;
+mod load;
+mod words;
+
+#[cfg(test)]
+mod testutil;
+
+pub use analyze::{
+    Analysis, AnalyzeOptions, CertFinding, FindingKind, Purpose, Severity, analyze, hosts_in,
+    name_matches,
+};
+pub use error::{CertError, KEY_REEXPORT, P12_REEXPORT};
+pub use info::{
+    CertInfo, hex_colon, human_utc, is_weak_signature, parse_cert, rfc3339, signature_name,
+};
+pub use load::{Format, Loaded, describe_key, load, load_certificates, load_file};
+pub use words::{finding_sentence, human_duration, inspect_text, validity_phrase};
