@@ -102,7 +102,7 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
             }
             Ok(Err(e @ (WireError::TooLarge(_) | WireError::Malformed(_)))) => {
                 run.fact(Stage::Mqtt, "error", e.to_string()).await;
-                return Err(not_mqtt(&buf, None));
+                return Err(not_mqtt(&buf, None, peer.port()));
             }
             Ok(Ok(frame)) => frame,
         };
@@ -111,7 +111,7 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
             speaks,
             PeerSpeaks::Http | PeerSpeaks::Tls | PeerSpeaks::Ssh | PeerSpeaks::Smtp
         ) {
-            return Err(not_mqtt(&frame.raw, Some(speaks)));
+            return Err(not_mqtt(&frame.raw, Some(speaks), peer.port()));
         }
         match frame.packet_type() {
             wire::CONNACK => {}
@@ -136,7 +136,7 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
                     format!("{} (type {other})", wire::packet_type_name(other)),
                 )
                 .await;
-                return Err(not_mqtt(&frame.raw, None));
+                return Err(not_mqtt(&frame.raw, None, peer.port()));
             }
         }
         let ack = wire::decode_connack(&frame, version).map_err(|e| Problem::MqttNotMqtt {
@@ -240,7 +240,7 @@ async fn closed(
     how: &str,
 ) -> Problem {
     if !buf.is_empty() {
-        return not_mqtt(buf, None);
+        return not_mqtt(buf, None, peer.port());
     }
     if !run.plan.target.transport.uses_tls() {
         let tls = probe::speaks_tls(peer, &run.plan.server_name(), probe_deadline(run)).await;
@@ -259,8 +259,12 @@ async fn closed(
     }
 }
 
-fn not_mqtt(bytes: &[u8], speaks: Option<PeerSpeaks>) -> Problem {
+fn not_mqtt(bytes: &[u8], speaks: Option<PeerSpeaks>, port: u16) -> Problem {
     let speaks = speaks.unwrap_or_else(|| probe::sniff(bytes));
+    if speaks == PeerSpeaks::Tls {
+        // A TLS alert in answer to our plain CONNECT: the port expects TLS.
+        return Problem::MqttTlsRequired { port };
+    }
     let preview = &bytes[..bytes.len().min(48)];
     let text =
         if speaks == PeerSpeaks::Http || speaks == PeerSpeaks::Ssh || speaks == PeerSpeaks::Smtp {

@@ -1,0 +1,119 @@
+//! Every lab scenario, run through the real binary: `check URL … --json` must name the
+//! expected cause (or ok) and exit with the stage's code.
+
+use mqtt_doctor::lab::Lab;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+async fn check(args: &[String], env: &[(String, String)]) -> (i32, Value, String) {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_mqtt-doctor"));
+    cmd.arg("check").args(args).arg("--json");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("the binary must finish within its deadlines")
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json, stdout)
+}
+
+fn exit_code_for(stage: &str) -> i32 {
+    match stage {
+        "dns" => 10,
+        "tcp" => 11,
+        "tls" => 12,
+        "ws" => 13,
+        "mqtt" => 14,
+        "sub" => 15,
+        other => panic!("unknown stage {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_lab_scenario_produces_its_cause() {
+    let lab = Lab::start().await.expect("lab starts");
+    let scenarios = lab.scenarios().to_vec();
+    assert!(scenarios.len() > 50, "{} scenarios", scenarios.len());
+    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
+    let mut set = tokio::task::JoinSet::new();
+    for s in scenarios {
+        let sem = sem.clone();
+        set.spawn(async move {
+            let _permit = sem.acquire().await;
+            let mut args = vec![s.url.clone()];
+            args.extend(s.args.iter().cloned());
+            let (code, json, raw) = check(&args, &s.env).await;
+            (s, code, json, raw)
+        });
+    }
+    let mut failures = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        let (s, code, json, raw) = joined.expect("task");
+        let verdict = &json["verdict"];
+        let got = if verdict["ok"] == Value::Bool(true) {
+            "ok".to_string()
+        } else {
+            verdict["cause"].as_str().unwrap_or("?").to_string()
+        };
+        if got != s.expect {
+            failures.push(format!("{}: expected {}, got {got}\n{raw}", s.id, s.expect));
+            continue;
+        }
+        let want_code = if s.expect == "ok" {
+            0
+        } else {
+            exit_code_for(verdict["stage"].as_str().unwrap_or("?"))
+        };
+        if code != want_code {
+            failures.push(format!("{}: exit code {code}, expected {want_code}", s.id));
+        }
+        // The stage that failed carries the cause; every later stage is skipped.
+        if let Some(stages) = json["stages"].as_array() {
+            let mut after_failure = false;
+            for st in stages {
+                if after_failure && st["status"] != "skipped" {
+                    failures.push(format!(
+                        "{}: stage {} ran after the failure",
+                        s.id, st["stage"]
+                    ));
+                }
+                if st["status"] == "failed" {
+                    after_failure = true;
+                    if st["cause"].as_str() != Some(s.expect.as_str()) {
+                        failures.push(format!("{}: failed stage lacks the cause", s.id));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_timeout_arrives_within_the_deadline() {
+    let lab = Lab::start().await.expect("lab starts");
+    let s = lab.scenario("tcp.timeout").expect("scenario").clone();
+    let started = Instant::now();
+    let (code, json, _) = check(&[s.url.clone(), "--timeout".into(), "2".into()], &[]).await;
+    let took = started.elapsed();
+    assert_eq!(json["verdict"]["cause"], "tcp.timeout");
+    assert_eq!(code, 11);
+    assert!(took >= Duration::from_secs(2), "gave up early: {took:?}");
+    assert!(
+        took < Duration::from_millis(3500),
+        "deadline overrun: {took:?}"
+    );
+}
