@@ -10,3 +10,4 @@ pub mod explain;
 pub mod profile;
 pub mod secrets;
 pub mod text;
+pub mod tui;
