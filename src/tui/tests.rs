@@ -401,3 +401,17 @@ fn footer_hints_come_from_the_key_table() {
     press(&mut app, Key::Tab);
     assert_eq!(app.keymap().len(), DEMO_STAGE_KEYS.len());
 }
+
+#[test]
+fn a_long_remedy_is_shown_whole() {
+    let mut app = failed_at_tls();
+    let remedy = "Renew the broker certificate with the same subject alternative names, install the \
+                  full chain (leaf first, then the intermediate) in the broker's TLS listener, \
+                  restart the broker, and check the clock of the broker host as well; then run \
+                  this diagnosis again to confirm the new expiry date. END-OF-REMEDY";
+    if let Some(r) = app.report.as_mut() {
+        r.verdict.remedy = Some(remedy.into());
+    }
+    let text = screen(&app);
+    assert!(text.contains("END-OF-REMEDY"), "{text}");
+}

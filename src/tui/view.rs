@@ -14,19 +14,26 @@ use crate::diagnose::{StageReport, Status};
 use crate::text::{sanitize, truncate};
 
 const LEFT_WIDTH: u16 = 30;
-const VERDICT_HEIGHT: u16 = 6;
+/// The verdict box grows with its text, between these (borders included).
+const VERDICT_MIN_HEIGHT: u16 = 6;
+const VERDICT_MAX_HEIGHT: u16 = 10;
 const TITLE_WIDTH: usize = 12;
 const DURATION_WIDTH: usize = 8;
 
 /// Draws the whole screen.
 pub fn view(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    let verdict_lines = verdict_lines(app);
+    let verdict_height = wrapped_height(&verdict_lines, area.width.saturating_sub(2))
+        .saturating_add(2)
+        .clamp(VERDICT_MIN_HEIGHT, VERDICT_MAX_HEIGHT);
     let [header, body, verdict, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
-        Constraint::Length(VERDICT_HEIGHT),
+        Constraint::Length(verdict_height),
         Constraint::Length(1),
     ])
-    .areas(frame.area());
+    .areas(area);
     let [left, right] =
         Layout::horizontal([Constraint::Length(LEFT_WIDTH), Constraint::Min(0)]).areas(body);
 
@@ -44,7 +51,7 @@ pub fn view(app: &App, frame: &mut Frame) {
         None => draw_stages(app, frame, left),
     }
     draw_facts(app, frame, right);
-    draw_verdict(app, frame, verdict);
+    draw_verdict(verdict_lines, frame, verdict);
     draw_footer(app, frame, footer);
 }
 
@@ -242,9 +249,17 @@ fn draw_facts(app: &App, frame: &mut Frame, area: Rect) {
     );
 }
 
-fn draw_verdict(app: &App, frame: &mut Frame, area: Rect) {
+/// Rows the lines take when wrapped at `width` (an estimate: word wrapping may need a row more,
+/// which the box's spare row absorbs).
+fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    u16::try_from(rows).unwrap_or(u16::MAX)
+}
+
+fn verdict_lines(app: &App) -> Vec<Line<'static>> {
     let dim = Style::new().fg(Color::DarkGray);
-    let lines: Vec<Line> = match &app.report {
+    match &app.report {
         Some(report) if report.verdict.ok => vec![
             Line::from(Span::styled(
                 s::OK_LABEL,
@@ -277,7 +292,11 @@ fn draw_verdict(app: &App, frame: &mut Frame, area: Rect) {
         ))],
         None if app.demo.is_some() => vec![Line::from(Span::styled(s::PICK_SCENARIO, dim))],
         None => vec![Line::from(Span::styled(s::WAITING, dim))],
-    };
+    }
+}
+
+fn draw_verdict(lines: Vec<Line<'static>>, frame: &mut Frame, area: Rect) {
+    let dim = Style::new().fg(Color::DarkGray);
     let block = Block::bordered().title(s::VERDICT_TITLE).border_style(dim);
     frame.render_widget(
         Paragraph::new(lines)
