@@ -24,7 +24,7 @@ fn main() {
 
 async fn run(cli: Cli) -> i32 {
     let result: Result<i32, InputError> = match cli.command {
-        Some(Command::Check(args)) => cli::check(args).await,
+        Some(Command::Check(args)) => cli::check(*args).await,
         Some(Command::Causes { json }) => {
             print!("{}", cli::causes(json));
             Ok(0)

@@ -37,7 +37,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diagnose a broker and print the verdict (or JSON with --json).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List every cause id this tool can report.
     Causes {
         #[arg(long)]

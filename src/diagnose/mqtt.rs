@@ -268,7 +268,7 @@ fn not_mqtt(bytes: &[u8], speaks: Option<PeerSpeaks>, port: u16) -> Problem {
     let preview = &bytes[..bytes.len().min(48)];
     let text =
         if speaks == PeerSpeaks::Http || speaks == PeerSpeaks::Ssh || speaks == PeerSpeaks::Smtp {
-            format!("{:?}", sanitize_bytes(preview))
+            format!("\"{}\"", sanitize_bytes(preview))
         } else {
             format!("bytes {}", crate::text::hex_preview(preview, 16))
         };

@@ -198,7 +198,7 @@ impl FromStr for ParsedUrl {
         }
         let host = match url.host() {
             None => return Err(UrlError::NoHost(input.to_string())),
-            Some(url::Host::Domain(d)) if d.is_empty() => {
+            Some(url::Host::Domain("")) => {
                 return Err(UrlError::NoHost(input.to_string()));
             }
             Some(url::Host::Domain(d)) => Host::Name(d.to_string()),

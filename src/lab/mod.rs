@@ -752,7 +752,6 @@ impl Lab {
             "ok",
         );
 
-        drop(add);
         for sc in &mut scenarios {
             if sc.id == "mqtt.bad_username_or_password" {
                 sc.env = vec![("LAB_PASSWORD".into(), "wrong".into())];
