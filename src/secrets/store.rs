@@ -277,6 +277,21 @@ impl SecretStore {
         Ok(removed)
     }
 
+    /// Move every secret of `old` to `new` (for a profile rename); returns how many moved.
+    /// Each value is written under the new name before the old one is deleted.
+    pub fn move_profile(&self, old: &str, new: &str) -> Result<usize, SecretError> {
+        check_profile(new)?;
+        let mut moved = 0;
+        for kind in Kind::ALL {
+            if let Some(value) = self.get(old, kind)? {
+                self.set(new, kind, &value)?;
+                self.delete(old, kind)?;
+                moved += 1;
+            }
+        }
+        Ok(moved)
+    }
+
     /// Delete parts `from..`: all up to `known` and then on while they exist.
     fn sweep_parts(
         &self,
