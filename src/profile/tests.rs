@@ -467,6 +467,7 @@ fn default_path_honours_override_and_xdg() {
 }
 
 /// The canary: a profile whose password is in the keyring serialises without the value.
+#[cfg(target_os = "linux")]
 #[test]
 fn keyring_password_never_reaches_the_toml() {
     use crate::secrets::{Kind, Secret, SecretStore, prepare_process};

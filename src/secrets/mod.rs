@@ -44,7 +44,8 @@ impl fmt::Display for Secret {
     }
 }
 
-#[cfg(test)]
+/// Real-keyring tests: Linux only until the macOS/Windows backends exist.
+#[cfg(all(test, target_os = "linux"))]
 mod store_tests;
 
 #[cfg(test)]

@@ -441,3 +441,18 @@ fn secret_service_store_read_update_delete_large() {
         Backend::SecretService
     );
 }
+
+#[test]
+fn other_os_backends_are_a_clear_unsupported_error() {
+    for backend in [Backend::MacosKeychain, Backend::WindowsCredentials] {
+        let err = SecretStore::open_backend(backend).unwrap_err();
+        assert!(matches!(err, SecretError::Unsupported { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "The {} is not supported on this operating system.",
+                backend.describe()
+            )
+        );
+    }
+}
