@@ -371,6 +371,58 @@ impl SecretStore {
     }
 }
 
+/// Thin async wrappers: the keyring calls run on tokio's blocking pool. With keyutils, call
+/// [`super::prepare_process`] before the runtime starts so pool threads inherit the keyring.
+impl SecretStore {
+    pub async fn get_async(
+        &self,
+        profile: &str,
+        kind: Kind,
+    ) -> Result<Option<Secret>, SecretError> {
+        let (me, p) = (self.clone(), profile.to_string());
+        self.blocking(profile, kind, move || me.get(&p, kind)).await
+    }
+
+    pub async fn set_async(
+        &self,
+        profile: &str,
+        kind: Kind,
+        value: Secret,
+    ) -> Result<(), SecretError> {
+        let (me, p) = (self.clone(), profile.to_string());
+        self.blocking(profile, kind, move || me.set(&p, kind, &value))
+            .await
+    }
+
+    pub async fn delete_async(&self, profile: &str, kind: Kind) -> Result<bool, SecretError> {
+        let (me, p) = (self.clone(), profile.to_string());
+        self.blocking(profile, kind, move || me.delete(&p, kind))
+            .await
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        profile: &str,
+        kind: Kind,
+        f: impl FnOnce() -> Result<T, SecretError> + Send + 'static,
+    ) -> Result<T, SecretError> {
+        match tokio::task::spawn_blocking(f).await {
+            Ok(result) => result,
+            Err(e) => Err(SecretError::Backend {
+                op: "access",
+                profile: profile.to_string(),
+                kind,
+                backend: self.backend,
+                reason: if e.is_cancelled() {
+                    "the background task was cancelled".to_string()
+                } else {
+                    "the background task panicked".to_string()
+                },
+            }),
+        }
+    }
+}
+
 /// Account name of part `n` (1-based): `<profile>/<kind>#<n>`.
 pub(crate) fn part_account(profile: &str, kind: Kind, n: usize) -> String {
     format!("{}#{n}", kind.account(profile))

@@ -456,3 +456,27 @@ fn other_os_backends_are_a_clear_unsupported_error() {
         );
     }
 }
+
+#[test]
+fn async_wrappers_run_on_the_blocking_pool() {
+    let store = keyutils(); // prepare_process first, then the runtime
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let p = unique_profile("async");
+    rt.block_on(async {
+        store
+            .set_async(&p, Kind::ProxyPassword, Secret::new("via-async"))
+            .await
+            .unwrap();
+        let got = store.get_async(&p, Kind::ProxyPassword).await.unwrap();
+        assert_eq!(got.as_ref().map(Secret::expose), Some("via-async"));
+        assert!(store.delete_async(&p, Kind::ProxyPassword).await.unwrap());
+        assert_eq!(
+            store.get_async(&p, Kind::ProxyPassword).await.unwrap(),
+            None
+        );
+    });
+}
