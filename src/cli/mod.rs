@@ -360,11 +360,7 @@ pub fn scenario_plans(lab: &crate::lab::Lab) -> Vec<(String, String, Plan)> {
         let env = s.env.clone();
         let lookup = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         if let Ok(plan) = build_plan(&c.url, &c.conn, &lookup) {
-            out.push((
-                s.id.clone(),
-                format!("{} — expect {}", s.title, s.expect),
-                plan,
-            ));
+            out.push((s.id.clone(), format!("{}: {}", s.expect, s.title), plan));
         }
     }
     out
