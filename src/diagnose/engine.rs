@@ -226,6 +226,12 @@ impl Run {
             .await;
             Box::new(tcp.stream)
         };
+        if self.plan.stop_after == Some(Stage::Tls) {
+            for stage in [Stage::Ws, Stage::Mqtt, Stage::Sub] {
+                self.skip(stage, "not requested").await;
+            }
+            return;
+        }
         if transport.uses_ws() {
             // The WebSocket stage arrives with its own issue; until then ws URLs are refused
             // at plan time, so this is not reached.

@@ -365,6 +365,8 @@ pub struct Plan {
     pub sub: SubOptions,
     /// Ask this DNS server instead of the system's resolvers.
     pub dns_server: Option<std::net::SocketAddr>,
+    /// Stop after this stage (e.g. `cert fetch` stops after tls); later stages are skipped.
+    pub stop_after: Option<Stage>,
 }
 
 impl Plan {
@@ -376,6 +378,7 @@ impl Plan {
             mqtt: MqttOptions::default(),
             sub: SubOptions::default(),
             dns_server: None,
+            stop_after: None,
         }
     }
 
