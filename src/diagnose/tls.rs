@@ -359,7 +359,7 @@ pub fn ca_issuers_url(der: &[u8]) -> Option<String> {
         .find_map(|ext| match ext.parsed_extension() {
             ParsedExtension::AuthorityInfoAccess(aia) => {
                 aia.accessdescs.iter().find_map(|d| {
-                    match (&d.access_method == &ca_issuers, &d.access_location) {
+                    match (d.access_method == ca_issuers, &d.access_location) {
                         (true, GeneralName::URI(u)) => Some(u.to_string()),
                         _ => None,
                     }
