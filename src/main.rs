@@ -6,6 +6,14 @@ use mqtt_doctor::cli::{self, Cli, Command, InputError};
 
 fn main() {
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Some(Command::Check(_) | Command::Profile(_) | Command::Secrets(_))
+    ) {
+        // The kernel keyutils store needs a session keyring; join one before any thread
+        // starts. A failure here is reported by whatever needs the keyring later.
+        let _ = mqtt_doctor::secrets::prepare_process();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -24,7 +32,11 @@ fn main() {
 
 async fn run(cli: Cli) -> i32 {
     let result: Result<i32, InputError> = match cli.command {
-        Some(Command::Check(args)) => cli::check(*args).await,
+        Some(Command::Check(args)) => cli::check(*args, cli.config.as_deref()).await,
+        Some(Command::Profile(cmd)) => cli::profiles::profile(*cmd, cli.config.as_deref()),
+        Some(Command::Secrets(cli::profiles::SecretsCommand::Status { json })) => {
+            Ok(cli::profiles::secrets_status(json))
+        }
         Some(Command::Causes { json }) => {
             print!("{}", cli::causes(json));
             Ok(0)

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::certs;
+
+pub mod profiles;
 use crate::diagnose::{
     self, CaBundle, ClientIdentity, Event, MqttVersion, ParsedUrl, Plan, Report,
 };
@@ -22,12 +24,14 @@ use crate::text::sanitize;
     long_about = "Runs staged diagnostics (DNS → TCP → TLS → WebSocket → MQTT → subscription) \
 against an MQTT broker and names the first failing stage, its cause and what to do.\n\n\
 Without a subcommand, a URL opens the full-screen live view:\n  mqtt-doctor mqtts://broker.example.com:8883 --ca ca.pem",
-    args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Profiles file (default: the user's config dir, mqtt-doctor/profiles.toml).
+    #[arg(long, global = true, value_name = "FILE", env = "MQTT_DOCTOR_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Broker URL for the full-screen view (mqtt://, mqtts://).
     pub url: Option<String>,
     #[command(flatten)]
@@ -50,6 +54,12 @@ pub enum Command {
     /// Certificate tools: inspect files, fetch what a server presents.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Saved broker profiles (TOML; secrets in the OS keyring).
+    #[command(subcommand)]
+    Profile(Box<profiles::ProfileCommand>),
+    /// The OS keyring that holds profile secrets.
+    #[command(subcommand)]
+    Secrets(profiles::SecretsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,7 +120,17 @@ pub struct FetchArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Broker URL: mqtt://HOST[:PORT] (plain) or mqtts://HOST[:PORT] (TLS).
-    pub url: String,
+    #[arg(required_unless_present_any = ["profile", "all"], conflicts_with_all = ["profile", "all"])]
+    pub url: Option<String>,
+    /// Check a saved profile (repeatable; options given here override its fields).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Vec<String>,
+    /// Check every saved profile, concurrently.
+    #[arg(long, conflicts_with = "profile")]
+    pub all: bool,
+    /// How many profiles are checked at once with --all or several --profile.
+    #[arg(long, default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub concurrency: u64,
     #[command(flatten)]
     pub conn: ConnArgs,
     /// Print one JSON document on stdout instead of text.
@@ -167,9 +187,9 @@ pub struct ConnArgs {
     /// MQTT client identifier (default mqtt-doctor-<random>).
     #[arg(long, short = 'i')]
     pub client_id: Option<String>,
-    /// Keep-alive in seconds.
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
-    pub keep_alive: u16,
+    /// Keep-alive in seconds [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub keep_alive: Option<u16>,
     /// MQTT version; without it, 5 is tried first and 3.1.1 on "unacceptable protocol version".
     #[arg(long, value_enum)]
     pub mqtt_version: Option<VersionArg>,
@@ -179,9 +199,9 @@ pub struct ConnArgs {
     /// Do not publish the round-trip message (read-only accounts); the check ends at SUBACK.
     #[arg(long)]
     pub no_publish: bool,
-    /// Deadline for each stage, in seconds.
-    #[arg(long, default_value_t = 5, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=300))]
-    pub timeout: u64,
+    /// Deadline for each stage, in seconds [default: 5].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub timeout: Option<u64>,
     /// Ask this DNS server (IP:PORT) instead of the system resolver.
     #[arg(long, value_name = "IP:PORT")]
     pub dns_server: Option<std::net::SocketAddr>,
@@ -251,7 +271,7 @@ pub fn build_plan(
         )));
     }
     let mut plan = Plan::new(parsed.target);
-    plan.timeout = Duration::from_secs(a.timeout);
+    plan.timeout = Duration::from_secs(a.timeout.unwrap_or(5));
     plan.dns_server = a.dns_server;
     if let Some(path) = &a.ca {
         plan.tls.ca = Some(CaBundle {
@@ -313,7 +333,7 @@ pub fn build_plan(
         }
         plan.mqtt.client_id = id.clone();
     }
-    plan.mqtt.keep_alive = a.keep_alive;
+    plan.mqtt.keep_alive = a.keep_alive.unwrap_or(30);
     if let Some(v) = a.mqtt_version {
         plan.mqtt.version = match v {
             VersionArg::V3 => MqttVersion::V311,
@@ -368,12 +388,29 @@ pub fn prompt_password(prompt: &str) -> Result<Secret, InputError> {
 }
 
 /// `mqtt-doctor check`: returns the process exit code.
-pub async fn check(args: CheckArgs) -> Result<i32, InputError> {
-    let mut plan = build_plan(&args.url, &args.conn, &|k| std::env::var(k).ok())?;
+pub async fn check(args: CheckArgs, config: Option<&Path>) -> Result<i32, InputError> {
+    let Some(url) = &args.url else {
+        return profiles::check_profiles(
+            &args.profile,
+            args.all,
+            &args.conn,
+            config,
+            args.json,
+            args.verbose,
+            args.concurrency as usize,
+        )
+        .await;
+    };
+    let mut plan = build_plan(url, &args.conn, &|k| std::env::var(k).ok())?;
     if args.conn.password_prompt {
         plan.mqtt.password = Some(prompt_password("MQTT password: ")?);
     }
-    let live = !args.json && std::io::stderr().is_terminal();
+    run_single(plan, args.json, args.verbose).await
+}
+
+/// Runs one plan, printing progress lines and the verdict (or JSON); returns the exit code.
+pub async fn run_single(plan: Plan, json: bool, verbose: bool) -> Result<i32, InputError> {
+    let live = !json && std::io::stderr().is_terminal();
     let (handle, mut rx) = diagnose::spawn(plan);
     let mut report: Option<Report> = None;
     while let Some(ev) = rx.recv().await {
@@ -391,10 +428,10 @@ pub async fn check(args: CheckArgs) -> Result<i32, InputError> {
             .await
             .map_err(|e| InputError(format!("the diagnosis stopped unexpectedly: {e}")))?,
     };
-    if args.json {
+    if json {
         println!("{}", crate::report::json(&report));
     } else {
-        print!("{}", crate::report::text(&report, !live, args.verbose));
+        print!("{}", crate::report::text(&report, !live, verbose));
     }
     Ok(report.exit_code())
 }
@@ -434,9 +471,12 @@ pub fn scenario_plans(lab: &crate::lab::Lab) -> Vec<(String, String, Plan)> {
         else {
             continue;
         };
+        let Some(url) = &c.url else {
+            continue;
+        };
         let env = s.env.clone();
         let lookup = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        if let Ok(plan) = build_plan(&c.url, &c.conn, &lookup) {
+        if let Ok(plan) = build_plan(url, &c.conn, &lookup) {
             out.push((s.id.clone(), format!("{}: {}", s.expect, s.title), plan));
         }
     }
@@ -578,8 +618,7 @@ pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
         sni: a.sni.clone(),
         alpn: a.alpn.clone(),
         insecure: true,
-        timeout: a.timeout,
-        keep_alive: 30,
+        timeout: Some(a.timeout),
         ..ConnArgs::default()
     };
     let mut plan = build_plan(&a.url, &conn, &|k| std::env::var(k).ok())?;
