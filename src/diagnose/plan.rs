@@ -361,6 +361,8 @@ pub struct Plan {
     pub sub: SubOptions,
     /// Ask this DNS server instead of the system's resolvers.
     pub dns_server: Option<std::net::SocketAddr>,
+    /// Proxy and WebSocket request options.
+    pub route: super::route::Route,
 }
 
 impl Plan {
@@ -372,19 +374,18 @@ impl Plan {
             mqtt: MqttOptions::default(),
             sub: SubOptions::default(),
             dns_server: None,
+            route: Default::default(),
         }
     }
 
     /// The stages this plan runs, in order (stages that do not apply are reported skipped).
     pub fn stages(&self) -> Vec<Stage> {
-        vec![
-            Stage::Dns,
-            Stage::Tcp,
-            Stage::Tls,
-            Stage::Ws,
-            Stage::Mqtt,
-            Stage::Sub,
-        ]
+        let proxy = self.route.proxy.as_ref().map(|_| Stage::Proxy);
+        [Stage::Dns, Stage::Tcp]
+            .into_iter()
+            .chain(proxy)
+            .chain([Stage::Tls, Stage::Ws, Stage::Mqtt, Stage::Sub])
+            .collect()
     }
 
     /// The name sent as SNI and checked against the certificate.
