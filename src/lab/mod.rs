@@ -4,6 +4,7 @@
 
 pub mod broker;
 pub mod pki;
+pub mod ws;
 
 use std::io;
 use std::net::SocketAddr;
@@ -751,6 +752,19 @@ impl Lab {
             s(&["--no-publish", "--topic", "sensors/#"]),
             "ok",
         );
+
+        // WebSocket and proxy scenarios
+        let (more, more_tasks) = ws::start(ws::Shared {
+            mqtt: ok,
+            mqtts: tls_ok,
+            silent,
+            http,
+            tls_config: tls(&pki.good, false)?,
+            ca: p(&ca),
+        })
+        .await?;
+        scenarios.extend(more);
+        tasks.extend(more_tasks);
 
         for sc in &mut scenarios {
             if sc.id == "mqtt.bad_username_or_password" {
