@@ -30,16 +30,18 @@ pub async fn dns_note(run: &mut Run) -> Option<Host> {
     }
     let proxy = run.plan.route.proxy.clone()?;
     let target = &run.plan.target;
-    let note = match (&target.host, proxy.kind) {
-        (Host::Ip(_), _) => format!("{} is an IP address; the proxy connects to it", target.host),
-        (Host::Name(n), ProxyKind::Socks5) => {
-            format!("{n} is resolved by the SOCKS5 proxy, not here (the name is sent to it)")
-        }
-        (Host::Name(n), ProxyKind::Http) => {
-            format!(
-                "{n} is resolved by the HTTP proxy, not here (CONNECT {n}:{})",
+    let name = target.host.to_string();
+    let note = if ip_of(&target.host).is_some() {
+        format!("{name} is an IP address; the proxy connects to it")
+    } else {
+        match proxy.kind {
+            ProxyKind::Socks5 => {
+                format!("{name} is resolved by the SOCKS5 proxy, not here (the name is sent to it)")
+            }
+            ProxyKind::Http => format!(
+                "{name} is resolved by the HTTP proxy, not here (CONNECT {name}:{})",
                 target.port
-            )
+            ),
         }
     };
     run.fact(Stage::Dns, "target", note).await;
@@ -50,6 +52,15 @@ pub async fn dns_note(run: &mut Run) -> Option<Host> {
     )
     .await;
     Some(proxy.host)
+}
+
+/// The address a host stands for when it is an IP literal (URLs with ws:// and mqtt:// keep
+/// IP hosts as text).
+fn ip_of(host: &Host) -> Option<std::net::IpAddr> {
+    match host {
+        Host::Ip(ip) => Some(*ip),
+        Host::Name(n) => n.trim_matches(['[', ']']).parse().ok(),
+    }
 }
 
 /// The `host:port` the proxy is asked to connect to.
@@ -319,7 +330,8 @@ async fn http_connect(
     );
     match code {
         200..=299 => Ok(()),
-        407 => {
+        // tinyproxy 1.11 answers wrong credentials with 401 instead of 407.
+        401 | 407 => {
             if let Some(a) = header("proxy-authenticate") {
                 notes.push(("proxy_authenticate", a.into()));
             }
@@ -468,7 +480,11 @@ async fn socks5(
     }
     // CONNECT request; names go to the proxy unresolved.
     let mut req = vec![5, 1, 0];
-    match &target.host {
+    let host = match ip_of(&target.host) {
+        Some(ip) => Host::Ip(ip),
+        None => target.host.clone(),
+    };
+    match &host {
         Host::Name(n) if n.len() <= 255 => {
             req.push(3);
             req.push(n.len() as u8);
@@ -561,6 +577,13 @@ async fn socks5(
             proxy: url,
             target: auth,
             detail,
+        },
+        _ if rep == 0x01 && matches!(host, Host::Name(_)) => ProxyProblem::Failed {
+            proxy: url,
+            detail: format!(
+                "{detail}; some SOCKS5 servers (microsocks among them) answer this when they cannot resolve {}",
+                target.host
+            ),
         },
         _ => ProxyProblem::Failed { proxy: url, detail },
     })

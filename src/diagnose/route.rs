@@ -257,7 +257,10 @@ pub fn parse_proxy_url(input: &str, allow_password: bool) -> Result<Proxy, Strin
         );
     }
     let host = match url.host() {
-        Some(url::Host::Domain(d)) if !d.is_empty() => Host::Name(d.to_string()),
+        Some(url::Host::Domain(d)) if !d.is_empty() => match d.parse::<IpAddr>() {
+            Ok(ip) => Host::Ip(ip),
+            Err(_) => Host::Name(d.to_string()),
+        },
         Some(url::Host::Ipv4(ip)) => Host::Ip(IpAddr::V4(ip)),
         Some(url::Host::Ipv6(ip)) => Host::Ip(IpAddr::V6(ip)),
         _ => return Err("the proxy URL has no host".into()),
