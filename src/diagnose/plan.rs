@@ -100,11 +100,11 @@ impl Target {
         }
     }
 
-    /// The URL without user information (never shows a password).
+    /// The URL without user information or query values (never shows a password or token).
     pub fn url(&self) -> String {
         let mut url = format!("{}://{}:{}", self.transport, self.host, self.port);
         if self.transport.uses_ws() {
-            url.push_str(&self.path);
+            url.push_str(&super::route::redact_query(&self.path));
         }
         url
     }

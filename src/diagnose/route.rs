@@ -168,6 +168,22 @@ pub fn from_args(
     Ok(route)
 }
 
+/// A WebSocket path for display: query values are replaced by `[redacted]` (signed URLs and
+/// tokens travel there), names are kept.
+pub fn redact_query(path: &str) -> String {
+    let Some((p, q)) = path.split_once('?') else {
+        return path.to_string();
+    };
+    let parts: Vec<String> = q
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) if !v.is_empty() => format!("{k}=[redacted]"),
+            _ => kv.to_string(),
+        })
+        .collect();
+    format!("{p}?{}", parts.join("&"))
+}
+
 /// `--ws-path`: replaces the URL's path; the URL's query is kept unless the new path has one.
 fn ws_path(path: &str, current: &str) -> Result<String, String> {
     if path
@@ -412,6 +428,15 @@ mod tests {
         assert!(parse_header("Upgrade: h2c").is_err());
         assert!(parse_header("no colon").is_err());
         assert!(parse_header("bad name: x").is_err());
+    }
+
+    #[test]
+    fn query_values_are_redacted_for_display() {
+        assert_eq!(
+            redact_query("/mqtt?X-Amz-Signature=abc&flag&t="),
+            "/mqtt?X-Amz-Signature=[redacted]&flag&t="
+        );
+        assert_eq!(redact_query("/mqtt"), "/mqtt");
     }
 
     #[test]

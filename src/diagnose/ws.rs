@@ -83,7 +83,7 @@ pub async fn run(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<BoxIo, Pr
             detail: format!("could not be asked: {detail}"),
         })
     })?;
-    let path = plan.target.path.clone();
+    let path = super::route::redact_query(&plan.target.path);
     run.fact(Stage::Ws, "request", format!("GET {path} HTTP/1.1"))
         .await;
     run.fact(Stage::Ws, "host", host_header(&plan)).await;
@@ -581,5 +581,46 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WsIo<S> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.ws).poll_close(cx).map_err(to_io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::SinkExt;
+
+    /// A packet split over two messages, and one message holding the rest plus a second packet,
+    /// read back as two whole MQTT packets.
+    #[tokio::test]
+    async fn packets_span_and_share_messages() {
+        let (client, server) = tokio::io::duplex(4096);
+        let server = tokio::spawn(async move {
+            let mut ws = tokio_tungstenite::accept_async(server).await.ok()?;
+            let connack: &[u8] = &[0x20, 0x03, 0x00, 0x00, 0x00];
+            let pingresp: &[u8] = &[0xD0, 0x00];
+            ws.send(Message::Binary(Bytes::copy_from_slice(&connack[..2])))
+                .await
+                .ok()?;
+            let mut rest = connack[2..].to_vec();
+            rest.extend_from_slice(pingresp);
+            ws.send(Message::Binary(rest.into())).await.ok()?;
+            // What the client wrote arrives as one binary message.
+            match ws.next().await {
+                Some(Ok(Message::Binary(b))) => Some(b.to_vec()),
+                _ => None,
+            }
+        });
+        let (ws, _) = tokio_tungstenite::client_async("ws://lab/mqtt", client)
+            .await
+            .expect("upgrade");
+        let mut io = WsIo::new(ws, Bytes::new());
+        let mut buf = bytes::BytesMut::new();
+        let first = wire::read_frame(&mut io, &mut buf).await.expect("frame");
+        assert_eq!(first.packet_type(), wire::CONNACK);
+        let second = wire::read_frame(&mut io, &mut buf).await.expect("frame");
+        assert_eq!(second.packet_type(), 13, "PINGRESP");
+        io.write_all(&[0xC0, 0x00]).await.expect("write");
+        let got = server.await.expect("server task");
+        assert_eq!(got.as_deref(), Some(&[0xC0u8, 0x00][..]));
     }
 }

@@ -206,3 +206,125 @@ impl WsProblem {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Problem, cause_info, explain};
+    use super::*;
+
+    fn samples() -> Vec<Problem> {
+        let p = || "socks5://127.0.0.1:1080".to_string();
+        let t = || "broker.example.com:8883".to_string();
+        let d = || "detail".to_string();
+        let mut v: Vec<Problem> = vec![
+            ProxyProblem::Refused {
+                proxy: p(),
+                target: t(),
+                detail: d(),
+            },
+            ProxyProblem::Timeout {
+                proxy: p(),
+                secs: 5,
+            },
+            ProxyProblem::AuthRequired {
+                proxy: p(),
+                detail: d(),
+                sent_credentials: true,
+            },
+            ProxyProblem::AuthRequired {
+                proxy: p(),
+                detail: d(),
+                sent_credentials: false,
+            },
+            ProxyProblem::Denied {
+                proxy: p(),
+                target: t(),
+                detail: d(),
+            },
+            ProxyProblem::TargetUnreachable {
+                proxy: p(),
+                target: t(),
+                detail: d(),
+            },
+            ProxyProblem::NotAProxy {
+                proxy: p(),
+                expected: "a SOCKS5 proxy",
+                speaks: PeerSpeaks::PlainMqtt,
+                detail: d(),
+            },
+            ProxyProblem::Failed {
+                proxy: p(),
+                detail: d(),
+            },
+        ]
+        .into_iter()
+        .map(Problem::Proxy)
+        .collect();
+        for status in [301, 400, 401, 403, 404, 426, 502, 418] {
+            v.push(Problem::Ws(WsProblem::HttpStatus {
+                status,
+                reason: "R".into(),
+                path: "/mqtt".into(),
+            }));
+        }
+        for (speaks, over_tls) in [
+            (PeerSpeaks::PlainMqtt, false),
+            (PeerSpeaks::PlainMqtt, true),
+            (PeerSpeaks::Tls, false),
+            (PeerSpeaks::Ssh, false),
+        ] {
+            v.push(Problem::Ws(WsProblem::NotHttp {
+                speaks,
+                over_tls,
+                port: 1883,
+                detail: d(),
+            }));
+        }
+        v.extend([
+            Problem::Ws(WsProblem::SubprotocolRejected {
+                offered: vec!["mqtt".into()],
+                chosen: None,
+                close: None,
+            }),
+            Problem::Ws(WsProblem::SubprotocolRejected {
+                offered: vec!["mqtt".into()],
+                chosen: None,
+                close: Some("close code 1002".into()),
+            }),
+            Problem::Ws(WsProblem::Closed {
+                detail: "closed the connection".into(),
+            }),
+            Problem::Ws(WsProblem::Timeout {
+                secs: 5,
+                heard: false,
+            }),
+            Problem::Ws(WsProblem::Timeout {
+                secs: 5,
+                heard: true,
+            }),
+        ]);
+        v
+    }
+
+    #[test]
+    fn every_transport_problem_has_a_catalog_entry_and_words() {
+        for p in samples() {
+            let f = explain(&p);
+            let info = cause_info(f.cause).unwrap_or_else(|| panic!("{} missing", f.cause));
+            assert_eq!(p.stage(), info.stage, "{}", f.cause);
+            assert!(f.summary.ends_with('.'), "{}: {}", f.cause, f.summary);
+            assert!(f.remedy.ends_with('.'), "{}: {}", f.cause, f.remedy);
+        }
+    }
+
+    #[test]
+    fn a_404_names_the_common_paths() {
+        let f = explain(&Problem::Ws(WsProblem::HttpStatus {
+            status: 404,
+            reason: "Not Found".into(),
+            path: "/wrong".into(),
+        }));
+        assert!(f.remedy.contains("/mqtt and /ws"), "{}", f.remedy);
+        assert!(f.summary.contains("/wrong"), "{}", f.summary);
+    }
+}
