@@ -31,6 +31,8 @@ async fn run(cli: Cli) -> i32 {
         }
         Some(Command::Demo) => cli::demo().await,
         Some(Command::Lab) => cli::lab().await,
+        Some(Command::Cert(cli::CertCommand::Inspect(a))) => cli::cert_inspect(&a),
+        Some(Command::Cert(cli::CertCommand::Fetch(a))) => cli::cert_fetch(&a).await,
         None => match cli.url {
             Some(url) => cli::live(&url, &cli.conn).await,
             None => Err(InputError(

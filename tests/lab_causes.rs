@@ -68,6 +68,12 @@ async fn every_lab_scenario_produces_its_cause() {
             failures.push(format!("{}: expected {}, got {got}\n{raw}", s.id, s.expect));
             continue;
         }
+        if let Some(words) = &s.says {
+            let summary = verdict["summary"].as_str().unwrap_or("");
+            if !summary.contains(words.as_str()) {
+                failures.push(format!("{}: the summary lacks {words:?}: {summary}", s.id));
+            }
+        }
         let want_code = if s.expect == "ok" {
             0
         } else {

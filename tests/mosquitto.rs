@@ -15,6 +15,8 @@ struct Setup {
     ca: String,
     client_cert: String,
     client_key: String,
+    rogue_cert: String,
+    rogue_key: String,
 }
 
 fn setup() -> Setup {
@@ -36,6 +38,8 @@ fn setup() -> Setup {
     let client_ca = write(d, "client-ca.pem", &pki.client_ca.issued.cert_pem());
     let client_cert = write(d, "client.pem", &pki.client.cert_pem());
     let client_key = write(d, "client.key", &pki.client.key_pem());
+    let rogue_cert = write(d, "rogue.pem", &pki.rogue_client.cert_pem());
+    let rogue_key = write(d, "rogue.key", &pki.rogue_client.key_pem());
     let passwd = d.join("passwd");
     let status = Command::new("mosquitto_passwd")
         .args(["-b", "-c"])
@@ -69,6 +73,8 @@ fn setup() -> Setup {
         ca: ca.display().to_string(),
         client_cert: client_cert.display().to_string(),
         client_key: client_key.display().to_string(),
+        rogue_cert: rogue_cert.display().to_string(),
+        rogue_key: rogue_key.display().to_string(),
     }
 }
 
@@ -224,6 +230,28 @@ fn real_mosquitto_verdicts() {
             .unwrap_or("")
             .contains("requires a client certificate"),
         "{req:#}"
+    );
+    let rejected = expect(
+        "client certificate from an untrusted CA",
+        sv(&[
+            &url("mqtts", s.mtls),
+            "--ca",
+            &s.ca,
+            "--cert",
+            &s.rogue_cert,
+            "--key",
+            &s.rogue_key,
+        ]),
+        &[],
+        "tls.client_cert_rejected",
+        12,
+    );
+    assert!(
+        rejected["verdict"]["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Unknown Rogue CA"),
+        "{rejected:#}"
     );
     expect(
         "mutual TLS",

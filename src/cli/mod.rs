@@ -2,12 +2,12 @@
 //! first, so bad input fails before any network traffic), and the non-interactive commands.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::certs;
 use crate::diagnose::{
     self, CaBundle, ClientIdentity, Event, MqttVersion, ParsedUrl, Plan, Report,
 };
@@ -47,6 +47,64 @@ pub enum Command {
     Demo,
     /// Start the lab's brokers in the foreground and print a command line for each scenario.
     Lab,
+    /// Certificate tools: inspect files, fetch what a server presents.
+    #[command(subcommand)]
+    Cert(CertCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Analyse certificate files (PEM, DER, PKCS#12): chain order, validity, names, usages,
+    /// key match, fingerprints.
+    Inspect(InspectArgs),
+    /// Show (or save) the chain a server presents, even when it would not verify.
+    Fetch(FetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Files holding the chain (leaf first) and optionally its key; read in this order.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Read the passphrase of encrypted keys or PKCS#12 files from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub passphrase_env: Option<String>,
+    /// Check the leaf against this host name or IP address.
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// Trust anchors to check the chain against (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// The chain is a client certificate (check clientAuth instead of serverAuth).
+    #[arg(long)]
+    pub client: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Server URL: mqtts://HOST[:PORT] (or wss://).
+    pub url: String,
+    /// Send this TLS server name instead of the URL's host.
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// Offer this ALPN protocol (repeatable).
+    #[arg(long, value_name = "PROTOCOL")]
+    pub alpn: Vec<String>,
+    /// Trust anchors to analyse the chain against (default: the system store).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Print the presented certificates as PEM (to save them as a --ca file).
+    #[arg(long, conflicts_with = "json")]
+    pub pem: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Deadline for each stage, in seconds.
+    #[arg(long, default_value_t = 5, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -80,9 +138,15 @@ pub struct ConnArgs {
     /// Client certificate chain, PEM.
     #[arg(long, value_name = "FILE", requires = "key")]
     pub cert: Option<PathBuf>,
-    /// Private key of the client certificate, PEM.
+    /// Private key of the client certificate, PEM or DER (encrypted: see --passphrase-env).
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
+    /// Client certificate and key as PKCS#12 (.p12/.pfx), instead of --cert/--key.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cert", "key"])]
+    pub p12: Option<PathBuf>,
+    /// Read the passphrase of --p12 or of an encrypted --key from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub passphrase_env: Option<String>,
     /// Send and verify this TLS server name instead of the URL's host.
     #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,
@@ -144,57 +208,47 @@ pub struct ConnArgs {
 #[error("{0}")]
 pub struct InputError(pub String);
 
-fn read_certs(arg: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| {
+fn read_file(arg: &str, path: &Path) -> Result<Vec<u8>, InputError> {
+    std::fs::read(path).map_err(|e| {
         InputError(format!(
             "{arg} {}: the file cannot be read ({e})",
             path.display()
         ))
-    })?;
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(InputError(format!(
-            "{arg} {}: the file is empty",
-            path.display()
-        )));
-    }
-    let mut certs = Vec::new();
-    for (i, item) in CertificateDer::pem_slice_iter(&bytes).enumerate() {
-        match item {
-            Ok(c) => certs.push(c),
-            Err(e) => {
-                return Err(InputError(format!(
-                    "{arg} {}: PEM block {} cannot be read ({e})",
-                    path.display(),
-                    i + 1
-                )));
-            }
-        }
-    }
-    if certs.is_empty() {
-        if x509_parser::parse_x509_certificate(&bytes).is_ok() {
-            return Ok(vec![CertificateDer::from(bytes)]);
-        }
-        return Err(InputError(format!(
-            "{arg} {}: the file holds no certificate (expected PEM blocks \"-----BEGIN CERTIFICATE-----\" or a DER certificate)",
-            path.display()
-        )));
-    }
-    Ok(certs)
+    })
 }
 
-fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| {
+/// Certificates from a PEM or DER file (`--ca`, `--cert`).
+fn read_certs(arg: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, InputError> {
+    let bytes = read_file(arg, path)?;
+    certs::load_certificates(&path.display().to_string(), &bytes, None)
+        .map_err(|e| InputError(format!("{arg}: {e}")))
+}
+
+/// A private key from a PEM or DER file, decrypted with the passphrase when it is encrypted.
+fn read_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, InputError> {
+    let bytes = read_file("--key", path)?;
+    let loaded = certs::load(&path.display().to_string(), &bytes, passphrase)
+        .map_err(|e| InputError(format!("--key: {e}")))?;
+    loaded.key.ok_or_else(|| {
         InputError(format!(
-            "--key {}: the file cannot be read ({e})",
-            path.display()
-        ))
-    })?;
-    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| {
-        InputError(format!(
-            "--key {}: no private key found ({e}); expected a PEM \"PRIVATE KEY\", \"RSA PRIVATE KEY\" or \"EC PRIVATE KEY\" block",
+            "--key {}: the file holds no private key (expected a PEM \"PRIVATE KEY\", \"RSA PRIVATE KEY\" or \"EC PRIVATE KEY\" block, or a DER key)",
             path.display()
         ))
     })
+}
+
+fn passphrase(
+    a: &ConnArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<String>, InputError> {
+    match &a.passphrase_env {
+        None => Ok(None),
+        Some(var) => env(var).map(Some).ok_or_else(|| {
+            InputError(format!(
+                "--passphrase-env {var}: the environment variable {var} is not set"
+            ))
+        }),
+    }
 }
 
 /// Turns arguments into a plan. `env` looks up environment variables (the process environment
@@ -216,11 +270,34 @@ pub fn build_plan(
             certs: read_certs("--ca", path)?,
         });
     }
+    let pass = passphrase(a, env)?;
     if let (Some(cert), Some(key)) = (&a.cert, &a.key) {
         plan.tls.client = Some(ClientIdentity {
             source: format!("{} + {}", cert.display(), key.display()),
             certs: read_certs("--cert", cert)?,
-            key: read_key(key)?,
+            key: read_key(key, pass.as_deref())?,
+        });
+    }
+    if let Some(p12) = &a.p12 {
+        let bytes = read_file("--p12", p12)?;
+        let loaded = certs::load(&p12.display().to_string(), &bytes, pass.as_deref())
+            .map_err(|e| InputError(format!("--p12: {e}")))?;
+        let key = loaded.key.ok_or_else(|| {
+            InputError(format!(
+                "--p12 {}: the file holds no private key",
+                p12.display()
+            ))
+        })?;
+        if loaded.certs.is_empty() {
+            return Err(InputError(format!(
+                "--p12 {}: the file holds no certificate",
+                p12.display()
+            )));
+        }
+        plan.tls.client = Some(ClientIdentity {
+            source: p12.display().to_string(),
+            certs: loaded.certs,
+            key,
         });
     }
     if (a.ca.is_some() || a.cert.is_some() || a.sni.is_some() || !a.alpn.is_empty() || a.insecure)
@@ -381,11 +458,7 @@ pub fn scenario_plans(lab: &crate::lab::Lab) -> Vec<(String, String, Plan)> {
         let env = s.env.clone();
         let lookup = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         if let Ok(plan) = build_plan(&c.url, &c.conn, &lookup) {
-            out.push((
-                s.id.clone(),
-                format!("{} — expect {}", s.title, s.expect),
-                plan,
-            ));
+            out.push((s.id.clone(), format!("{}: {}", s.expect, s.title), plan));
         }
     }
     out
@@ -452,5 +525,133 @@ pub async fn demo() -> Result<i32, InputError> {
     crate::tui::run_demo(plans)
         .await
         .map_err(|e| InputError(format!("the terminal failed: {e}")))?;
+    Ok(0)
+}
+
+/// `mqtt-doctor cert inspect`: returns the exit code (0 clean, 12 when a finding is an error).
+pub fn cert_inspect(a: &InspectArgs) -> Result<i32, InputError> {
+    let pass = match &a.passphrase_env {
+        None => None,
+        Some(var) => Some(std::env::var(var).map_err(|_| {
+            InputError(format!(
+                "--passphrase-env {var}: the environment variable {var} is not set"
+            ))
+        })?),
+    };
+    let mut chain = Vec::new();
+    let mut key = None;
+    let mut labels = Vec::new();
+    for f in &a.files {
+        let loaded = certs::load_file(f, pass.as_deref()).map_err(|e| InputError(e.to_string()))?;
+        chain.extend(loaded.certs);
+        if key.is_none() {
+            key = loaded.key;
+        }
+        labels.push(f.display().to_string());
+    }
+    if chain.is_empty() {
+        return Err(InputError(format!(
+            "{}: no certificate found (only a key); give the certificate file too",
+            labels.join(", ")
+        )));
+    }
+    let anchors = match &a.ca {
+        Some(ca) => read_certs("--ca", ca)?,
+        None => Vec::new(),
+    };
+    let opts = certs::AnalyzeOptions {
+        host: a.host.as_deref(),
+        now: now_unix(),
+        anchors: &anchors,
+        purpose: if a.client {
+            certs::Purpose::Client
+        } else {
+            certs::Purpose::Server
+        },
+        key: key.as_ref(),
+        expiry_warning_days: 30,
+    };
+    let analysis = certs::analyze(&chain, &opts).map_err(|e| InputError(e.to_string()))?;
+    if a.json {
+        let doc = serde_json::json!({ "files": labels, "analysis": analysis });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        print!("{}", certs::inspect_text(&labels.join(" + "), &analysis));
+    }
+    Ok(if analysis.worst() == Some(certs::Severity::Error) {
+        12
+    } else {
+        0
+    })
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// `mqtt-doctor cert fetch`: connect, record the presented chain without trusting it, show it.
+pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
+    let conn = ConnArgs {
+        ca: a.ca.clone(),
+        sni: a.sni.clone(),
+        alpn: a.alpn.clone(),
+        insecure: true,
+        timeout: a.timeout,
+        keep_alive: 30,
+        ..ConnArgs::default()
+    };
+    let mut plan = build_plan(&a.url, &conn, &|k| std::env::var(k).ok())?;
+    if !plan.target.transport.uses_tls() {
+        return Err(InputError(format!(
+            "URL {:?}: cert fetch needs a TLS URL (mqtts:// or wss://)",
+            a.url
+        )));
+    }
+    plan.stop_after = Some(diagnose::Stage::Tls);
+    let host = plan.server_name();
+    let report = diagnose::run(plan, tokio::sync::mpsc::channel(64).0).await;
+    let tls = report.tls.clone().unwrap_or_default();
+    if tls.chain_der.is_empty() {
+        print!("{}", crate::report::text(&report, true, false));
+        return Ok(report.exit_code());
+    }
+    if a.pem {
+        for c in &tls.chain_der {
+            print!("{}", crate::lab::pki::pem("CERTIFICATE", c));
+        }
+        return Ok(0);
+    }
+    let anchors = match &a.ca {
+        Some(ca) => read_certs("--ca", ca)?,
+        None => rustls_native_certs::load_native_certs().certs,
+    };
+    let opts = certs::AnalyzeOptions {
+        host: Some(&host),
+        now: now_unix(),
+        anchors: &anchors,
+        purpose: certs::Purpose::Server,
+        key: None,
+        expiry_warning_days: 30,
+    };
+    let analysis = certs::analyze(&tls.chain_der, &opts).map_err(|e| InputError(e.to_string()))?;
+    if a.json {
+        let doc = serde_json::json!({ "target": report.target, "tls": tls, "analysis": analysis });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        println!(
+            "{} presented {} certificate(s) over {}{}",
+            sanitize(&report.target.url),
+            tls.chain_der.len(),
+            tls.version.as_deref().unwrap_or("TLS"),
+            tls.alpn
+                .as_deref()
+                .map(|p| format!(", ALPN {}", sanitize(p)))
+                .unwrap_or_default()
+        );
+        print!("{}", certs::inspect_text(&report.target.url, &analysis));
+    }
     Ok(0)
 }

@@ -246,6 +246,12 @@ impl Run {
             .await;
             Box::new(tcp_stream)
         };
+        if self.plan.stop_after == Some(Stage::Tls) {
+            for stage in [Stage::Ws, Stage::Mqtt, Stage::Sub] {
+                self.skip(stage, "not requested").await;
+            }
+            return;
+        }
         if transport.uses_ws() {
             let on_timeout = Problem::Ws(crate::explain::WsProblem::Timeout { secs, heard: false });
             let Some(s) = self

@@ -218,6 +218,12 @@ pub struct TlsInfo {
     /// Distinguished names of the CAs the server asked a client certificate from.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub client_ca_names: Vec<String>,
+    /// What the chain analysis found, one sentence each (order, validity, names, keys …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chain_findings: Vec<String>,
+    /// The presented certificates themselves (for `cert fetch --pem`); not in the JSON.
+    #[serde(skip)]
+    pub chain_der: Vec<rustls_pki_types::CertificateDer<'static>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -89,6 +89,7 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
                     )
                     .await;
                     return Err(Problem::TlsClientCertRejected {
+                        ours: String::new(),
                         alert: tls_err.to_string(),
                     });
                 }

@@ -201,7 +201,11 @@ impl FromStr for ParsedUrl {
             Some(url::Host::Domain("")) => {
                 return Err(UrlError::NoHost(input.to_string()));
             }
-            Some(url::Host::Domain(d)) => Host::Name(d.to_string()),
+            // Non-special schemes leave IPv4 literals as opaque host strings.
+            Some(url::Host::Domain(d)) => match d.parse::<IpAddr>() {
+                Ok(ip) => Host::Ip(ip),
+                Err(_) => Host::Name(d.to_string()),
+            },
             Some(url::Host::Ipv4(ip)) => Host::Ip(IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => Host::Ip(IpAddr::V6(ip)),
         };
@@ -361,6 +365,8 @@ pub struct Plan {
     pub sub: SubOptions,
     /// Ask this DNS server instead of the system's resolvers.
     pub dns_server: Option<std::net::SocketAddr>,
+    /// Stop after this stage (e.g. `cert fetch` stops after tls); later stages are skipped.
+    pub stop_after: Option<Stage>,
     /// Proxy and WebSocket request options.
     pub route: super::route::Route,
 }
@@ -374,6 +380,7 @@ impl Plan {
             mqtt: MqttOptions::default(),
             sub: SubOptions::default(),
             dns_server: None,
+            stop_after: None,
             route: Default::default(),
         }
     }
@@ -416,7 +423,9 @@ mod tests {
         assert_eq!(p.target.port, 8883);
         assert_eq!(p.target.transport, Transport::Mqtts);
         assert_eq!(p.target.host, Host::Name("broker.example.com".into()));
-        assert_eq!(parse("mqtt://10.0.0.5").unwrap().target.port, 1883);
+        let ip = parse("mqtt://10.0.0.5").unwrap();
+        assert_eq!(ip.target.port, 1883);
+        assert_eq!(ip.target.host, Host::Ip("10.0.0.5".parse().unwrap()));
         assert_eq!(
             parse("tcp://h:1").unwrap().target.transport,
             Transport::Mqtt

@@ -112,8 +112,10 @@ pub async fn run(run: &mut Run, addrs: &[SocketAddr]) -> Result<Connected, Probl
         .await;
     }
     // MQTT, TLS and HTTP clients speak first, so a healthy broker sends nothing now. Watch two
-    // round trips (at least 20 ms, at most 250 ms) for a reset or close by the peer.
-    let grace = (connect_time * 2 + Duration::from_millis(20)).min(Duration::from_millis(250));
+    // round trips (at least 10 ms, at most 250 ms) for a reset or close by the peer.
+    let grace = (connect_time * 2 + Duration::from_millis(10)).min(Duration::from_millis(250));
+    run.fact(Stage::Tcp, "reset_watch_ms", round_ms(grace))
+        .await;
     let mut byte = [0u8; 64];
     match tokio::time::timeout(grace, stream.peek(&mut byte)).await {
         Err(_) => {}

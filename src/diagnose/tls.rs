@@ -27,6 +27,8 @@ pub struct Observed {
     /// `Some` when the server sent a CertificateRequest: the CA names it accepts.
     pub client_cert_requested: Option<Vec<String>>,
     pub client_cert_sent: bool,
+    /// "subject, issued by issuer" of the client certificate we offer.
+    pub client_cert_label: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -183,6 +185,8 @@ use x509_parser::prelude::FromDer;
 pub struct Trust {
     pub roots: Arc<RootCertStore>,
     pub label: String,
+    /// The trust anchors as certificates, for the chain analysis.
+    pub anchors: Vec<CertificateDer<'static>>,
 }
 
 pub fn trust(opts: &TlsOptions) -> Trust {
@@ -192,9 +196,11 @@ pub fn trust(opts: &TlsOptions) -> Trust {
         return Trust {
             roots: Arc::new(roots),
             label: format!("CA file {} ({added} certificates)", ca.path.display()),
+            anchors: ca.certs.clone(),
         };
     }
     let native = rustls_native_certs::load_native_certs();
+    let anchors = native.certs.clone();
     let (added, _) = roots.add_parsable_certificates(native.certs);
     if added == 0 {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -204,11 +210,13 @@ pub fn trust(opts: &TlsOptions) -> Trust {
                 roots.len()
             ),
             roots: Arc::new(roots),
+            anchors: Vec::new(),
         };
     }
     Trust {
         roots: Arc::new(roots),
         label: format!("system trust store ({added} certificates)"),
+        anchors,
     }
 }
 
@@ -244,6 +252,13 @@ pub fn client_config(
         }
         None => None,
     };
+    if let Some(id) = &opts.client {
+        if let Some(first) = id.certs.first() {
+            let s = summarize(first);
+            recorder
+                .with(|o| o.client_cert_label = format!("{}, issued by {}", s.subject, s.issuer));
+        }
+    }
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
@@ -334,6 +349,26 @@ pub fn rfc3339(unix: i64) -> String {
         .unwrap_or_else(|| unix.to_string())
 }
 
+/// The caIssuers URL of a certificate's Authority Information Access, if it has one.
+pub fn ca_issuers_url(der: &[u8]) -> Option<String> {
+    use x509_parser::extensions::{GeneralName, ParsedExtension};
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let ca_issuers = x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS;
+    cert.extensions()
+        .iter()
+        .find_map(|ext| match ext.parsed_extension() {
+            ParsedExtension::AuthorityInfoAccess(aia) => {
+                aia.accessdescs.iter().find_map(|d| {
+                    match (d.access_method == ca_issuers, &d.access_location) {
+                        (true, GeneralName::URI(u)) => Some(u.to_string()),
+                        _ => None,
+                    }
+                })
+            }
+            _ => None,
+        })
+}
+
 /// Validity of a certificate as unix seconds (not_before, not_after).
 pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
@@ -345,13 +380,16 @@ pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
 
 /// "3 days", "2 hours", "45 minutes", "12 seconds".
 pub fn human_duration(secs: i64) -> String {
+    // Rounded to the nearest unit: a certificate made to last 5 days still reads "5 days"
+    // a few seconds later.
     let secs = secs.unsigned_abs();
-    let (n, unit) = if secs >= 2 * 86400 {
-        (secs / 86400, "day")
-    } else if secs >= 2 * 3600 {
-        (secs / 3600, "hour")
+    let round = |unit: u64| (secs + unit / 2) / unit;
+    let (n, unit) = if secs >= 2 * 86400 - 1800 {
+        (round(86400), "day")
+    } else if secs >= 2 * 3600 - 30 {
+        (round(3600), "hour")
     } else if secs >= 120 {
-        (secs / 60, "minute")
+        (round(60), "minute")
     } else {
         (secs, "second")
     };

@@ -14,6 +14,7 @@ use super::io::{BoxIo, Heard, Prefixed, Recording};
 use super::tcp::round_ms;
 use super::tls::{self, Observed, Recorder};
 use super::{Stage, TlsInfo, probe};
+use crate::certs;
 use crate::explain::{CertRole, PeerSpeaks, Problem};
 
 pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxIo, Problem> {
@@ -52,6 +53,11 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
             "disabled by --insecure: problems are reported as warnings",
         )
         .await;
+    }
+    if let Some(id) = &opts.client {
+        if let Some(problem) = client_precheck(run, id).await {
+            return Err(problem);
+        }
     }
     let (stream, heard) = Recording::new(tcp);
     let started = Instant::now();
@@ -118,6 +124,10 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
     let observed = recorder.take();
     record_chain(run, &mut info, &observed).await;
     info.verified = observed.verify_error.is_none();
+    if let Some(analysis) = analyze_presented(run, &observed) {
+        chain_warnings(run, &analysis);
+        info.chain_findings = findings_text(&analysis);
+    }
     if let Some(err) = &observed.verify_error {
         // Only reachable with --insecure: the handshake went on, the problem stays visible.
         let problem = cert_problem(run, err, &observed).await;
@@ -155,7 +165,10 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
 
 fn client_auth_refusal(observed: &Observed, detail: String) -> Problem {
     if observed.client_cert_sent {
-        Problem::TlsClientCertRejected { alert: detail }
+        Problem::TlsClientCertRejected {
+            alert: detail,
+            ours: observed.client_cert_label.clone(),
+        }
     } else {
         Problem::TlsClientCertRequired {
             ca_names: observed.client_cert_requested.clone().unwrap_or_default(),
@@ -180,6 +193,7 @@ async fn record_chain(run: &mut Run, info: &mut TlsInfo, observed: &Observed) {
     let Some(chain) = &observed.chain else {
         return;
     };
+    info.chain_der = chain.clone();
     info.chain = chain.iter().map(|c| tls::summarize(c)).collect();
     let lines: Vec<String> = info
         .chain
@@ -234,7 +248,9 @@ async fn classify(
         }
         return match &err {
             rustls::Error::InvalidCertificate(_) => cert_problem(run, &err, observed).await,
-            rustls::Error::AlertReceived(alert) => alert_problem(alert, observed),
+            rustls::Error::AlertReceived(alert) => {
+                alert_problem(alert, observed, &run.plan.tls.alpn, peer.port())
+            }
             rustls::Error::PeerIncompatible(p) => Problem::TlsProtocolVersion {
                 detail: format!("{p:?}"),
             },
@@ -298,7 +314,12 @@ async fn not_tls(run: &mut Run, speaks: PeerSpeaks, peer: SocketAddr) -> Problem
     Problem::TlsNotTls { speaks, port }
 }
 
-fn alert_problem(alert: &AlertDescription, observed: &Observed) -> Problem {
+fn alert_problem(
+    alert: &AlertDescription,
+    observed: &Observed,
+    alpn: &[String],
+    port: u16,
+) -> Problem {
     let name = tls::alert_name(alert);
     use AlertDescription as A;
     match alert {
@@ -318,6 +339,10 @@ fn alert_problem(alert: &AlertDescription, observed: &Observed) -> Problem {
         {
             client_auth_refusal(observed, name)
         }
+        A::NoApplicationProtocol if !alpn.is_empty() => Problem::TlsAlpnRejected {
+            offered: alpn.to_vec(),
+            port,
+        },
         A::ProtocolVersion => Problem::TlsProtocolVersion {
             detail: format!("the server answered with {name}"),
         },
@@ -327,68 +352,235 @@ fn alert_problem(alert: &AlertDescription, observed: &Observed) -> Problem {
     }
 }
 
-/// Maps a certificate verification error to a cause, naming the concrete certificate from the
-/// recorded chain.
-async fn cert_problem(run: &mut Run, err: &rustls::Error, observed: &Observed) -> Problem {
-    let chain = observed.chain.clone().unwrap_or_default();
-    let summaries: Vec<_> = chain.iter().map(|c| tls::summarize(c)).collect();
-    let now = run.now_unix();
-    let role = |i: usize| {
-        if i == 0 {
-            CertRole::Leaf
-        } else if summaries.get(i).is_some_and(|s| s.self_signed) {
-            CertRole::Root
-        } else {
-            CertRole::Intermediate
-        }
+/// The chain analysis of the presented chain against the trust in use, host and clock.
+fn analyze_presented(run: &Run, observed: &Observed) -> Option<certs::Analysis> {
+    let chain = observed.chain.as_ref()?;
+    let trust = tls::trust(&run.plan.tls);
+    let host = run.plan.server_name();
+    let opts = certs::AnalyzeOptions {
+        host: Some(&host),
+        now: run.now_unix(),
+        anchors: &trust.anchors,
+        purpose: certs::Purpose::Server,
+        key: None,
+        expiry_warning_days: 30,
     };
+    certs::analyze(chain, &opts).ok()
+}
+
+fn findings_text(analysis: &certs::Analysis) -> Vec<String> {
+    analysis
+        .findings
+        .iter()
+        .filter(|f| f.severity != certs::Severity::Info)
+        .map(|f| crate::text::sanitize(&certs::finding_sentence(f, &analysis.certs)))
+        .collect()
+}
+
+fn role_of(analysis: &certs::Analysis, i: usize) -> CertRole {
+    match analysis.order.iter().position(|&o| o == i) {
+        Some(0) => CertRole::Leaf,
+        _ if analysis.certs.get(i).is_some_and(|c| c.self_signed) => CertRole::Root,
+        None if i == 0 => CertRole::Leaf,
+        _ => CertRole::Intermediate,
+    }
+}
+
+fn subject_of(analysis: &certs::Analysis, i: usize) -> String {
+    analysis
+        .certs
+        .get(i)
+        .map(|c| c.subject.clone())
+        .unwrap_or_default()
+}
+
+/// Warnings a working chain still deserves: expiring soon, out of order, weak algorithms.
+fn chain_warnings(run: &mut Run, analysis: &certs::Analysis) {
+    use certs::FindingKind as K;
+    for f in &analysis.findings {
+        let i = f.cert.unwrap_or(0);
+        let problem = match &f.kind {
+            K::ExpiresSoon { not_after, in_secs } => Problem::TlsExpiresSoon {
+                role: role_of(analysis, i),
+                subject: subject_of(analysis, i),
+                not_after: tls::rfc3339(*not_after),
+                in_: tls::human_duration(*in_secs),
+            },
+            K::OutOfOrder {
+                presented,
+                expected,
+            } => Problem::TlsChainOutOfOrder {
+                presented: order_text(presented),
+                expected: order_text(expected),
+            },
+            K::WeakSignature { algorithm } => Problem::TlsWeakSignature {
+                subject: subject_of(analysis, i),
+                algorithm: algorithm.clone(),
+            },
+            K::WeakKey { key_type, bits } => Problem::TlsWeakKey {
+                subject: subject_of(analysis, i),
+                key_type: key_type.clone(),
+                bits: *bits,
+            },
+            _ => continue,
+        };
+        run.warn(Stage::Tls, &problem);
+    }
+}
+
+fn order_text(order: &[usize]) -> String {
+    order
+        .iter()
+        .map(|i| format!("#{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Before connecting: does the client key belong to the client certificate?
+async fn client_precheck(run: &mut Run, id: &super::ClientIdentity) -> Option<Problem> {
+    let opts = certs::AnalyzeOptions {
+        host: None,
+        now: run.now_unix(),
+        anchors: &[],
+        purpose: certs::Purpose::Client,
+        key: Some(&id.key),
+        expiry_warning_days: 30,
+    };
+    let analysis = certs::analyze(&id.certs, &opts).ok()?;
+    for f in &analysis.findings {
+        match &f.kind {
+            certs::FindingKind::KeyMismatch { .. } => {
+                run.fact(
+                    Stage::Tls,
+                    "client_key",
+                    "does not match the client certificate",
+                )
+                .await;
+                return Some(Problem::TlsClientKeyMismatch {
+                    cert: subject_of(&analysis, 0),
+                    source: id.source.clone(),
+                });
+            }
+            certs::FindingKind::KeyMatches => {
+                run.fact(Stage::Tls, "client_key", "matches the client certificate")
+                    .await;
+            }
+            certs::FindingKind::Expired { .. }
+            | certs::FindingKind::NotYetValid { .. }
+            | certs::FindingKind::BadEku { .. } => {
+                let sentence = certs::finding_sentence(f, &analysis.certs);
+                run.fact(Stage::Tls, "client_certificate_problem", sentence)
+                    .await;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Maps a certificate verification error to a cause, naming the concrete certificate from the
+/// chain analysis.
+async fn cert_problem(run: &mut Run, err: &rustls::Error, observed: &Observed) -> Problem {
+    use certs::FindingKind as K;
     let rustls::Error::InvalidCertificate(ce) = err else {
         return Problem::TlsHandshakeFailure {
             error: err.to_string(),
         };
     };
+    let Some(analysis) = analyze_presented(run, observed) else {
+        return Problem::TlsHandshakeFailure {
+            error: format!("the certificate was refused ({ce:?}) and could not be analysed"),
+        };
+    };
+    if let Some(info) = run.tls_info.as_mut() {
+        info.chain_findings = findings_text(&analysis);
+    }
+    let now = run.now_unix();
+    let find = |pred: &dyn Fn(&K) -> bool| {
+        analysis
+            .order
+            .iter()
+            .copied()
+            .chain(0..analysis.certs.len())
+            .find_map(|i| {
+                analysis
+                    .findings
+                    .iter()
+                    .find(|f| f.cert == Some(i) && pred(&f.kind))
+                    .map(|f| (i, f.kind.clone()))
+            })
+            .or_else(|| {
+                analysis
+                    .findings
+                    .iter()
+                    .find(|f| pred(&f.kind))
+                    .map(|f| (f.cert.unwrap_or(0), f.kind.clone()))
+            })
+    };
+    let trust_label = run
+        .tls_info
+        .as_ref()
+        .map(|t| t.trust.clone())
+        .unwrap_or_default();
     match ce {
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-            let found = chain.iter().enumerate().find_map(|(i, c)| {
-                let (_, not_after) = tls::validity(c)?;
-                (not_after < now).then_some((i, not_after))
-            });
-            let (i, not_after) = found.unwrap_or((0, now));
             run.fact(Stage::Tls, "local_clock", tls::rfc3339(now)).await;
-            Problem::TlsCertExpired {
-                role: role(i),
-                subject: summaries
-                    .get(i)
-                    .map(|s| s.subject.clone())
-                    .unwrap_or_default(),
-                not_after: tls::rfc3339(not_after),
-                ago: tls::human_duration(now - not_after),
+            match find(&|k| matches!(k, K::Expired { .. })) {
+                Some((i, K::Expired { not_after, by_secs })) => Problem::TlsCertExpired {
+                    role: role_of(&analysis, i),
+                    subject: subject_of(&analysis, i),
+                    not_after: tls::rfc3339(not_after),
+                    ago: tls::human_duration(by_secs),
+                },
+                _ => Problem::TlsHandshakeFailure {
+                    error: err.to_string(),
+                },
             }
         }
         CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-            let found = chain.iter().enumerate().find_map(|(i, c)| {
-                let (not_before, _) = tls::validity(c)?;
-                (not_before > now).then_some((i, not_before))
-            });
-            let (i, not_before) = found.unwrap_or((0, now));
             run.fact(Stage::Tls, "local_clock", tls::rfc3339(now)).await;
-            Problem::TlsCertNotYetValid {
-                role: role(i),
-                subject: summaries
-                    .get(i)
-                    .map(|s| s.subject.clone())
-                    .unwrap_or_default(),
-                not_before: tls::rfc3339(not_before),
-                in_: tls::human_duration(not_before - now),
+            match find(&|k| matches!(k, K::NotYetValid { .. })) {
+                Some((
+                    i,
+                    K::NotYetValid {
+                        not_before,
+                        in_secs,
+                    },
+                )) => Problem::TlsCertNotYetValid {
+                    role: role_of(&analysis, i),
+                    subject: subject_of(&analysis, i),
+                    not_before: tls::rfc3339(not_before),
+                    in_: tls::human_duration(in_secs),
+                    local_clock: tls::rfc3339(now),
+                },
+                _ => Problem::TlsHandshakeFailure {
+                    error: err.to_string(),
+                },
             }
         }
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-            let names = summaries
+            if let Some((
+                _,
+                K::CnOnly {
+                    cn,
+                    host_matches_cn,
+                    ..
+                },
+            )) = find(&|k| matches!(k, K::CnOnly { .. }))
+            {
+                return Problem::TlsCnOnly {
+                    cn,
+                    expected: run.plan.server_name(),
+                    cn_matches: host_matches_cn.unwrap_or(false),
+                };
+            }
+            let names = analysis
+                .certs
                 .first()
-                .map(|s| {
-                    s.dns_names
+                .map(|c| {
+                    c.dns_names
                         .iter()
-                        .chain(s.ip_addresses.iter())
+                        .chain(c.ip_addresses.iter())
                         .cloned()
                         .collect()
                 })
@@ -399,25 +591,74 @@ async fn cert_problem(run: &mut Run, err: &rustls::Error, observed: &Observed) -
             }
         }
         CertificateError::UnknownIssuer => {
-            let issuer = summaries
-                .last()
-                .map(|s| s.issuer.clone())
-                .unwrap_or_else(|| "an unknown issuer".into());
+            if let Some((i, _)) = find(&|k| matches!(k, K::SelfSignedLeaf { trusted: false })) {
+                return Problem::TlsSelfSigned {
+                    subject: subject_of(&analysis, i),
+                    trust: trust_label,
+                };
+            }
+            // The issuer is neither sent nor trusted: a missing intermediate or an unknown
+            // root look the same from here. A caIssuers URL (which public CAs put in every
+            // certificate they issue) says an intermediate exists and where browsers fetch it.
+            if let Some((
+                i,
+                K::IncompleteChain {
+                    issuer,
+                    authority_key_id,
+                },
+            ))
+            | Some((
+                i,
+                K::MissingIntermediate {
+                    issuer,
+                    authority_key_id,
+                },
+            )) =
+                find(&|k| matches!(k, K::IncompleteChain { .. } | K::MissingIntermediate { .. }))
+            {
+                let url = observed
+                    .chain
+                    .as_ref()
+                    .and_then(|c| c.get(i))
+                    .and_then(|c| tls::ca_issuers_url(c));
+                if let Some(url) = url {
+                    run.fact(Stage::Tls, "issuer_download", crate::text::sanitize(&url))
+                        .await;
+                    return Problem::TlsIncompleteChain {
+                        leaf: subject_of(&analysis, i),
+                        missing: issuer,
+                        authority_key_id,
+                    };
+                }
+                return Problem::TlsUntrustedRoot {
+                    issuer,
+                    trust: trust_label,
+                };
+            }
+            let issuer = match find(&|k| matches!(k, K::UntrustedRoot { .. })) {
+                Some((_, K::UntrustedRoot { issuer_or_root })) => issuer_or_root,
+                _ => analysis
+                    .order
+                    .last()
+                    .and_then(|&i| analysis.certs.get(i))
+                    .map(|c| c.issuer.clone())
+                    .unwrap_or_else(|| "an unknown issuer".into()),
+            };
             Problem::TlsUntrustedRoot {
                 issuer,
-                trust: run
-                    .tls_info
-                    .as_ref()
-                    .map(|t| t.trust.clone())
-                    .unwrap_or_else(|| tls::trust(&run.plan.tls).label),
+                trust: trust_label,
             }
         }
         CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
-            Problem::TlsBadEku {
-                subject: summaries
-                    .first()
-                    .map(|s| s.subject.clone())
-                    .unwrap_or_default(),
+            match find(&|k| matches!(k, K::BadEku { .. })) {
+                Some((i, K::BadEku { present, .. })) => Problem::TlsBadEku {
+                    subject: subject_of(&analysis, i),
+                    present,
+                },
+                _ => Problem::TlsBadEku {
+                    subject: subject_of(&analysis, 0),
+                    present: vec![],
+                },
             }
         }
         other => Problem::TlsHandshakeFailure {

@@ -119,10 +119,52 @@ pub enum Problem {
         subject: String,
         not_before: String,
         in_: String,
+        local_clock: String,
     },
     TlsHostnameMismatch {
         expected: String,
         names: Vec<String>,
+    },
+    TlsCnOnly {
+        cn: String,
+        expected: String,
+        cn_matches: bool,
+    },
+    TlsSelfSigned {
+        subject: String,
+        trust: String,
+    },
+    TlsIncompleteChain {
+        leaf: String,
+        missing: String,
+        authority_key_id: Option<String>,
+    },
+    TlsAlpnRejected {
+        offered: Vec<String>,
+        port: u16,
+    },
+    TlsClientKeyMismatch {
+        cert: String,
+        source: String,
+    },
+    TlsExpiresSoon {
+        role: CertRole,
+        subject: String,
+        not_after: String,
+        in_: String,
+    },
+    TlsChainOutOfOrder {
+        presented: String,
+        expected: String,
+    },
+    TlsWeakSignature {
+        subject: String,
+        algorithm: String,
+    },
+    TlsWeakKey {
+        subject: String,
+        key_type: String,
+        bits: u32,
     },
     TlsUntrustedRoot {
         issuer: String,
@@ -130,6 +172,7 @@ pub enum Problem {
     },
     TlsBadEku {
         subject: String,
+        present: Vec<String>,
     },
     TlsProtocolVersion {
         detail: String,
@@ -139,6 +182,7 @@ pub enum Problem {
     },
     TlsClientCertRejected {
         alert: String,
+        ours: String,
     },
     TlsHandshakeFailure {
         error: String,
@@ -207,6 +251,15 @@ impl Problem {
             TlsCertExpired { .. } => "tls.cert_expired",
             TlsCertNotYetValid { .. } => "tls.cert_not_yet_valid",
             TlsHostnameMismatch { .. } => "tls.hostname_mismatch",
+            TlsCnOnly { .. } => "tls.cn_only",
+            TlsSelfSigned { .. } => "tls.self_signed",
+            TlsIncompleteChain { .. } => "tls.incomplete_chain",
+            TlsAlpnRejected { .. } => "tls.alpn_rejected",
+            TlsClientKeyMismatch { .. } => "tls.client_key_mismatch",
+            TlsExpiresSoon { .. } => "tls.expires_soon",
+            TlsChainOutOfOrder { .. } => "tls.chain_out_of_order",
+            TlsWeakSignature { .. } => "tls.weak_signature",
+            TlsWeakKey { .. } => "tls.weak_key",
             TlsUntrustedRoot { .. } => "tls.untrusted_root",
             TlsBadEku { .. } => "tls.bad_eku",
             TlsProtocolVersion { .. } => "tls.protocol_version",
@@ -310,24 +363,84 @@ pub fn explain(problem: &Problem) -> Finding {
                 _ => "The broker sends an expired CA certificate in its chain: its operator must replace the chain file with the current intermediate (a classic mistake after a CA renewal); check also this machine's clock.".into(),
             },
         ),
-        TlsCertNotYetValid { role, subject, not_before, in_ } => (
-            format!("The {} {subject} is not valid yet: it becomes valid on {not_before}, in {in_}.", role.label()),
-            "Either this machine's clock is behind (check with `date` and NTP) or the certificate was issued with a future start date.".into(),
+        TlsCertNotYetValid { role, subject, not_before, in_, local_clock } => (
+            format!(
+                "The {} {subject} is not valid yet: it becomes valid on {not_before}, in {in_}; this machine's clock says {local_clock} (the broker's clock cannot be seen from here, so this compares the certificate with the local clock).",
+                role.label()
+            ),
+            "If this machine's clock is behind (a gateway without NTP or with a dead RTC battery often is, by months), fix it: `timedatectl set-ntp true` or set the date; otherwise the certificate was issued with a future start date and must be reissued.".into(),
         ),
         TlsHostnameMismatch { expected, names } => (
             format!(
                 "The broker's certificate is not valid for {expected}: it names {}.",
                 if names.is_empty() { "no host names at all".to_string() } else { names.join(", ") }
             ),
-            "Connect with one of the names the certificate holds, or use --sni NAME to verify against a different name than the address you connect to; otherwise the certificate must be reissued with this name.".into(),
+            match names.iter().find(|n| !n.starts_with('*')) {
+                Some(n) => format!("Connect with a name the certificate holds (e.g. {n}), or keep the address and add --sni {n} to verify that name; otherwise the certificate must be reissued with {expected} in its subjectAltName."),
+                None => format!("Connect with a name the certificate holds, or use --sni NAME; otherwise the certificate must be reissued with {expected} in its subjectAltName."),
+            },
+        ),
+        TlsCnOnly { cn, expected, cn_matches } => (
+            if *cn_matches {
+                format!("The broker's certificate has no subjectAltName, only the common name {cn}: rustls, Go, Java and browsers ignore the CN, so it is not valid for {expected} here, while OpenSSL-based tools such as mosquitto_sub still accept it.")
+            } else {
+                format!("The broker's certificate has no subjectAltName, and its common name {cn} does not match {expected} either.")
+            },
+            "Reissue the certificate with the host name in subjectAltName (DNS:name or IP:address); this is why it \"works with mosquitto_sub but fails in my app\".".into(),
         ),
         TlsUntrustedRoot { issuer, trust } => (
             format!("The broker's certificate chains to {issuer}, which is not in the trust store used ({trust})."),
-            "Pass the CA certificate that issued the broker's certificate with --ca FILE (ask the broker's operator for it, or fetch the chain with `mqtt-doctor cert fetch`).".into(),
+            format!("Pass a CA file that contains the certificate of {issuer} with --ca FILE (ask the broker's operator for it, or save the chain with `mqtt-doctor cert fetch URL --pem`)."),
         ),
-        TlsBadEku { subject } => (
-            format!("The certificate {subject} is not allowed for this purpose (its extended key usage does not include TLS server authentication)."),
-            "The certificate must be reissued with extendedKeyUsage serverAuth.".into(),
+        TlsSelfSigned { subject, trust } => (
+            format!("The broker presents a self-signed certificate ({subject}) that is not in the trust store used ({trust})."),
+            "Trust exactly this certificate by passing it with --ca FILE (save it with `mqtt-doctor cert fetch URL --pem`), or give the broker a certificate issued by a CA.".into(),
+        ),
+        TlsIncompleteChain { leaf, missing, authority_key_id } => (
+            format!(
+                "The broker sends an incomplete chain: {leaf} is issued by {missing}{}, which the broker does not send and the trust store does not hold.",
+                authority_key_id.as_ref().map(|k| format!(" (key id {k})")).unwrap_or_default()
+            ),
+            "MQTT clients do not fetch missing intermediates like browsers do: the broker must send its certificate followed by the intermediate (Mosquitto's certfile must hold leaf + intermediate), or pass the intermediate with --ca FILE.".into(),
+        ),
+        TlsAlpnRejected { offered, port } => (
+            format!(
+                "The broker refused the ALPN protocol{} we offered ({}) with the alert no_application_protocol.",
+                if offered.len() == 1 { "" } else { "s" },
+                offered.join(", ")
+            ),
+            if *port == 443 {
+                "Offer the protocol this endpoint expects: AWS IoT Core on port 443 needs --alpn x-amzn-mqtt-ca for MQTT with client certificates.".into()
+            } else {
+                "Offer the protocol the broker expects with --alpn (ask its operator), or drop --alpn; AWS IoT Core on port 443 expects x-amzn-mqtt-ca.".into()
+            },
+        ),
+        TlsClientKeyMismatch { cert, source } => (
+            format!("The private key does not belong to the client certificate {cert} ({source}); the broker would refuse the handshake."),
+            "Pass the key that was generated with this certificate (compare `openssl x509 -noout -pubkey -in CERT` with `openssl pkey -pubout -in KEY`).".into(),
+        ),
+        TlsExpiresSoon { role, subject, not_after, in_ } => (
+            format!("The {} {subject} expires in {in_} (on {not_after}).", role.label()),
+            "Renew it before it expires, or clients will stop connecting.".into(),
+        ),
+        TlsChainOutOfOrder { presented, expected } => (
+            format!("The broker sends its chain out of order (sent {presented}, expected {expected}: leaf first, each certificate followed by its issuer)."),
+            "Reorder the broker's certificate file (leaf, then intermediates); strict clients refuse out-of-order chains.".into(),
+        ),
+        TlsWeakSignature { subject, algorithm } => (
+            format!("The certificate {subject} is signed with {algorithm}, which is broken."),
+            "Reissue it with a SHA-256 (or stronger) signature; current clients refuse SHA-1.".into(),
+        ),
+        TlsWeakKey { subject, key_type, bits } => (
+            format!("The certificate {subject} has a {bits}-bit {key_type} key, below the 2048 bits required today."),
+            "Reissue it with an RSA key of at least 2048 bits or an EC P-256 key.".into(),
+        ),
+        TlsBadEku { subject, present } => (
+            format!(
+                "The certificate {subject} is not allowed for TLS server authentication: its extended key usage lists {}.",
+                if present.is_empty() { "nothing usable".to_string() } else { present.join(", ") }
+            ),
+            "The certificate must be reissued with extendedKeyUsage serverAuth (a client certificate cannot serve as a broker certificate).".into(),
         ),
         TlsProtocolVersion { detail } => (
             format!("The server and this client share no TLS version: {detail}."),
@@ -341,9 +454,21 @@ pub fn explain(problem: &Problem) -> Finding {
             },
             "Pass your device certificate and key with --cert FILE --key FILE (issued by one of the CAs the broker names).".into(),
         ),
-        TlsClientCertRejected { alert } => (
-            format!("The broker rejected the client certificate we sent ({alert})."),
-            "The client certificate is not trusted by the broker, expired, or not meant for client authentication: check that it was issued by the CA configured as the broker's cafile and that it is still valid.".into(),
+        TlsClientCertRejected { alert, ours } => (
+            if ours.is_empty() {
+                format!("The broker rejected our client certificate ({alert}).")
+            } else {
+                format!("The broker rejected our client certificate {ours} ({alert}).")
+            },
+            if alert.contains("unknown_ca") {
+                "The broker does not trust the CA that issued this certificate: add that CA to the broker's cafile (Mosquitto: cafile/capath), or use a certificate issued by the CA the broker trusts.".to_string()
+            } else if alert.contains("certificate_expired") {
+                "The client certificate has expired (or the broker's clock is wrong): renew the device certificate.".to_string()
+            } else if alert.contains("bad_certificate") || alert.contains("unsupported_certificate") {
+                "The broker refuses this certificate itself: check that it carries extendedKeyUsage clientAuth, a key type the broker supports, and a valid signature.".to_string()
+            } else {
+                "The client certificate is not trusted by the broker, expired, or not meant for client authentication: check that it was issued by the CA configured as the broker's cafile and that it is still valid.".to_string()
+            },
         ),
         TlsHandshakeFailure { error } => (
             format!("The TLS handshake failed: {error}."),

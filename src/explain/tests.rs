@@ -61,6 +61,7 @@ fn samples() -> Vec<Problem> {
             subject: "CN=x".into(),
             not_before: "d".into(),
             in_: "2 days".into(),
+            local_clock: "now".into(),
         },
         TlsHostnameMismatch {
             expected: h(),
@@ -72,12 +73,16 @@ fn samples() -> Vec<Problem> {
         },
         TlsBadEku {
             subject: "CN=x".into(),
+            present: vec!["clientAuth".into()],
         },
         TlsProtocolVersion { detail: "d".into() },
         TlsClientCertRequired {
             ca_names: vec!["CN=ca".into()],
         },
-        TlsClientCertRejected { alert: "a".into() },
+        TlsClientCertRejected {
+            alert: "a".into(),
+            ours: "CN=c".into(),
+        },
         TlsHandshakeFailure { error: "e".into() },
         MqttTlsRequired { port: 8883 },
         MqttNotMqtt {
@@ -99,6 +104,47 @@ fn samples() -> Vec<Problem> {
             code: 5,
             reason_string: None,
             server_reference: None,
+        },
+        TlsCnOnly {
+            cn: "x".into(),
+            expected: "h".into(),
+            cn_matches: true,
+        },
+        TlsSelfSigned {
+            subject: "CN=x".into(),
+            trust: "t".into(),
+        },
+        TlsIncompleteChain {
+            leaf: "CN=l".into(),
+            missing: "CN=i".into(),
+            authority_key_id: Some("ab".into()),
+        },
+        TlsAlpnRejected {
+            offered: vec!["mqtt".into()],
+            port: 443,
+        },
+        TlsClientKeyMismatch {
+            cert: "CN=c".into(),
+            source: "c.pem".into(),
+        },
+        TlsExpiresSoon {
+            role: CertRole::Leaf,
+            subject: "CN=x".into(),
+            not_after: "d".into(),
+            in_: "3 days".into(),
+        },
+        TlsChainOutOfOrder {
+            presented: "1, 0".into(),
+            expected: "0, 1".into(),
+        },
+        TlsWeakSignature {
+            subject: "CN=x".into(),
+            algorithm: "sha1WithRSAEncryption".into(),
+        },
+        TlsWeakKey {
+            subject: "CN=x".into(),
+            key_type: "RSA".into(),
+            bits: 1024,
         },
         SubRefused {
             version: MqttVersion::V5,

@@ -32,6 +32,8 @@ pub enum Behavior {
     Silent,
     /// Accepts and resets at once.
     Reset,
+    /// Reads the ClientHello and answers with a fatal TLS alert (description code).
+    TlsAlert(u8),
 }
 
 /// One lab scenario: a `check` command line and the cause it must produce.
@@ -46,6 +48,8 @@ pub struct Scenario {
     pub expect: String,
     /// Environment variables the command needs (e.g. the password for --password-env).
     pub env: Vec<(String, String)>,
+    /// Words the verdict's summary must contain (checked by the tests).
+    pub says: Option<String>,
 }
 
 impl Scenario {
@@ -172,6 +176,16 @@ async fn handle(stream: TcpStream, behavior: Behavior) {
             })
             .await;
         }
+        Behavior::TlsAlert(code) => {
+            let mut stream = stream;
+            let mut b = [0u8; 4096];
+            if matches!(stream.read(&mut b).await, Ok(n) if n > 0) {
+                let _ = stream
+                    .write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, code])
+                    .await;
+                let _ = stream.shutdown().await;
+            }
+        }
         Behavior::Reset => {
             // Linger 0 makes close() send a reset; it does not block with a zero timeout.
             #[allow(deprecated)]
@@ -191,6 +205,7 @@ pub async fn listen(behavior: Behavior) -> io::Result<(SocketAddr, JoinHandle<()
             tokio::select! {
                 accepted = listener.accept() => {
                     let Ok((stream, _)) = accepted else { continue };
+                    let _ = stream.set_nodelay(true);
                     conns.spawn(handle(stream, behavior.clone()));
                 }
                 Some(_) = conns.join_next(), if !conns.is_empty() => {}
@@ -300,6 +315,8 @@ impl Lab {
         let rogue_ca = write("rogue-ca.pem", pki.rogue_root.issued.cert_pem())?;
         let client_cert = write("client.pem", pki.client.cert_pem())?;
         let client_key = write("client.key", pki.client.key_pem())?;
+        let rogue_cert = write("rogue-client.pem", pki.rogue_client.cert_pem())?;
+        let rogue_key = write("rogue-client.key", pki.rogue_client.key_pem())?;
         let p = |path: &Path| path.display().to_string();
 
         let mut tasks = Vec::new();
@@ -314,6 +331,7 @@ impl Lab {
                 args,
                 expect: expect.into(),
                 env: Vec::new(),
+                says: None,
             });
         };
         let tls =
@@ -530,12 +548,156 @@ impl Lab {
         let mut alpn_args = ca_args();
         alpn_args.extend(["--alpn".into(), "mqtt".into()]);
         add(
-            "tls.handshake_failure",
+            "tls.alpn_rejected",
             "the broker refuses our ALPN protocol",
             format!("mqtts://localhost:{}", alpn.port()),
             alpn_args,
+            "tls.alpn_rejected",
+        );
+        let plain_tls = |leaf: &pki::Issued,
+                         chain: Vec<rustls_pki_types::CertificateDer<'static>>|
+         -> Result<Behavior, LabError> {
+            Ok(Behavior::Tls {
+                config: server_config(chain, leaf.key_der(), None)?,
+                inner: Box::new(Behavior::Mqtt(Script::default())),
+            })
+        };
+        let a = start(plain_tls(
+            &pki.self_signed,
+            vec![pki.self_signed.cert.clone()],
+        )?)
+        .await?;
+        add(
+            "tls.self_signed",
+            "a self-signed broker certificate",
+            format!("mqtts://localhost:{}", a.port()),
+            ca_args(),
+            "tls.self_signed",
+        );
+        let a = start(plain_tls(&pki.aia_leaf, vec![pki.aia_leaf.cert.clone()])?).await?;
+        add(
+            "tls.incomplete_chain",
+            "the broker sends its leaf without the intermediate",
+            format!("mqtts://localhost:{}", a.port()),
+            ca_args(),
+            "tls.incomplete_chain",
+        );
+        let a = start(plain_tls(
+            &pki.under_expired,
+            vec![
+                pki.under_expired.cert.clone(),
+                pki.expired_intermediate.issued.cert.clone(),
+            ],
+        )?)
+        .await?;
+        add(
+            "tls.cert_expired.intermediate",
+            "the broker's intermediate CA expired",
+            format!("mqtts://localhost:{}", a.port()),
+            ca_args(),
+            "tls.cert_expired",
+        );
+        let a = start(plain_tls(
+            &pki.not_yet_valid,
+            pki.chain(&pki.not_yet_valid),
+        )?)
+        .await?;
+        add(
+            "tls.cert_not_yet_valid",
+            "a certificate valid only from the day after tomorrow",
+            format!("mqtts://localhost:{}", a.port()),
+            ca_args(),
+            "tls.cert_not_yet_valid",
+        );
+        let a = start(plain_tls(&pki.cn_only, pki.chain(&pki.cn_only))?).await?;
+        add(
+            "tls.cn_only",
+            "CN=localhost without subjectAltName",
+            format!("mqtts://localhost:{}", a.port()),
+            ca_args(),
+            "tls.cn_only",
+        );
+        let a = start(plain_tls(
+            &pki.client_auth_only,
+            pki.chain(&pki.client_auth_only),
+        )?)
+        .await?;
+        add(
+            "tls.bad_eku",
+            "a client certificate used as the broker certificate",
+            format!("mqtts://localhost:{}", a.port()),
+            ca_args(),
+            "tls.bad_eku",
+        );
+        let a = start(plain_tls(&pki.expiring, pki.chain(&pki.expiring))?).await?;
+        add(
+            "ok.expires_soon",
+            "works, but the certificate expires in 5 days (warning)",
+            format!("mqtts://localhost:{}", a.port()),
+            ca_args(),
+            "ok",
+        );
+        let a = start(plain_tls(
+            &pki.good,
+            vec![
+                pki.good.cert.clone(),
+                pki.root.issued.cert.clone(),
+                pki.intermediate.issued.cert.clone(),
+            ],
+        )?)
+        .await?;
+        add(
+            "ok.chain_out_of_order",
+            "works, but the chain is sent out of order (warning)",
+            format!("mqtts://localhost:{}", a.port()),
+            ca_args(),
+            "ok",
+        );
+        let mut rogue_args = ca_args();
+        rogue_args.extend([
+            "--cert".into(),
+            p(&rogue_cert),
+            "--key".into(),
+            p(&rogue_key),
+        ]);
+        add(
+            "tls.client_cert_rejected",
+            "a client certificate from a CA the broker does not trust",
+            format!("mqtts://127.0.0.1:{}", mtls.port()),
+            rogue_args,
+            "tls.client_cert_rejected",
+        );
+        let mut mismatch_args = ca_args();
+        mismatch_args.extend([
+            "--cert".into(),
+            p(&client_cert),
+            "--key".into(),
+            p(&rogue_key),
+        ]);
+        add(
+            "tls.client_key_mismatch",
+            "a client key that belongs to another certificate",
+            format!("mqtts://127.0.0.1:{}", mtls.port()),
+            mismatch_args,
+            "tls.client_key_mismatch",
+        );
+        let a = start(Behavior::TlsAlert(70)).await?;
+        add(
+            "tls.protocol_version",
+            "a TLS 1.0/1.1-only peer (alert protocol_version)",
+            format!("mqtts://127.0.0.1:{}", a.port()),
+            vec![],
+            "tls.protocol_version",
+        );
+        let a = start(Behavior::TlsAlert(40)).await?;
+        add(
+            "tls.handshake_failure",
+            "the peer aborts with alert handshake_failure",
+            format!("mqtts://127.0.0.1:{}", a.port()),
+            vec![],
             "tls.handshake_failure",
         );
+
         let _ = rogue_ca;
 
         // MQTT
@@ -753,6 +915,40 @@ impl Lab {
             "ok",
         );
 
+        for sc in &mut scenarios {
+            let says = match sc.id.as_str() {
+                "mqtt.bad_username_or_password" => {
+                    sc.env = vec![("LAB_PASSWORD".into(), "wrong".into())];
+                    None
+                }
+                "tls.cert_expired" => Some(
+                    "server certificate O=mqtt-doctor lab, CN=expired lab broker expired 3 days ago",
+                ),
+                "tls.cert_expired.intermediate" => Some(
+                    "intermediate certificate O=mqtt-doctor lab, CN=mqtt-doctor Lab Old Intermediate CA expired 2 days ago",
+                ),
+                "tls.incomplete_chain" => {
+                    Some("issued by O=mqtt-doctor lab, CN=mqtt-doctor Lab Intermediate CA")
+                }
+                "tls.hostname_mismatch" => Some("it names mqtt.other.example"),
+                "tls.untrusted_root" => Some("Unknown Rogue CA"),
+                "tls.cn_only" => Some("mosquitto_sub"),
+                "tls.bad_eku" => Some("clientAuth"),
+                "tls.not_tls" => Some("speaks plain MQTT"),
+                "tls.client_cert_required" => Some("mqtt-doctor Lab Client CA"),
+                "tls.alpn_rejected" => Some("(mqtt)"),
+                "mqtt.server_moved" => Some("mqtt2.lab.test:8883"),
+                "tcp.refused" => Some("refused the connection"),
+                "tls.client_cert_rejected" => {
+                    Some("issued by O=mqtt-doctor lab, CN=Unknown Rogue CA")
+                }
+                "tls.cert_not_yet_valid" => Some("in 2 days"),
+                "tls.self_signed" => Some("self-signed broker"),
+                _ => None,
+            };
+            sc.says = says.map(str::to_string);
+        }
+
         // WebSocket and proxy scenarios
         let (more, more_tasks) = ws::start(ws::Shared {
             mqtt: ok,
@@ -765,12 +961,6 @@ impl Lab {
         .await?;
         scenarios.extend(more);
         tasks.extend(more_tasks);
-
-        for sc in &mut scenarios {
-            if sc.id == "mqtt.bad_username_or_password" {
-                sc.env = vec![("LAB_PASSWORD".into(), "wrong".into())];
-            }
-        }
         Ok(Lab {
             dir,
             tasks,

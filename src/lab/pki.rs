@@ -127,6 +127,33 @@ impl Ca {
         )
     }
 
+    /// A server leaf whose Authority Information Access names where its issuer can be
+    /// downloaded (as public CAs do), for the incomplete-chain case.
+    pub fn server_with_aia(
+        &self,
+        cn: &str,
+        names: &[&str],
+        now: OffsetDateTime,
+        ca_issuers_url: &str,
+    ) -> Result<Issued, PkiError> {
+        let mut params =
+            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+        params.distinguished_name = dn(cn);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        (params.not_before, params.not_after) = window(now, -1, 365);
+        params.custom_extensions = vec![rcgen::CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+            aia_ca_issuers(ca_issuers_url),
+        )];
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Issued {
+            cert: cert.der().clone(),
+            key,
+        })
+    }
+
     pub fn client(&self, cn: &str, now: OffsetDateTime) -> Result<Issued, PkiError> {
         self.leaf(cn, &[], now, -1, 365, ExtendedKeyUsagePurpose::ClientAuth)
     }
@@ -155,6 +182,40 @@ impl Ca {
     }
 }
 
+/// DER of an AuthorityInfoAccess extension with one caIssuers URI.
+fn aia_ca_issuers(url: &str) -> Vec<u8> {
+    fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let len = body.len();
+        if len < 128 {
+            out.push(len as u8);
+        } else {
+            out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
+        }
+        out.extend_from_slice(body);
+        out
+    }
+    // id-ad-caIssuers 1.3.6.1.5.5.7.48.2
+    let mut access = vec![0x06, 0x08, 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    access.extend(tlv(0x86, url.as_bytes()));
+    tlv(0x30, &tlv(0x30, &access))
+}
+
+/// A self-signed end-entity certificate (not a CA) for `names`.
+pub fn self_signed_leaf(cn: &str, names: &[&str], now: OffsetDateTime) -> Result<Issued, PkiError> {
+    let mut params =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+    params.distinguished_name = dn(cn);
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    (params.not_before, params.not_after) = window(now, -1, 365);
+    let key = KeyPair::generate()?;
+    let cert = params.self_signed(&key)?;
+    Ok(Issued {
+        cert: cert.der().clone(),
+        key,
+    })
+}
+
 /// Everything the lab's TLS listeners need.
 pub struct LabPki {
     pub root: Ca,
@@ -167,6 +228,21 @@ pub struct LabPki {
     pub rogue: Issued,
     pub client_ca: Ca,
     pub client: Issued,
+    /// A client certificate from a CA the lab brokers do not trust.
+    pub rogue_client: Issued,
+    pub self_signed: Issued,
+    pub expired_intermediate: Ca,
+    /// A valid leaf under the expired intermediate.
+    pub under_expired: Issued,
+    pub not_yet_valid: Issued,
+    /// CN=localhost and no subjectAltName.
+    pub cn_only: Issued,
+    /// A clientAuth-only certificate used as a server certificate.
+    pub client_auth_only: Issued,
+    /// Valid, but expires in 5 days.
+    pub expiring: Issued,
+    /// Issued by the intermediate, with an AIA caIssuers URL.
+    pub aia_leaf: Issued,
 }
 
 pub const LAB_NAMES: &[&str] = &["localhost", "127.0.0.1", "::1", "broker.lab.test"];
@@ -183,7 +259,38 @@ impl LabPki {
         let rogue = rogue_root.server("rogue broker", LAB_NAMES, now, -1, 365)?;
         let client_ca = Ca::root("mqtt-doctor Lab Client CA", now)?;
         let client = client_ca.client("lab-device-01", now)?;
+        let rogue_client = rogue_root.client("rogue-device", now)?;
+        let self_signed = self_signed_leaf("self-signed broker", LAB_NAMES, now)?;
+        let expired_intermediate =
+            root.intermediate("mqtt-doctor Lab Old Intermediate CA", now, -400, -2)?;
+        let under_expired = expired_intermediate.server("lab broker", LAB_NAMES, now, -1, 365)?;
+        let not_yet_valid = intermediate.server("future lab broker", LAB_NAMES, now, 2, 365)?;
+        let cn_only = intermediate.server("localhost", &[], now, -1, 365)?;
+        let client_auth_only = intermediate.leaf(
+            "lab device cert on a broker",
+            LAB_NAMES,
+            now,
+            -1,
+            365,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        )?;
+        let expiring = intermediate.server("expiring lab broker", LAB_NAMES, now, -300, 5)?;
+        let aia_leaf = intermediate.server_with_aia(
+            "lab broker",
+            LAB_NAMES,
+            now,
+            "http://pki.lab.test/intermediate.crt",
+        )?;
         Ok(LabPki {
+            aia_leaf,
+            rogue_client,
+            self_signed,
+            expired_intermediate,
+            under_expired,
+            not_yet_valid,
+            cn_only,
+            client_auth_only,
+            expiring,
             root,
             intermediate,
             good,

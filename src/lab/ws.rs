@@ -371,6 +371,7 @@ pub async fn start(sh: Shared) -> Result<(Vec<Scenario>, Vec<JoinHandle<()>>), L
             args: args.iter().map(|s| s.to_string()).collect(),
             expect: expect.into(),
             env: Vec::new(),
+            says: None,
         });
     };
     let mut start = async |p: Peer| -> Result<SocketAddr, LabError> {
@@ -670,6 +671,19 @@ pub async fn start(sh: Shared) -> Result<(Vec<Scenario>, Vec<JoinHandle<()>>), L
         "proxy.timeout",
     );
     for s in &mut out {
+        s.says = match s.id.as_str() {
+            "ws.http_status" => Some("HTTP 404 Not Found"),
+            "ws.http_status.401" => Some("HTTP 401 Unauthorized"),
+            "ws.not_http" => Some("answers an MQTT CONNECT"),
+            "ws.not_http.tls" => Some("answered with TLS"),
+            "ws.not_http.mqtts" => Some("answers an MQTT CONNECT inside TLS"),
+            "ws.subprotocol_rejected.close" => Some("close code 1002"),
+            "proxy.not_a_proxy.broker" => Some("so it is an MQTT broker"),
+            "proxy.denied.socks_0x02" => Some("connection not allowed by ruleset"),
+            "proxy.auth_required.http" => Some("HTTP 407"),
+            _ => None,
+        }
+        .map(str::to_string);
         if s.args.iter().any(|a| a == "LAB_PROXY_PASSWORD") {
             s.env = vec![("LAB_PROXY_PASSWORD".into(), PROXY_PASSWORD.into())];
         }

@@ -1,7 +1,21 @@
 //! Secrets: passwords, private keys, passphrases. Values are wrapped in [`Secret`] whose
 //! `Debug`/`Display` print `[redacted]`; storage lives in the OS keyring.
+//!
+//! [`SecretStore`] stores values under service `mqtt-doctor`, account `<profile>/<kind>`
+//! (e.g. `prod/password`). The backend is chosen at run time ([`SecretStore::open`]): on Linux
+//! the Secret Service when a session bus answers and its default collection is unlocked,
+//! otherwise the kernel keyutils keyring (call [`prepare_process`] first, on the main thread).
+//! The keyring API is blocking; async callers wrap calls in `tokio::task::spawn_blocking`.
 
 use std::fmt;
+
+mod backend;
+mod error;
+mod store;
+
+pub use backend::{Backend, Status, prepare_process, status};
+pub use error::SecretError;
+pub use store::{Kind, SERVICE, SecretStore};
 
 /// A secret value. It never prints itself: `Debug` and `Display` show `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -29,6 +43,10 @@ impl fmt::Display for Secret {
         f.write_str("[redacted]")
     }
 }
+
+/// Real-keyring tests: Linux only until the macOS/Windows backends exist.
+#[cfg(all(test, target_os = "linux"))]
+mod store_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,348 @@
+//! `profiles.toml` on disk: load, edit in memory, save without ever losing the user's file.
+//!
+//! Saving writes a temporary file in the same directory, fsyncs it, renames it over the
+//! target and fsyncs the directory, so a crash leaves either the old or the new file. The
+//! previous version is kept as `profiles.toml.bak`. If the file changed on disk since it was
+//! loaded (SHA-256 of the bytes read vs. now) or no longer parses, nothing is written.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::error::ProfileError;
+use super::model::{Profile, valid_profile_name};
+use super::parse::{FileModel, PROFILE_KEYS, TLS_KEYS, parse_file};
+
+/// Environment variable naming the profiles file (overrides the default location).
+pub const CONFIG_ENV: &str = "MQTT_DOCTOR_CONFIG";
+
+const FILE_HEADER: &str = "\
+# mqtt-doctor broker profiles (written by mqtt-doctor; comments are not kept).
+# Secrets are never stored here: `{ keyring = true }` entries live in the OS keyring,
+# `{ env = \"VAR\" }` entries are read from the environment.
+
+";
+
+/// Saved profiles, loaded from one file.
+#[derive(Debug)]
+pub struct ProfileStore {
+    path: PathBuf,
+    profiles: BTreeMap<String, Profile>,
+    /// SHA-256 of the bytes loaded (or last saved); `None` when the file did not exist.
+    disk_hash: Option<[u8; 32]>,
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> ProfileError {
+    let path = path.to_path_buf();
+    move |source| ProfileError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// Read a file; `Ok(None)` when it does not exist.
+fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, ProfileError> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err("read", path)(e)),
+    }
+}
+
+fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<FileModel, ProfileError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let (line, column) = super::parse::line_col(
+            &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
+            e.valid_up_to(),
+        );
+        ProfileError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: "the file is not valid UTF-8 text".to_string(),
+        }
+    })?;
+    parse_file(path, text)
+}
+
+impl ProfileStore {
+    /// `$MQTT_DOCTOR_CONFIG` if set, else `<config dir>/mqtt-doctor/profiles.toml`
+    /// (`$XDG_CONFIG_HOME/mqtt-doctor/profiles.toml` on Linux). The CLI's `--config` wins
+    /// over both by calling [`ProfileStore::load`] with its path directly.
+    pub fn default_path() -> Result<PathBuf, ProfileError> {
+        path_from(std::env::var_os(CONFIG_ENV))
+    }
+
+    /// Load profiles; a missing file is an empty store (created on first save).
+    pub fn load(path: impl Into<PathBuf>) -> Result<ProfileStore, ProfileError> {
+        let path = path.into();
+        let (profiles, disk_hash) = match read_if_exists(&path)? {
+            None => (BTreeMap::new(), None),
+            Some(bytes) => (parse_bytes(&path, &bytes)?.profiles, Some(sha256(&bytes))),
+        };
+        Ok(ProfileStore {
+            path,
+            profiles,
+            disk_hash,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Profiles sorted by name.
+    pub fn list(&self) -> Vec<&Profile> {
+        self.profiles.values().collect()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Profile> {
+        self.profiles.get(name)
+    }
+
+    /// Add or replace a profile (validated first); returns the one it replaced.
+    pub fn upsert(&mut self, profile: Profile) -> Result<Option<Profile>, ProfileError> {
+        profile.validate()?;
+        Ok(self.profiles.insert(profile.name.clone(), profile))
+    }
+
+    pub fn remove(&mut self, name: &str) -> Result<Profile, ProfileError> {
+        self.profiles
+            .remove(name)
+            .ok_or_else(|| ProfileError::NotFound {
+                name: name.to_string(),
+            })
+    }
+
+    /// Rename a profile. Its keyring secrets are keyed by name: move them with
+    /// [`crate::secrets::SecretStore::move_profile`].
+    pub fn rename(&mut self, old: &str, new: &str) -> Result<(), ProfileError> {
+        if !self.profiles.contains_key(old) {
+            return Err(ProfileError::NotFound {
+                name: old.to_string(),
+            });
+        }
+        if old == new {
+            return Ok(());
+        }
+        if self.profiles.contains_key(new) {
+            return Err(ProfileError::AlreadyExists {
+                name: new.to_string(),
+            });
+        }
+        if !valid_profile_name(new) {
+            return Err(ProfileError::Invalid {
+                file: None,
+                profile: new.to_string(),
+                field: "name".to_string(),
+                message: "use letters, digits, `.`, `_` or `-` (at most 64 characters)".to_string(),
+            });
+        }
+        if let Some(mut p) = self.profiles.remove(old) {
+            p.name = new.to_string();
+            self.profiles.insert(new.to_string(), p);
+        }
+        Ok(())
+    }
+
+    /// The file content `save` would write: one `[profiles.NAME]` table per profile (and a
+    /// `[profiles.NAME.tls]` table), references written inline as `{ keyring = true }`.
+    pub fn to_toml(&self) -> Result<String, ProfileError> {
+        let mut out = format!("{FILE_HEADER}version = 1\n");
+        for (name, profile) in &self.profiles {
+            let table = toml::Table::try_from(profile).map_err(|e| ProfileError::Invalid {
+                file: None,
+                profile: name.clone(),
+                field: "(all)".to_string(),
+                message: format!(
+                    "could not be written as TOML ({})",
+                    super::error_message(&e.to_string())
+                ),
+            })?;
+            out.push_str(&format!("\n[profiles.{}]\n", toml_key(name)));
+            // Field order as documented (url first), not alphabetical.
+            for key in PROFILE_KEYS.iter().filter(|k| **k != "tls") {
+                if let Some(value) = table.get(*key) {
+                    out.push_str(&format!("{key} = {}\n", inline(value)));
+                }
+            }
+            if let Some(toml::Value::Table(tls)) = table.get("tls") {
+                out.push_str(&format!("\n[profiles.{}.tls]\n", toml_key(name)));
+                for key in TLS_KEYS {
+                    if let Some(value) = tls.get(*key) {
+                        out.push_str(&format!("{key} = {}\n", inline(value)));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Write the profiles back, atomically, keeping the previous version as `.bak`.
+    pub fn save(&mut self) -> Result<(), ProfileError> {
+        let text = self.to_toml()?;
+        // Write through a symlink (dotfile managers) instead of replacing it.
+        let target = match fs::symlink_metadata(&self.path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                fs::canonicalize(&self.path).map_err(io_err("resolve the symlink", &self.path))?
+            }
+            _ => self.path.clone(),
+        };
+        let current = read_if_exists(&target)?;
+        let current_hash = current.as_deref().map(sha256);
+        if current_hash != self.disk_hash {
+            if let Some(bytes) = &current
+                && parse_bytes(&target, bytes).is_err()
+            {
+                return Err(ProfileError::Unparseable { path: target });
+            }
+            return Err(ProfileError::ChangedOnDisk { path: target });
+        }
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(io_err("create the directory", dir))?;
+        }
+        if let Some(old) = &current {
+            let mut bak = target.clone().into_os_string();
+            bak.push(".bak");
+            atomic_write(Path::new(&bak), old)?;
+        }
+        atomic_write(&target, text.as_bytes())?;
+        self.disk_hash = Some(sha256(text.as_bytes()));
+        remove_stale_temp_files(&target);
+        Ok(())
+    }
+}
+
+/// Temp files of writers killed mid-save (older than an hour) are removed; a fresh one may
+/// belong to a save in progress in another process.
+fn remove_stale_temp_files(target: &Path) {
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let n = file_name.to_string_lossy();
+        if !(n.starts_with(&prefix) && n.ends_with(".tmp")) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 3600);
+        if old {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A key as written in TOML: bare when possible, quoted otherwise.
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_string()
+    } else {
+        toml::Value::String(key.to_string()).to_string()
+    }
+}
+
+/// A value written on one line (tables as inline tables).
+fn inline(value: &toml::Value) -> String {
+    match value {
+        toml::Value::Table(t) => {
+            let items: Vec<String> = t
+                .iter()
+                .map(|(k, v)| format!("{} = {}", toml_key(k), inline(v)))
+                .collect();
+            if items.is_empty() {
+                "{}".to_string()
+            } else {
+                format!("{{ {} }}", items.join(", "))
+            }
+        }
+        toml::Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(inline).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The default path given the value of `MQTT_DOCTOR_CONFIG`.
+pub(crate) fn path_from(env_override: Option<OsString>) -> Result<PathBuf, ProfileError> {
+    if let Some(p) = env_override.filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let dirs =
+        directories::ProjectDirs::from("", "", "mqtt-doctor").ok_or(ProfileError::NoConfigDir)?;
+    Ok(dirs.config_dir().join("profiles.toml"))
+}
+
+/// Replace `path` with `bytes` so that a crash at any point leaves the old or the new file:
+/// temp file in the same directory → write → fsync → rename → fsync the directory.
+pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), ProfileError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "profiles.toml".into());
+    let nonce: u64 = rand::random();
+    let tmp = dir.join(format!(".{name}.{}.{nonce:016x}.tmp", std::process::id()));
+
+    let result = (|| -> io::Result<()> {
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp)?;
+        // Keep the permissions the user gave the existing file.
+        if let Ok(meta) = fs::metadata(path) {
+            f.set_permissions(meta.permissions())?;
+        }
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_err("write", path)(e));
+    }
+    #[cfg(unix)]
+    {
+        // Make the rename itself durable.
+        if let Ok(d) = fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
