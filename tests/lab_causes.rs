@@ -33,6 +33,7 @@ fn exit_code_for(stage: &str) -> i32 {
         "ws" => 13,
         "mqtt" => 14,
         "sub" => 15,
+        "proxy" => 16,
         other => panic!("unknown stage {other}"),
     }
 }

@@ -32,7 +32,7 @@ pub struct Cli {
     /// Profiles file (default: the user's config dir, mqtt-doctor/profiles.toml).
     #[arg(long, global = true, value_name = "FILE", env = "MQTT_DOCTOR_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Broker URL for the full-screen view (mqtt://, mqtts://).
+    /// Broker URL for the full-screen view (mqtt://, mqtts://, ws://, wss://).
     pub url: Option<String>,
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -119,7 +119,8 @@ pub struct FetchArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Broker URL: mqtt://HOST[:PORT] (plain) or mqtts://HOST[:PORT] (TLS).
+    /// Broker URL: mqtt://HOST[:PORT] (plain), mqtts://HOST[:PORT] (TLS), ws://HOST[:PORT][/PATH]
+    /// or wss://HOST[:PORT][/PATH] (MQTT over WebSockets).
     #[arg(required_unless_present_any = ["profile", "all"], conflicts_with_all = ["profile", "all"])]
     pub url: Option<String>,
     /// Check a saved profile (repeatable; options given here override its fields).
@@ -205,6 +206,21 @@ pub struct ConnArgs {
     /// Ask this DNS server (IP:PORT) instead of the system resolver.
     #[arg(long, value_name = "IP:PORT")]
     pub dns_server: Option<std::net::SocketAddr>,
+    /// WebSocket path for ws:// and wss:// (default: the URL's path, else /mqtt); the URL's
+    /// query string is kept unless PATH has its own.
+    #[arg(long, value_name = "PATH")]
+    pub ws_path: Option<String>,
+    /// Extra HTTP header for the WebSocket upgrade, 'Name: value' (repeatable). Values are
+    /// never shown, only names.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub header: Vec<String>,
+    /// Connect through a proxy: http://[USER@]HOST:PORT (HTTP CONNECT), socks5://[USER@]HOST:PORT,
+    /// or `env` for HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY (ws:// and wss:// only).
+    #[arg(long, value_name = "URL|env")]
+    pub proxy: Option<String>,
+    /// Read the proxy password from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub proxy_password_env: Option<String>,
 }
 
 /// Bad input: one sentence naming the argument, file or field. Exit code 2.
@@ -265,11 +281,6 @@ pub fn build_plan(
     let parsed: ParsedUrl = url
         .parse()
         .map_err(|e: diagnose::UrlError| InputError(format!("URL: {e}")))?;
-    if !diagnose::supported(parsed.target.transport) {
-        return Err(InputError(format!(
-            "URL {url:?}: WebSocket transports (ws://, wss://) are not supported yet"
-        )));
-    }
     let mut plan = Plan::new(parsed.target);
     plan.timeout = Duration::from_secs(a.timeout.unwrap_or(5));
     plan.dns_server = a.dns_server;
@@ -340,6 +351,17 @@ pub fn build_plan(
             VersionArg::V5 => MqttVersion::V5,
         };
         plan.mqtt.fallback_to_311 = false;
+    }
+    let route = diagnose::route::RouteArgs {
+        ws_path: a.ws_path.as_deref(),
+        headers: &a.header,
+        proxy: a.proxy.as_deref(),
+        proxy_password_env: a.proxy_password_env.as_deref(),
+        v311: matches!(a.mqtt_version, Some(VersionArg::V3)),
+    };
+    plan.route = diagnose::route::from_args(&route, &mut plan.target, env).map_err(InputError)?;
+    if plan.target.transport.uses_ws() {
+        diagnose::ws::request(&plan).map_err(InputError)?;
     }
     plan.sub.topics = a.topic.clone();
     for t in &plan.sub.topics {
@@ -438,16 +460,15 @@ pub async fn run_single(plan: Plan, json: bool, verbose: bool) -> Result<i32, In
 
 /// `mqtt-doctor causes`
 pub fn causes(json: bool) -> String {
+    // In stage order (the catalog lists some stages' causes at its end).
+    let mut catalog: Vec<_> = crate::explain::CATALOG.iter().collect();
+    catalog.sort_by_key(|c| c.stage);
     if json {
-        return serde_json::to_string_pretty(crate::explain::CATALOG).unwrap_or_default();
+        return serde_json::to_string_pretty(&catalog).unwrap_or_default();
     }
     let mut out = String::new();
-    let width = crate::explain::CATALOG
-        .iter()
-        .map(|c| c.id.len())
-        .max()
-        .unwrap_or(20);
-    for c in crate::explain::CATALOG {
+    let width = catalog.iter().map(|c| c.id.len()).max().unwrap_or(20);
+    for c in catalog {
         out.push_str(&format!(
             "{:<width$}  {:<5} {}\n",
             c.id,

@@ -10,7 +10,9 @@ use std::time::Instant;
 use super::{ConnArgs, InputError, VersionArg, build_plan};
 use crate::certs;
 use crate::diagnose::{self, ClientIdentity, Plan, Report};
-use crate::profile::{Material, MqttVersion, Profile, ProfileStore, SecretSource, Tls, Transport};
+use crate::profile::{
+    HeaderValue, Material, MqttVersion, Profile, ProfileStore, SecretSource, Tls, Transport,
+};
 use crate::secrets::{Kind, Secret, SecretStore};
 use crate::text::sanitize;
 
@@ -278,6 +280,29 @@ fn apply(
     if let Some(n) = &extra.notes {
         p.notes = Some(n.clone());
     }
+    if let Some(w) = &c.ws_path {
+        p.ws_path = Some(w.clone());
+    }
+    if let Some(proxy) = &c.proxy {
+        p.proxy = Some(proxy.clone());
+    }
+    if c.header.len() > 1 {
+        return Err(InputError(
+            "--header: a profile keeps one header value in the keyring; add further headers that are not secret to the profile file as literal values (ws_headers)".into(),
+        ));
+    }
+    if let Some(h) = c.header.first() {
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| InputError(format!("--header {h:?}: write it as 'Name: value'")))?;
+        keyring
+            .get()?
+            .set(&p.name, Kind::Header, &Secret::new(value.trim()))
+            .map_err(|e| InputError(e.to_string()))?;
+        p.ws_headers.clear();
+        p.ws_headers
+            .insert(name.trim().to_string(), HeaderValue::Keyring);
+    }
     Ok(())
 }
 
@@ -523,8 +548,27 @@ fn plan_for(p: &Profile, over: &ConnArgs, keyring: &mut LazyKeyring) -> Result<P
         }),
         topic: p.topic.iter().cloned().collect(),
         timeout: p.timeout_secs,
+        ws_path: p.ws_path.clone(),
+        proxy: p.proxy.clone(),
         ..ConnArgs::default()
     };
+    for (name, value) in &p.ws_headers {
+        let value = match value {
+            HeaderValue::Literal(v) => v.clone(),
+            HeaderValue::Keyring => keyring
+                .get()?
+                .get(&p.name, Kind::Header)
+                .map_err(|e| InputError(e.to_string()))?
+                .map(|s| s.expose().to_string())
+                .ok_or_else(|| {
+                    InputError(format!(
+                        "profile {:?}: the value of header {name} is missing from the keyring",
+                        p.name
+                    ))
+                })?,
+        };
+        c.header.push(format!("{name}: {value}"));
+    }
     // Command-line options override the profile for this run.
     macro_rules! over {
         ($($f:ident),*) => { $( if over.$f.is_some() { c.$f = over.$f.clone(); } )* };
@@ -542,8 +586,14 @@ fn plan_for(p: &Profile, over: &ConnArgs, keyring: &mut LazyKeyring) -> Result<P
         keep_alive,
         mqtt_version,
         timeout,
-        dns_server
+        dns_server,
+        ws_path,
+        proxy,
+        proxy_password_env
     );
+    if !over.header.is_empty() {
+        c.header = over.header.clone();
+    }
     if !over.alpn.is_empty() {
         c.alpn = over.alpn.clone();
     }

@@ -15,7 +15,12 @@ use super::plan::Host;
 use crate::explain::Problem;
 
 pub async fn run(run: &mut Run) -> Result<Vec<IpAddr>, Problem> {
-    let name = match &run.plan.target.host {
+    // Through a proxy, the proxy's name is resolved here and the broker's by the proxy.
+    let host = match super::proxy::dns_note(run).await {
+        Some(h) => h,
+        None => run.plan.target.host.clone(),
+    };
+    let name = match &host {
         Host::Ip(ip) => {
             let ip = *ip;
             run.fact(Stage::Dns, "lookup", "skipped: the URL holds an IP address")

@@ -8,7 +8,7 @@ use tokio::task::JoinHandle;
 
 use super::model::*;
 use super::plan::{Plan, Transport};
-use super::{dns, mqtt, tcp, tls_stage};
+use super::{dns, mqtt, proxy, tcp, tls_stage, ws};
 use crate::explain::{Problem, explain};
 
 /// Starts a diagnosis on the current tokio runtime. Dropping or aborting the handle cancels it.
@@ -187,7 +187,11 @@ impl Run {
             Some(a) => a,
             None => return,
         };
-        let port = self.plan.target.port;
+        // Through a proxy, the tcp stage connects to the proxy.
+        let port = match &self.plan.route.proxy {
+            Some(p) => p.port,
+            None => self.plan.target.port,
+        };
         let sockets: Vec<SocketAddr> = addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
         let Some(tcp) = self
             .guarded(
@@ -207,11 +211,27 @@ impl Run {
             return;
         };
         let peer = tcp.peer;
+        let mut tcp_stream = tcp.stream;
+        if let Some(p) = &self.plan.route.proxy {
+            let on_timeout = Problem::Proxy(crate::explain::ProxyProblem::Timeout {
+                proxy: p.url(),
+                secs,
+            });
+            let Some(s) = self
+                .guarded(Stage::Proxy, on_timeout, async |run| {
+                    proxy::run(run, tcp_stream, peer).await
+                })
+                .await
+            else {
+                return;
+            };
+            tcp_stream = s;
+        }
         let transport = self.plan.target.transport;
-        let stream: super::io::BoxIo = if transport.uses_tls() {
+        let mut stream: super::io::BoxIo = if transport.uses_tls() {
             let Some(s) = self
                 .guarded(Stage::Tls, Problem::TlsTimeout { secs }, async |run| {
-                    tls_stage::run(run, tcp.stream, peer).await
+                    tls_stage::run(run, tcp_stream, peer).await
                 })
                 .await
             else {
@@ -224,7 +244,7 @@ impl Run {
                 &format!("not used: {} is not encrypted", transport.scheme()),
             )
             .await;
-            Box::new(tcp.stream)
+            Box::new(tcp_stream)
         };
         if self.plan.stop_after == Some(Stage::Tls) {
             for stage in [Stage::Ws, Stage::Mqtt, Stage::Sub] {
@@ -233,8 +253,16 @@ impl Run {
             return;
         }
         if transport.uses_ws() {
-            // The WebSocket stage arrives with its own issue; until then ws URLs are refused
-            // at plan time, so this is not reached.
+            let on_timeout = Problem::Ws(crate::explain::WsProblem::Timeout { secs, heard: false });
+            let Some(s) = self
+                .guarded(Stage::Ws, on_timeout, async |run| {
+                    ws::run(run, stream, peer).await
+                })
+                .await
+            else {
+                return;
+            };
+            stream = s;
         } else {
             self.skip(
                 Stage::Ws,
@@ -305,7 +333,7 @@ impl Run {
     }
 }
 
-/// Whether this transport is supported by the engine yet.
-pub fn supported(transport: Transport) -> bool {
-    !transport.uses_ws()
+/// Whether this transport is supported by the engine (all are, since the ws stage).
+pub fn supported(_transport: Transport) -> bool {
+    true
 }

@@ -4,6 +4,7 @@
 //! the same and returns the [`Report`]. Stages stop at the first failure; later ones are
 //! reported `skipped`.
 
+mod connector;
 mod dns;
 mod engine;
 pub mod io;
@@ -11,10 +12,13 @@ pub mod model;
 mod mqtt;
 pub mod plan;
 pub mod probe;
+pub mod proxy;
+pub mod route;
 mod tcp;
 pub mod tls;
 mod tls_stage;
 pub mod wire;
+pub mod ws;
 
 pub use engine::{Run, run, spawn, supported};
 pub use model::*;

@@ -5,14 +5,12 @@ use bytes::BytesMut;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use super::engine::Run;
 use super::io::BoxIo;
 use super::plan::MqttVersion;
 use super::tcp::round_ms;
-use super::tls::{self, Recorder};
 use super::wire::{self, Frame, WireError};
 use super::{Stage, probe};
 use crate::explain::{PeerSpeaks, Problem, connack_name, suback_name};
@@ -69,7 +67,7 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
         let _ = io.flush().await;
         let frame = match timeout(run.timeout(), wire::read_frame(&mut io, &mut buf)).await {
             Err(_) => {
-                if !run.plan.target.transport.uses_tls()
+                if super::connector::direct_plain(&run.plan)
                     && probe::speaks_tls(peer, &run.plan.server_name(), probe_deadline(run)).await
                 {
                     return Err(tls_required(run, peer).await);
@@ -243,7 +241,7 @@ async fn closed(
     if !buf.is_empty() {
         return not_mqtt(buf, None, peer.port());
     }
-    if !run.plan.target.transport.uses_tls() {
+    if super::connector::direct_plain(&run.plan) {
         let tls = probe::speaks_tls(peer, &run.plan.server_name(), probe_deadline(run)).await;
         if tls {
             return tls_required(run, peer).await;
@@ -333,26 +331,9 @@ async fn connack_facts(run: &mut Run, p: &rumqttc::v5::mqttbytes::v5::ConnAckPro
     }
 }
 
-/// A fresh transport to the same peer (for the 3.1.1 retry).
+/// A fresh transport to the same peer along the same route (for the 3.1.1 retry).
 async fn reconnect(run: &Run, peer: SocketAddr) -> Result<BoxIo, String> {
-    let tcp = timeout(run.timeout(), TcpStream::connect(peer))
-        .await
-        .map_err(|_| "timed out".to_string())?
-        .map_err(|e| e.to_string())?;
-    if !run.plan.target.transport.uses_tls() {
-        return Ok(Box::new(tcp));
-    }
-    let trust = tls::trust(&run.plan.tls);
-    let config = tls::client_config(&run.plan.tls, &trust, Recorder::default())?;
-    let name = tls::server_name(&run.plan.server_name())?;
-    let stream = timeout(
-        run.timeout(),
-        tokio_rustls::TlsConnector::from(config).connect(name, tcp),
-    )
-    .await
-    .map_err(|_| "the TLS handshake timed out".to_string())?
-    .map_err(|e| e.to_string())?;
-    Ok(Box::new(stream))
+    super::connector::open(&run.plan, peer, true).await
 }
 
 enum Wait {

@@ -100,11 +100,11 @@ impl Target {
         }
     }
 
-    /// The URL without user information (never shows a password).
+    /// The URL without user information or query values (never shows a password or token).
     pub fn url(&self) -> String {
         let mut url = format!("{}://{}:{}", self.transport, self.host, self.port);
         if self.transport.uses_ws() {
-            url.push_str(&self.path);
+            url.push_str(&super::route::redact_query(&self.path));
         }
         url
     }
@@ -367,6 +367,8 @@ pub struct Plan {
     pub dns_server: Option<std::net::SocketAddr>,
     /// Stop after this stage (e.g. `cert fetch` stops after tls); later stages are skipped.
     pub stop_after: Option<Stage>,
+    /// Proxy and WebSocket request options.
+    pub route: super::route::Route,
 }
 
 impl Plan {
@@ -379,19 +381,18 @@ impl Plan {
             sub: SubOptions::default(),
             dns_server: None,
             stop_after: None,
+            route: Default::default(),
         }
     }
 
     /// The stages this plan runs, in order (stages that do not apply are reported skipped).
     pub fn stages(&self) -> Vec<Stage> {
-        vec![
-            Stage::Dns,
-            Stage::Tcp,
-            Stage::Tls,
-            Stage::Ws,
-            Stage::Mqtt,
-            Stage::Sub,
-        ]
+        let proxy = self.route.proxy.as_ref().map(|_| Stage::Proxy);
+        [Stage::Dns, Stage::Tcp]
+            .into_iter()
+            .chain(proxy)
+            .chain([Stage::Tls, Stage::Ws, Stage::Mqtt, Stage::Sub])
+            .collect()
     }
 
     /// The name sent as SNI and checked against the certificate.

@@ -22,7 +22,7 @@ const fn c(id: &'static str, stage: Stage, title: &'static str, remedy: &'static
     }
 }
 
-use Stage::{Dns, Mqtt, Sub, Tcp, Tls};
+use Stage::{Dns, Mqtt, Proxy, Sub, Tcp, Tls, Ws};
 
 pub static CATALOG: &[CauseInfo] = &[
     c(
@@ -450,6 +450,79 @@ pub static CATALOG: &[CauseInfo] = &[
         Sub,
         "subscribed, but our own message never came back",
         "Check the ACL: publish or read denied on the topic; use --no-publish for read-only accounts.",
+    ),
+    // Proxy and WebSocket stages (listed in stage order by `mqtt-doctor causes`).
+    c(
+        "proxy.refused",
+        Proxy,
+        "the proxy reached the broker's host, which refused the connection",
+        "Check the broker's host and port as seen from the proxy.",
+    ),
+    c(
+        "proxy.timeout",
+        Proxy,
+        "the proxy did not answer the CONNECT/SOCKS request in time",
+        "Check the proxy's address, port and scheme, or raise --timeout.",
+    ),
+    c(
+        "proxy.auth_required",
+        Proxy,
+        "the proxy wants credentials (HTTP 407 / SOCKS5 authentication)",
+        "Put the proxy user in the URL and pass the password with --proxy-password-env.",
+    ),
+    c(
+        "proxy.denied",
+        Proxy,
+        "the proxy's rules forbid this destination (HTTP 403 / SOCKS5 ruleset)",
+        "Ask the proxy's administrator to allow the broker's host and port.",
+    ),
+    c(
+        "proxy.target_unreachable",
+        Proxy,
+        "the proxy cannot resolve or reach the broker (HTTP 502/504 / SOCKS5 unreachable)",
+        "Check the broker's host name (resolved by the proxy) and the proxy's network.",
+    ),
+    c(
+        "proxy.not_a_proxy",
+        Proxy,
+        "the proxy address does not speak the proxy protocol named in the URL",
+        "Check the proxy's host, port and scheme (http:// or socks5://).",
+    ),
+    c(
+        "proxy.failed",
+        Proxy,
+        "the proxy refused the request for another reason",
+        "Check the proxy's log or error page.",
+    ),
+    c(
+        "ws.http_status",
+        Ws,
+        "the WebSocket upgrade got an HTTP status instead of 101",
+        "404: fix the path (/mqtt, /ws); 401/403: pass the token with --header; 5xx: check the backend.",
+    ),
+    c(
+        "ws.not_http",
+        Ws,
+        "the port does not speak HTTP (plain MQTT, TLS or something else)",
+        "Use the scheme the port speaks (mqtt://, mqtts://, wss://) or the WebSocket port.",
+    ),
+    c(
+        "ws.subprotocol_rejected",
+        Ws,
+        "the upgrade succeeded without the mqtt subprotocol, or was closed at once",
+        "Check the path and that proxies pass Sec-WebSocket-Protocol through.",
+    ),
+    c(
+        "ws.closed",
+        Ws,
+        "the server closed the connection instead of answering the upgrade",
+        "Check that this is the WebSocket port and the server's log.",
+    ),
+    c(
+        "ws.timeout",
+        Ws,
+        "no answer to the WebSocket upgrade in time",
+        "Check the port (wss:// for TLS ports) or raise --timeout.",
     ),
 ];
 

@@ -4,9 +4,11 @@
 
 mod catalog;
 mod codes;
+mod transport;
 
 pub use catalog::{CATALOG, CauseInfo, cause_info};
 pub use codes::{connack_cause, connack_name, suback_cause, suback_name};
+pub use transport::{ProxyProblem, WsProblem};
 
 use crate::diagnose::{Finding, MqttVersion, Stage};
 
@@ -223,6 +225,9 @@ pub enum Problem {
         secs: u64,
         puback: Option<String>,
     },
+
+    Proxy(ProxyProblem),
+    Ws(WsProblem),
 }
 
 impl Problem {
@@ -270,6 +275,8 @@ impl Problem {
             SubDisconnected { .. } => "sub.disconnected",
             SubTimeout { .. } => "sub.timeout",
             SubNoRoundTrip { .. } => "sub.no_round_trip",
+            Proxy(p) => p.cause(),
+            Ws(w) => w.cause(),
         }
     }
 
@@ -528,6 +535,8 @@ pub fn explain(problem: &Problem) -> Finding {
             },
             "The broker accepts the subscription but does not deliver: usually the ACL denies publishing or reading this topic (Mosquitto's acl_file never refuses a SUBSCRIBE, it only filters delivery), or a rule rewrites the topic. Check the ACL for this user; use --no-publish for read-only accounts.".into(),
         ),
+        Proxy(p) => p.words(),
+        Ws(w) => w.words(),
     };
     Finding {
         cause,

@@ -4,6 +4,7 @@
 
 pub mod broker;
 pub mod pki;
+pub mod ws;
 
 use std::io;
 use std::net::SocketAddr;
@@ -947,6 +948,19 @@ impl Lab {
             };
             sc.says = says.map(str::to_string);
         }
+
+        // WebSocket and proxy scenarios
+        let (more, more_tasks) = ws::start(ws::Shared {
+            mqtt: ok,
+            mqtts: tls_ok,
+            silent,
+            http,
+            tls_config: tls(&pki.good, false)?,
+            ca: p(&ca),
+        })
+        .await?;
+        scenarios.extend(more);
+        tasks.extend(more_tasks);
         Ok(Lab {
             dir,
             tasks,
