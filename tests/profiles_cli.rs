@@ -245,8 +245,9 @@ async fn fleet_check_of_50_lab_profiles_takes_about_the_slowest_not_the_sum() {
         .iter()
         .filter(|s| {
             s.env.is_empty()
-                && !s.args.iter().any(|a| {
-                    a == "--dns-server" || a == "--alpn" || a == "--no-publish" || a == "--cert"
+                && s.args.iter().all(|a| {
+                    !a.starts_with("--")
+                        || ["--ca", "--timeout", "--topic", "--mqtt-version"].contains(&a.as_str())
                 })
         })
         .cloned()
@@ -409,4 +410,32 @@ fn secrets_status_names_the_backend() {
         status["persistence"].as_str().unwrap_or("").len() > 10,
         "{status:#}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_header_values_go_to_the_keyring() {
+    let lab = Lab::start().await.expect("lab");
+    let sc = lab.scenario("ok.ws_header").expect("scenario").clone();
+    let header = sc.args[1].clone();
+    let token = header.split_once(": ").unwrap().1.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("profiles.toml").display().to_string();
+    let name = unique("wsheader");
+    let (code, out, err) = cmd(
+        &["profile", "add", &name, &sc.url, "--header", &header],
+        &config,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let toml = std::fs::read_to_string(&config).unwrap();
+    assert!(!toml.contains(&token), "{toml}");
+    let (code, out, err) = cmd(&["check", "--profile", &name, "--json"], &config);
+    assert!(
+        !out.contains(&token) && !err.contains(&token),
+        "token leaked"
+    );
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+    assert_eq!(cause(&r), "ok", "{out}{err}");
+    assert_eq!(code, 0);
+    let (code, _, _) = cmd(&["profile", "remove", &name], &config);
+    assert_eq!(code, 0);
 }
