@@ -112,15 +112,7 @@ pub fn chain() -> Chain {
 }
 
 pub fn pem(der: &[u8], label: &str) -> String {
-    use base64::Engine as _;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
+    crate::lab::pki::pem(label, der)
 }
 
 /// Runs openssl with the arguments, panicking with its stderr on failure.

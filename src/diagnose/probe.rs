@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use super::MqttVersion;
-use super::io::Recording;
+use super::io::{BoxIo, Recording};
 use super::wire;
 use crate::explain::PeerSpeaks;
 
@@ -42,8 +42,16 @@ pub fn sniff(bytes: &[u8]) -> PeerSpeaks {
 
 /// Sends a plain MQTT 3.1.1 CONNECT on a fresh connection and reports what came back.
 pub async fn plain_mqtt(addr: SocketAddr, deadline: Duration) -> PeerSpeaks {
+    match timeout(deadline, TcpStream::connect(addr)).await {
+        Ok(Ok(s)) => mqtt_answers(Box::new(s), deadline).await,
+        _ => PeerSpeaks::Nothing,
+    }
+}
+
+/// Sends an MQTT 3.1.1 CONNECT over `io` and reports what came back (a CONNACK means the
+/// peer speaks MQTT there); a CONNACK is followed by a DISCONNECT.
+pub async fn mqtt_answers(mut io: BoxIo, deadline: Duration) -> PeerSpeaks {
     let attempt = async {
-        let mut s = TcpStream::connect(addr).await.ok()?;
         let connect = wire::encode_connect(&wire::ConnectParams {
             version: MqttVersion::V311,
             client_id: &super::plan::random_client_id(),
@@ -53,11 +61,11 @@ pub async fn plain_mqtt(addr: SocketAddr, deadline: Duration) -> PeerSpeaks {
             password: None,
         })
         .ok()?;
-        s.write_all(&connect).await.ok()?;
+        io.write_all(&connect).await.ok()?;
         let mut buf = [0u8; 8];
-        let n = s.read(&mut buf).await.unwrap_or(0);
+        let n = io.read(&mut buf).await.unwrap_or(0);
         if n > 0 && buf[0] == 0x20 {
-            let _ = s
+            let _ = io
                 .write_all(&wire::encode_disconnect(MqttVersion::V311))
                 .await;
         }

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::timeout;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
@@ -24,7 +24,7 @@ use super::io::BoxIo;
 use super::plan::{Plan, Transport};
 use super::proxy::parse_head;
 use super::tcp::round_ms;
-use super::{MqttVersion, Stage, probe, wire};
+use super::{Stage, probe};
 use crate::explain::{PeerSpeaks, Problem, WsProblem};
 use crate::text::{hex_preview, sanitize, sanitize_bytes, truncate};
 
@@ -340,7 +340,7 @@ async fn silent_close(run: &mut Run, peer: SocketAddr, how: &str) -> Problem {
     let port = run.plan.target.port;
     let deadline = run.timeout().min(Duration::from_secs(3));
     let mqtt = match super::connector::open(&run.plan, peer, false).await {
-        Ok(io) => mqtt_answers(io, deadline).await,
+        Ok(io) => probe::mqtt_answers(io, deadline).await,
         Err(_) => PeerSpeaks::Nothing,
     };
     run.fact(
@@ -394,35 +394,6 @@ async fn silent_close(run: &mut Run, peer: SocketAddr, how: &str) -> Problem {
     Problem::Ws(WsProblem::Closed {
         detail: format!("{how} the connection"),
     })
-}
-
-/// Sends an MQTT 3.1.1 CONNECT over `io` and says whether a CONNACK came back.
-async fn mqtt_answers(mut io: BoxIo, deadline: Duration) -> PeerSpeaks {
-    let attempt = async {
-        let connect = wire::encode_connect(&wire::ConnectParams {
-            version: MqttVersion::V311,
-            client_id: &super::plan::random_client_id(),
-            keep_alive: 10,
-            clean_start: true,
-            username: None,
-            password: None,
-        })
-        .ok()?;
-        io.write_all(&connect).await.ok()?;
-        let mut buf = [0u8; 8];
-        let n = io.read(&mut buf).await.unwrap_or(0);
-        if n > 0 && buf[0] == 0x20 {
-            let _ = io
-                .write_all(&wire::encode_disconnect(MqttVersion::V311))
-                .await;
-        }
-        Some(probe::sniff(&buf[..n]))
-    };
-    timeout(deadline, attempt)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(PeerSpeaks::Nothing)
 }
 
 /// What the peer sent during the upgrade (the first 8 KiB).
@@ -587,7 +558,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WsIo<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnose::wire;
     use futures_util::SinkExt;
+    use tokio::io::AsyncWriteExt;
 
     /// A packet split over two messages, and one message holding the rest plus a second packet,
     /// read back as two whole MQTT packets.

@@ -197,6 +197,16 @@ async fn handle(stream: TcpStream, behavior: Behavior) {
 
 /// Starts a listener on 127.0.0.1:0 serving `behavior`; returns its address.
 pub async fn listen(behavior: Behavior) -> io::Result<(SocketAddr, JoinHandle<()>)> {
+    serve_each(move |stream| handle(stream, behavior.clone())).await
+}
+
+/// Starts a listener on 127.0.0.1:0 and runs `handler` for every connection (no Nagle delay,
+/// and every connection ends on its own after three minutes at most).
+pub async fn serve_each<F, Fut>(handler: F) -> io::Result<(SocketAddr, JoinHandle<()>)>
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
@@ -206,7 +216,10 @@ pub async fn listen(behavior: Behavior) -> io::Result<(SocketAddr, JoinHandle<()
                 accepted = listener.accept() => {
                     let Ok((stream, _)) = accepted else { continue };
                     let _ = stream.set_nodelay(true);
-                    conns.spawn(handle(stream, behavior.clone()));
+                    let served = handler(stream);
+                    conns.spawn(async move {
+                        let _ = tokio::time::timeout(Duration::from_secs(180), served).await;
+                    });
                 }
                 Some(_) = conns.join_next(), if !conns.is_empty() => {}
             }

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
@@ -69,29 +69,10 @@ enum Peer {
 }
 
 async fn listen(peer: Peer) -> io::Result<(SocketAddr, JoinHandle<()>)> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let task = tokio::spawn(async move {
-        let mut conns = tokio::task::JoinSet::new();
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => {
-                    let Ok((stream, _)) = accepted else { continue };
-                    let peer = peer.clone();
-                    // Every lab connection ends on its own.
-                    conns.spawn(async move {
-                        let _ = tokio::time::timeout(Duration::from_secs(60), handle(stream, peer)).await;
-                    });
-                }
-                Some(_) = conns.join_next(), if !conns.is_empty() => {}
-            }
-        }
-    });
-    Ok((addr, task))
+    super::serve_each(move |stream| handle(stream, peer.clone())).await
 }
 
 async fn handle(stream: TcpStream, peer: Peer) {
-    let _ = stream.set_nodelay(true);
     match peer {
         Peer::Ws(b) => match b.tls.clone() {
             Some(config) => {
