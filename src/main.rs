@@ -6,10 +6,7 @@ use mqtt_doctor::cli::{self, Cli, Command, InputError};
 
 fn main() {
     let cli = Cli::parse();
-    if matches!(
-        cli.command,
-        Some(Command::Check(_) | Command::Profile(_) | Command::Secrets(_))
-    ) {
+    if !matches!(cli.command, Some(Command::Causes { .. } | Command::Lab)) {
         // The kernel keyutils store needs a session keyring; join one before any thread
         // starts. A failure here is reported by whatever needs the keyring later.
         let _ = mqtt_doctor::secrets::prepare_process();

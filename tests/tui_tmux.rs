@@ -136,3 +136,30 @@ fn demo_lists_scenarios_and_runs_one() {
     let text = wait_for(&s.0, "EXIT=");
     assert!(text.contains("EXIT=0"), "{text}");
 }
+
+#[test]
+fn password_prompt_is_masked() {
+    let name = format!("mqtt-doctor-prompt-{}", std::process::id());
+    // Nothing listens on port 1: after the prompt the check fails fast at the tcp stage.
+    let s = start(
+        &name,
+        &format!(
+            "{} check mqtt://127.0.0.1:1 -u alice --password-prompt; echo EXIT=$?; sleep 60",
+            env!("CARGO_BIN_EXE_mqtt-doctor")
+        ),
+    );
+    wait_for(&s.0, "MQTT password:");
+    keys(&s, &["-l", "hunter2"]);
+    let text = wait_for(&s.0, "*******");
+    assert!(
+        !text.contains("hunter2"),
+        "the password was echoed:\n{text}"
+    );
+    keys(&s, &["Enter"]);
+    let text = wait_for(&s.0, "EXIT=");
+    assert!(
+        text.contains("tcp.refused") && text.contains("EXIT=11"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+}

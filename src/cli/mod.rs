@@ -394,10 +394,16 @@ pub fn prompt_password(prompt: &str) -> Result<Secret, InputError> {
                 KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
                     break Err(InputError("password entry cancelled".into()));
                 }
-                KeyCode::Backspace => {
-                    value.pop();
+                KeyCode::Backspace if value.pop().is_some() => {
+                    eprint!("\u{8} \u{8}");
+                    let _ = std::io::stderr().flush();
                 }
-                KeyCode::Char(c) => value.push(c),
+                KeyCode::Char(c) => {
+                    // Masked: one star per character, never the character itself.
+                    value.push(c);
+                    eprint!("*");
+                    let _ = std::io::stderr().flush();
+                }
                 _ => {}
             },
             Ok(_) => {}

@@ -55,6 +55,9 @@ pub struct App {
     pub quit: bool,
     /// `Some` in demo mode.
     pub demo: Option<Demo>,
+    /// Which OS keyring holds profile secrets and whether they survive a reboot (looked up
+    /// in the background when the screen opens).
+    pub keyring: Option<String>,
 }
 
 /// A key, independent of the terminal library.
@@ -142,6 +145,8 @@ pub enum Action {
     SelectDown,
     ToggleFocus,
     PickScenario(usize),
+    /// The keyring status, once known.
+    Keyring(String),
 }
 
 impl Action {
@@ -250,6 +255,7 @@ impl App {
             report: None,
             quit: false,
             demo: None,
+            keyring: None,
         }
     }
 
@@ -403,6 +409,10 @@ pub fn update(app: &mut App, action: Action) -> Effect {
             }
         }
         Action::Resize => Effect::Redraw,
+        Action::Keyring(label) => {
+            app.keyring = Some(label);
+            Effect::Redraw
+        }
         Action::RunStarted { target } => {
             app.reset(target);
             Effect::Redraw

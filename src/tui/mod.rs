@@ -129,6 +129,8 @@ async fn run_loop(
     let mut runner = Runner::default();
     let mut tick = tokio::time::interval(SPIN_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // The keyring probe can block on D-Bus: ask it off the UI task.
+    let mut keyring = Some(tokio::task::spawn_blocking(keyring_label));
 
     // A live screen starts its run at once; a demo waits for a pick.
     let mut effect = if app.demo.is_none() {
@@ -180,7 +182,35 @@ async fn run_loop(
                 }
             },
             _ = tick.tick(), if animating => Action::Tick,
+            label = async {
+                match keyring.as_mut() {
+                    Some(handle) => handle.await,
+                    None => std::future::pending().await,
+                }
+            }, if keyring.is_some() => {
+                keyring = None;
+                match label {
+                    Ok(l) => Action::Keyring(l),
+                    Err(_) => {
+                        effect = Effect::Nothing;
+                        continue;
+                    }
+                }
+            }
         };
         effect = update(app, action);
+    }
+}
+
+/// "keyring: Secret Service keyring" or why none works, for the header.
+fn keyring_label() -> String {
+    use strings as s;
+    let status = crate::secrets::status();
+    match status.backend {
+        Some(b @ crate::secrets::Backend::KernelKeyutils) => {
+            format!("{} {} (lost at reboot)", s::KEYRING_PREFIX, b.describe())
+        }
+        Some(b) => format!("{} {}", s::KEYRING_PREFIX, b.describe()),
+        None => format!("{} {}", s::KEYRING_PREFIX, s::KEYRING_NONE),
     }
 }

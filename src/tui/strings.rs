@@ -54,3 +54,7 @@ pub fn duration(ms: u64) -> String {
         format!("{:.1} s", ms as f64 / 1000.0)
     }
 }
+
+/// Header: which OS keyring holds profile secrets.
+pub const KEYRING_PREFIX: &str = "keyring:";
+pub const KEYRING_NONE: &str = "none (use file references and --password-env)";

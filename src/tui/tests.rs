@@ -415,3 +415,22 @@ fn a_long_remedy_is_shown_whole() {
     let text = screen(&app);
     assert!(text.contains("END-OF-REMEDY"), "{text}");
 }
+
+#[test]
+fn header_shows_which_keyring_holds_secrets_and_escapes_it() {
+    let mut app = started(URL);
+    assert!(!screen(&app).contains("keyring:"));
+    let effect = update(
+        &mut app,
+        Action::Keyring("keyring: Linux kernel keyutils keyring (lost at reboot)".into()),
+    );
+    assert_eq!(effect, Effect::Redraw);
+    let text = screen(&app);
+    let header = text.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("keyutils keyring (lost at reboot)"),
+        "{header}"
+    );
+    update(&mut app, Action::Keyring("keyring: \u{1b}[31mred".into()));
+    assert!(!screen(&app).contains('\u{1b}'));
+}

@@ -85,6 +85,21 @@ fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    if let Some(k) = &app.keyring {
+        let text = sanitize(k);
+        let width = text.chars().count() as u16;
+        if area.width > width + 40 {
+            let right = Rect {
+                x: area.x + area.width - width,
+                width,
+                ..area
+            };
+            frame.render_widget(
+                Paragraph::new(Span::styled(text, Style::new().fg(Color::DarkGray))),
+                right,
+            );
+        }
+    }
 }
 
 fn draw_scenarios(app: &App, frame: &mut Frame, area: Rect) {
