@@ -408,17 +408,17 @@ pub fn analyze(
     if leaf_info.is_ca {
         push(FindingKind::LeafIsCa, Some(leaf), Severity::Error);
     }
-    if opts.purpose == Purpose::Server {
-        if let Some(kind) = check_host(leaf_info, opts.host) {
-            let severity = match &kind {
-                FindingKind::CnOnly {
-                    host_matches_cn: None,
-                    ..
-                } => Severity::Warning,
-                _ => Severity::Error,
-            };
-            push(kind, Some(leaf), severity);
-        }
+    if opts.purpose == Purpose::Server
+        && let Some(kind) = check_host(leaf_info, opts.host)
+    {
+        let severity = match &kind {
+            FindingKind::CnOnly {
+                host_matches_cn: None,
+                ..
+            } => Severity::Warning,
+            _ => Severity::Error,
+        };
+        push(kind, Some(leaf), severity);
     }
 
     // --- Usages along the path -------------------------------------------------------------------

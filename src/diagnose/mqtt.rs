@@ -565,13 +565,13 @@ async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Pro
 
 async fn ack_if_needed(session: &mut Session, f: &Frame) {
     let qos = (f.header >> 1) & 0x03;
-    if qos == 1 {
-        if let Ok(p) = wire::decode_publish(f, session.version) {
-            let _ = session
-                .io
-                .write_all(&wire::encode_puback(session.version, p.pkid))
-                .await;
-        }
+    if qos == 1
+        && let Ok(p) = wire::decode_publish(f, session.version)
+    {
+        let _ = session
+            .io
+            .write_all(&wire::encode_puback(session.version, p.pkid))
+            .await;
     }
 }
 

@@ -199,11 +199,11 @@ fn ws_path(path: &str, current: &str) -> Result<String, String> {
     } else {
         format!("/{path}")
     };
-    if !p.contains('?') {
-        if let Some((_, q)) = current.split_once('?') {
-            p.push('?');
-            p.push_str(q);
-        }
+    if !p.contains('?')
+        && let Some((_, q)) = current.split_once('?')
+    {
+        p.push('?');
+        p.push_str(q);
     }
     Ok(p)
 }
@@ -341,16 +341,16 @@ fn proxy_from_env(
             )),
         ));
     };
-    if let Some((_, no)) = get("NO_PROXY") {
-        if let Some(entry) = no_proxy_match(&no, target) {
-            return Ok((
-                None,
-                Some(format!(
-                    "--proxy env: NO_PROXY entry {entry:?} matches {}; connecting directly",
-                    target.host
-                )),
-            ));
-        }
+    if let Some((_, no)) = get("NO_PROXY")
+        && let Some(entry) = no_proxy_match(&no, target)
+    {
+        return Ok((
+            None,
+            Some(format!(
+                "--proxy env: NO_PROXY entry {entry:?} matches {}; connecting directly",
+                target.host
+            )),
+        ));
     }
     let mut p = parse_proxy_url(&value, true).map_err(|e| format!("--proxy env: {var}: {e}"))?;
     p.source = var;

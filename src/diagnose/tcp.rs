@@ -44,14 +44,14 @@ pub async fn run(run: &mut Run, addrs: &[SocketAddr]) -> Result<Connected, Probl
     let mut next_start = Instant::now();
     let outcome = tokio::time::timeout(deadline, async {
         loop {
-            if Instant::now() >= next_start {
-                if let Some(addr) = pending.next() {
-                    set.spawn(async move {
-                        let t = Instant::now();
-                        (addr, t, TcpStream::connect(addr).await)
-                    });
-                    next_start = Instant::now() + STAGGER;
-                }
+            if Instant::now() >= next_start
+                && let Some(addr) = pending.next()
+            {
+                set.spawn(async move {
+                    let t = Instant::now();
+                    (addr, t, TcpStream::connect(addr).await)
+                });
+                next_start = Instant::now() + STAGGER;
             }
             if set.is_empty() {
                 return None;

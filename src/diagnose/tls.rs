@@ -252,12 +252,11 @@ pub fn client_config(
         }
         None => None,
     };
-    if let Some(id) = &opts.client {
-        if let Some(first) = id.certs.first() {
-            let s = summarize(first);
-            recorder
-                .with(|o| o.client_cert_label = format!("{}, issued by {}", s.subject, s.issuer));
-        }
+    if let Some(id) = &opts.client
+        && let Some(first) = id.certs.first()
+    {
+        let s = summarize(first);
+        recorder.with(|o| o.client_cert_label = format!("{}, issued by {}", s.subject, s.issuer));
     }
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

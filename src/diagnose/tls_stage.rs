@@ -54,10 +54,10 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
         )
         .await;
     }
-    if let Some(id) = &opts.client {
-        if let Some(problem) = client_precheck(run, id).await {
-            return Err(problem);
-        }
+    if let Some(id) = &opts.client
+        && let Some(problem) = client_precheck(run, id).await
+    {
+        return Err(problem);
     }
     let (stream, heard) = Recording::new(tcp);
     let started = Instant::now();

@@ -435,12 +435,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for Recorder<S> {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = &poll {
-            if let Ok(mut h) = self.heard.0.lock() {
-                let new = &buf.filled()[before..];
-                let take = KEEP.saturating_sub(h.len()).min(new.len());
-                h.extend_from_slice(&new[..take]);
-            }
+        if let Poll::Ready(Ok(())) = &poll
+            && let Ok(mut h) = self.heard.0.lock()
+        {
+            let new = &buf.filled()[before..];
+            let take = KEEP.saturating_sub(h.len()).min(new.len());
+            h.extend_from_slice(&new[..take]);
         }
         poll
     }

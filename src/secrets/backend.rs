@@ -211,6 +211,30 @@ pub(crate) fn open_store(backend: Backend) -> Result<Arc<CredentialStore>, Secre
         Backend::SecretService => linux::open_secret_service(),
         #[cfg(target_os = "linux")]
         Backend::KernelKeyutils => linux::open_keyutils(),
+        // The macOS and Windows stores follow the same keyring-core API as the Linux ones;
+        // this machine cannot build those targets, so they are exercised only on them.
+        #[cfg(target_os = "macos")]
+        Backend::MacosKeychain => {
+            let store = apple_native_keyring_store::keychain::Store::new().map_err(|e| {
+                SecretError::BackendUnavailable {
+                    backend,
+                    reason: describe_keyring_error(&e),
+                }
+            })?;
+            let store: Arc<CredentialStore> = store;
+            Ok(store)
+        }
+        #[cfg(target_os = "windows")]
+        Backend::WindowsCredentials => {
+            let store = windows_native_keyring_store::Store::new().map_err(|e| {
+                SecretError::BackendUnavailable {
+                    backend,
+                    reason: describe_keyring_error(&e),
+                }
+            })?;
+            let store: Arc<CredentialStore> = store;
+            Ok(store)
+        }
         other => Err(SecretError::Unsupported { backend: other }),
     }
 }
