@@ -152,7 +152,7 @@ pub enum VersionArg {
 
 #[derive(Debug, Args, Default, Clone)]
 pub struct ConnArgs {
-    /// CA certificate(s) to trust, PEM (default: the system trust store).
+    /// CA certificate(s) to trust, PEM or DER (default: the system trust store).
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
     /// Client certificate chain, PEM.
@@ -182,7 +182,7 @@ pub struct ConnArgs {
     /// Read the password from this environment variable.
     #[arg(long, value_name = "VAR", conflicts_with = "password_prompt")]
     pub password_env: Option<String>,
-    /// Ask for the password on the terminal (not echoed).
+    /// Ask for the password on the terminal (masked).
     #[arg(long)]
     pub password_prompt: bool,
     /// MQTT client identifier (default mqtt-doctor-<random>).
