@@ -176,6 +176,9 @@ pub struct ConnArgs {
     /// Complete the TLS handshake without verification; problems are still reported.
     #[arg(long)]
     pub insecure: bool,
+    /// Lowest TLS version to offer [default: 1.2].
+    #[arg(long, value_name = "VERSION", value_parser = ["1.2", "1.3"])]
+    pub min_tls: Option<String>,
     /// MQTT user name.
     #[arg(long, short = 'u')]
     pub username: Option<String>,
@@ -329,6 +332,7 @@ pub fn build_plan(
     plan.tls.sni = a.sni.clone();
     plan.tls.alpn = a.alpn.clone();
     plan.tls.insecure = a.insecure;
+    plan.tls.tls13_only = a.min_tls.as_deref() == Some("1.3");
     plan.mqtt.username = a.username.clone().or(parsed.username);
     if let Some(var) = &a.password_env {
         let value = env(var).ok_or_else(|| {

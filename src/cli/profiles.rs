@@ -224,6 +224,13 @@ fn apply(
     if let Some(sni) = &c.sni {
         p.tls.sni = Some(sni.clone());
     }
+    if let Some(v) = &c.min_tls {
+        p.tls.min_tls_version = Some(if v == "1.3" {
+            crate::profile::TlsVersion::V1_3
+        } else {
+            crate::profile::TlsVersion::V1_2
+        });
+    }
     if !c.alpn.is_empty() {
         p.tls.alpn = c.alpn.clone();
     }
@@ -587,6 +594,7 @@ fn plan_for(p: &Profile, over: &ConnArgs, keyring: &mut LazyKeyring) -> Result<P
         mqtt_version,
         timeout,
         dns_server,
+        min_tls,
         ws_path,
         proxy,
         proxy_password_env
@@ -604,7 +612,13 @@ fn plan_for(p: &Profile, over: &ConnArgs, keyring: &mut LazyKeyring) -> Result<P
     c.no_publish |= over.no_publish;
     c.password_prompt = over.password_prompt;
     let env = |k: &str| std::env::var(k).ok();
+    if c.min_tls.is_none() {
+        c.min_tls = tls.min_tls_version.map(|v| v.as_str().to_string());
+    }
     let mut plan = build_plan(&url, &c, &env).map_err(err)?;
+    if let Some(clean) = p.clean_start {
+        plan.mqtt.clean_start = clean;
+    }
     let passphrase = match (&tls.passphrase, &over.passphrase_env) {
         (Some(SecretSource::Keyring), None) => keyring
             .get()?

@@ -288,6 +288,8 @@ pub struct TlsOptions {
     pub alpn: Vec<String>,
     /// Complete the handshake without verification, still reporting every problem.
     pub insecure: bool,
+    /// Offer only TLS 1.3 (otherwise 1.2 and 1.3).
+    pub tls13_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -258,8 +258,13 @@ pub fn client_config(
         let s = summarize(first);
         recorder.with(|o| o.client_cert_label = format!("{}, issued by {}", s.subject, s.issuer));
     }
+    let versions: &[&rustls::SupportedProtocolVersion] = if opts.tls13_only {
+        &[&rustls::version::TLS13]
+    } else {
+        rustls::DEFAULT_VERSIONS
+    };
     let mut config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .map_err(|e| e.to_string())?
         .dangerous()
         .with_custom_certificate_verifier(verifier)

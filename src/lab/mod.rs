@@ -710,6 +710,34 @@ impl Lab {
             vec![],
             "tls.handshake_failure",
         );
+        let provider = crate::diagnose::tls::provider();
+        let tls12 = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS12])
+            .map_err(|e| LabError::Tls(e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(pki.chain(&pki.good), pki.good.key_der())
+            .map_err(|e| LabError::Tls(e.to_string()))?;
+        let a = start(Behavior::Tls {
+            config: Arc::new(tls12),
+            inner: Box::new(Behavior::Mqtt(Script::default())),
+        })
+        .await?;
+        add(
+            "ok.tls12_only",
+            "a broker limited to TLS 1.2",
+            format!("mqtts://localhost:{}", a.port()),
+            ca_args(),
+            "ok",
+        );
+        let mut min13 = ca_args();
+        min13.extend(["--min-tls".into(), "1.3".into()]);
+        add(
+            "tls.protocol_version.min_tls13",
+            "--min-tls 1.3 against a broker limited to TLS 1.2",
+            format!("mqtts://localhost:{}", a.port()),
+            min13,
+            "tls.protocol_version",
+        );
 
         let _ = rogue_ca;
 
