@@ -109,6 +109,38 @@ async fn every_lab_scenario_produces_its_cause() {
     );
 }
 
+/// Text output of a hostile peer's words: no control character reaches the terminal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_bytes_never_reach_the_terminal_raw() {
+    let lab = Lab::start().await.expect("lab starts");
+    for id in [
+        "mqtt.not_authorized.escapes",
+        "mqtt.not_mqtt.binary",
+        "mqtt.not_mqtt.huge",
+    ] {
+        let s = lab.scenario(id).expect("scenario").clone();
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mqtt-doctor"))
+            .args(["check", &s.url, "-v"])
+            .output()
+            .await
+            .expect("runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.is_empty());
+        assert!(
+            !text
+                .chars()
+                .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
+            "{id}: raw control characters in:\n{text:?}"
+        );
+        if id.ends_with("escapes") {
+            assert!(
+                text.contains("\"\\u{1b}[2J") && !text.contains("\\\\u{1b}"),
+                "the escape is shown escaped, once: {text}"
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_timeout_arrives_within_the_deadline() {
     let lab = Lab::start().await.expect("lab starts");

@@ -121,7 +121,7 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
                         "sent DISCONNECT 0x{c:02X} ({}){}",
                         wire::disconnect_reason_name(c),
                         reason
-                            .map(|r| format!(" with reason {:?}", sanitize(&r)))
+                            .map(|r| format!(" with reason \"{}\"", sanitize(&r)))
                             .unwrap_or_default()
                     ),
                     None => "sent DISCONNECT".into(),
@@ -359,7 +359,7 @@ fn disconnect_text(frame: &Frame) -> String {
             "DISCONNECT 0x{c:02X} {}{}",
             wire::disconnect_reason_name(c),
             reason
-                .map(|r| format!(", reason {:?}", sanitize(&r)))
+                .map(|r| format!(", reason \"{}\"", sanitize(&r)))
                 .unwrap_or_default()
         ),
         None => "DISCONNECT".into(),

@@ -502,7 +502,7 @@ pub fn explain(problem: &Problem) -> Finding {
                 version.label()
             );
             if let Some(r) = reason_string {
-                summary.push_str(&format!(" Reason given: {r:?}."));
+                summary.push_str(&format!(" Reason given: \"{r}\"."));
             }
             if let Some(s) = server_reference {
                 summary.push_str(&format!(" Server reference: {s}."));

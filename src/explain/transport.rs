@@ -183,7 +183,7 @@ impl WsProblem {
                 let offered = offered.join(", ");
                 let summary = match (chosen, close) {
                     (_, Some(c)) => format!("The server accepted the WebSocket upgrade (offered subprotocols: {offered}) and closed it right away ({c})."),
-                    (Some(p), None) => format!("The server accepted the WebSocket upgrade with the subprotocol {p:?}, which is not one we offered ({offered})."),
+                    (Some(p), None) => format!("The server accepted the WebSocket upgrade with the subprotocol \"{p}\", which is not one we offered ({offered})."),
                     (None, None) => format!("The server accepted the WebSocket upgrade without choosing a subprotocol; we offered {offered}."),
                 };
                 (

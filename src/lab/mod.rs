@@ -34,6 +34,8 @@ pub enum Behavior {
     Reset,
     /// Reads the ClientHello and answers with a fatal TLS alert (description code).
     TlsAlert(u8),
+    /// Reads the client's first bytes and answers with these bytes, then closes.
+    Garbage(Vec<u8>),
 }
 
 /// One lab scenario: a `check` command line and the cause it must produce.
@@ -175,6 +177,14 @@ async fn handle(stream: TcpStream, behavior: Behavior) {
                 while matches!(stream.read(&mut b).await, Ok(n) if n > 0) {}
             })
             .await;
+        }
+        Behavior::Garbage(bytes) => {
+            let mut stream = stream;
+            let mut b = [0u8; 4096];
+            if matches!(stream.read(&mut b).await, Ok(n) if n > 0) {
+                let _ = stream.write_all(&bytes).await;
+                let _ = stream.shutdown().await;
+            }
         }
         Behavior::TlsAlert(code) => {
             let mut stream = stream;
@@ -757,6 +767,38 @@ impl Lab {
             format!("mqtt://127.0.0.1:{}", http.port()),
             vec![],
             "mqtt.not_mqtt",
+        );
+        // Hostile peers: a 256 MB packet announced, random binary, terminal escapes.
+        let huge = start(Behavior::Garbage(vec![0x20, 0xFF, 0xFF, 0xFF, 0x7F])).await?;
+        add(
+            "mqtt.not_mqtt.huge",
+            "a peer announcing a 256 MB packet",
+            format!("mqtt://127.0.0.1:{}", huge.port()),
+            vec![],
+            "mqtt.not_mqtt",
+        );
+        let binary = start(Behavior::Garbage(
+            (0u16..300).map(|i| (i * 37 % 251) as u8).collect(),
+        ))
+        .await?;
+        add(
+            "mqtt.not_mqtt.binary",
+            "a peer answering with binary noise",
+            format!("mqtt://127.0.0.1:{}", binary.port()),
+            vec![],
+            "mqtt.not_mqtt",
+        );
+        let escapes = start(Behavior::Mqtt(Script {
+            reason_string: Some("\u{1b}[2J\u{1b}]0;pwned\u{7}go away\u{202e}".into()),
+            ..Script::refuse(0x87, 5)
+        }))
+        .await?;
+        add(
+            "mqtt.not_authorized.escapes",
+            "a refusal whose reason string carries terminal escapes",
+            format!("mqtt://127.0.0.1:{}", escapes.port()),
+            vec![],
+            "mqtt.not_authorized",
         );
         let closer = start(Behavior::Mqtt(Script {
             close_after_connect: true,
