@@ -13,7 +13,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 pub type BoxIo = Box<dyn Io>;
 
-/// How many leading bytes from the peer are kept.
+/// How many leading bytes from the peer are kept by default.
 const KEEP: usize = 256;
 
 /// The first bytes a peer sent, shared with whoever created the recording stream.
@@ -24,6 +24,7 @@ pub struct Heard(Arc<Mutex<HeardInner>>);
 struct HeardInner {
     first: Vec<u8>,
     total: u64,
+    keep: usize,
 }
 
 impl Heard {
@@ -38,7 +39,7 @@ impl Heard {
     fn record(&self, bytes: &[u8]) {
         if let Ok(mut h) = self.0.lock() {
             h.total += bytes.len() as u64;
-            let room = KEEP.saturating_sub(h.first.len());
+            let room = h.keep.saturating_sub(h.first.len());
             let take = room.min(bytes.len());
             h.first.extend_from_slice(&bytes[..take]);
         }
@@ -53,7 +54,15 @@ pub struct Recording<S> {
 
 impl<S> Recording<S> {
     pub fn new(inner: S) -> (Self, Heard) {
+        Self::keeping(inner, KEEP)
+    }
+
+    /// Records up to `keep` leading bytes (e.g. a whole HTTP response head).
+    pub fn keeping(inner: S, keep: usize) -> (Self, Heard) {
         let heard = Heard::default();
+        if let Ok(mut h) = heard.0.lock() {
+            h.keep = keep;
+        }
         (
             Recording {
                 inner,

@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Message, WebSocketCon
 use tokio_tungstenite::tungstenite::{Error as WsError, client::IntoClientRequest};
 
 use super::engine::Run;
-use super::io::BoxIo;
+use super::io::{BoxIo, Heard, Recording};
 use super::plan::{Plan, Transport};
 use super::proxy::parse_head;
 use super::tcp::round_ms;
@@ -101,7 +101,7 @@ pub async fn run(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<BoxIo, Pr
     let offered = plan.route.ws.subprotocols.clone();
     run.fact(Stage::Ws, "subprotocols_offered", offered.join(", "))
         .await;
-    let (rec, heard) = Recorder::new(io);
+    let (rec, heard) = Recording::keeping(io, KEEP);
     let started = Instant::now();
     let secs = run.timeout().as_secs().max(1);
     let result = timeout(
@@ -113,7 +113,7 @@ pub async fn run(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<BoxIo, Pr
     let port = plan.target.port;
     let (mut ws, response) = match result {
         Err(_) => {
-            let bytes = heard.bytes();
+            let bytes = heard.first_bytes();
             if !bytes.is_empty() && !bytes.starts_with(b"HTTP/") {
                 return Err(not_http(run, &bytes, over_tls, port).await);
             }
@@ -126,7 +126,7 @@ pub async fn run(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<BoxIo, Pr
         Ok(Err(e)) => return Err(classify(run, e, &heard, peer, &path, &offered).await),
     };
     let upgrade = started.elapsed();
-    let head = heard.bytes();
+    let head = heard.first_bytes();
     head_facts(run, &head).await;
     let chosen = response
         .headers()
@@ -238,7 +238,7 @@ async fn classify(
     path: &str,
     offered: &[String],
 ) -> Problem {
-    let bytes = heard.bytes();
+    let bytes = heard.first_bytes();
     let over_tls = run.plan.target.transport.uses_tls();
     let port = run.plan.target.port;
     if !bytes.is_empty() && !bytes.starts_with(b"HTTP/") {
@@ -396,73 +396,8 @@ async fn silent_close(run: &mut Run, peer: SocketAddr, how: &str) -> Problem {
     })
 }
 
-/// What the peer sent during the upgrade (the first 8 KiB).
-#[derive(Clone, Default)]
-pub struct Heard(Arc<Mutex<Vec<u8>>>);
-
-impl Heard {
-    pub fn bytes(&self) -> Vec<u8> {
-        self.0.lock().map(|b| b.clone()).unwrap_or_default()
-    }
-}
-
+/// How much of the peer's answer to the upgrade is kept (a whole HTTP response head).
 const KEEP: usize = 8 * 1024;
-
-/// Records the first bytes read from a stream.
-pub struct Recorder<S> {
-    inner: S,
-    heard: Heard,
-}
-
-impl<S> Recorder<S> {
-    pub fn new(inner: S) -> (Self, Heard) {
-        let heard = Heard::default();
-        (
-            Recorder {
-                inner,
-                heard: heard.clone(),
-            },
-            heard,
-        )
-    }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Recorder<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = &poll
-            && let Ok(mut h) = self.heard.0.lock()
-        {
-            let new = &buf.filled()[before..];
-            let take = KEEP.saturating_sub(h.len()).min(new.len());
-            h.extend_from_slice(&new[..take]);
-        }
-        poll
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Recorder<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
 
 /// A WebSocket as a byte stream: reads yield the payloads of binary (and text) messages in
 /// order, a close ends the stream; each write is sent as one binary message.
