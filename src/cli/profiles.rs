@@ -1117,7 +1117,7 @@ pub fn export(p: &Profile, format: ExportFormat) -> Result<String, InputError> {
                     },
                 ]);
             }
-            if e.transport.is_websocket() {
+            if e.transport.uses_ws() {
                 notes.push("# mosquitto_sub cannot connect over WebSockets; this command uses plain MQTT(S) to the same host".into());
             }
             if let Some(ca) = &p.tls.ca {
@@ -1125,7 +1125,7 @@ pub fn export(p: &Profile, format: ExportFormat) -> Result<String, InputError> {
                     "--cafile".into(),
                     file_or_placeholder(ca, "CA_FILE", &mut notes),
                 ]);
-            } else if e.transport.is_tls() {
+            } else if e.transport.uses_tls() {
                 args.push("--tls-use-os-certs".into());
             }
             if let Some(c) = &p.tls.client_cert {
@@ -1179,7 +1179,7 @@ pub fn export(p: &Profile, format: ExportFormat) -> Result<String, InputError> {
             ]);
         }
         ExportFormat::Openssl => {
-            if !e.transport.is_tls() {
+            if !e.transport.uses_tls() {
                 return Err(InputError(format!(
                     "profile {:?} uses {} (no TLS): there is nothing for openssl s_client to test",
                     p.name, e.transport

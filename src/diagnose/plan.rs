@@ -12,7 +12,8 @@ use std::time::Duration;
 use super::Stage;
 
 /// How MQTT travels to the broker. The ws variants get their own stage (issue: WebSocket).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Transport {
     Mqtt,
     Mqtts,
@@ -47,8 +48,9 @@ impl Transport {
         matches!(self, Transport::Ws | Transport::Wss)
     }
 
-    fn from_scheme(scheme: &str) -> Option<Transport> {
-        Some(match scheme {
+    /// The transport a URL scheme names (case-insensitive; tcp:// and ssl:// are aliases).
+    pub fn from_scheme(scheme: &str) -> Option<Transport> {
+        Some(match scheme.to_ascii_lowercase().as_str() {
             "mqtt" | "tcp" => Transport::Mqtt,
             "mqtts" | "ssl" | "tls" | "mqtt+ssl" => Transport::Mqtts,
             "ws" => Transport::Ws,

@@ -5,7 +5,6 @@
 //! [`crate::secrets`]), `{ env = "VAR" }`, or `{ file = "path" }` references.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::PathBuf;
 
 use serde::de::Error as _;
@@ -102,58 +101,8 @@ impl Tls {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    Mqtt,
-    Mqtts,
-    Ws,
-    Wss,
-}
-
-impl Transport {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Transport::Mqtt => "mqtt",
-            Transport::Mqtts => "mqtts",
-            Transport::Ws => "ws",
-            Transport::Wss => "wss",
-        }
-    }
-
-    pub fn from_scheme(s: &str) -> Option<Transport> {
-        match s.to_ascii_lowercase().as_str() {
-            "mqtt" | "tcp" => Some(Transport::Mqtt),
-            "mqtts" | "ssl" | "tls" => Some(Transport::Mqtts),
-            "ws" => Some(Transport::Ws),
-            "wss" => Some(Transport::Wss),
-            _ => None,
-        }
-    }
-
-    pub fn default_port(&self) -> u16 {
-        match self {
-            Transport::Mqtt => 1883,
-            Transport::Mqtts => 8883,
-            Transport::Ws => 80,
-            Transport::Wss => 443,
-        }
-    }
-
-    pub fn is_tls(&self) -> bool {
-        matches!(self, Transport::Mqtts | Transport::Wss)
-    }
-
-    pub fn is_websocket(&self) -> bool {
-        matches!(self, Transport::Ws | Transport::Wss)
-    }
-}
-
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The transport of a profile is the engine's own (`mqtt`, `mqtts`, `ws`, `wss` in TOML).
+pub use crate::diagnose::Transport;
 
 /// A certificate or key: a file reference, or stored in the keyring under this profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -446,7 +395,7 @@ impl Profile {
             if port == 0 {
                 return Err(self.invalid("url", "port 0 is not a valid TCP port (use 1-65535)"));
             }
-            let ws_path = transport.is_websocket().then(|| {
+            let ws_path = transport.uses_ws().then(|| {
                 self.ws_path.clone().unwrap_or_else(|| {
                     let p = url.path();
                     if p.is_empty() { "/".into() } else { p.into() }
@@ -468,7 +417,7 @@ impl Profile {
         let transport = self.transport.unwrap_or(Transport::Mqtts);
         let port = self.port.unwrap_or(transport.default_port());
         let ws_path = transport
-            .is_websocket()
+            .uses_ws()
             .then(|| self.ws_path.clone().unwrap_or_else(|| "/".into()));
         Ok(Endpoint {
             transport,
@@ -509,7 +458,7 @@ impl Profile {
         }
         let endpoint = self.endpoint()?;
         if let Some(path) = &self.ws_path {
-            if !endpoint.transport.is_websocket() {
+            if !endpoint.transport.uses_ws() {
                 return Err(self.invalid(
                     "ws_path",
                     format!(
@@ -522,7 +471,7 @@ impl Profile {
                 return Err(self.invalid("ws_path", format!("`{path}` must start with `/`")));
             }
         }
-        if !self.ws_headers.is_empty() && !endpoint.transport.is_websocket() {
+        if !self.ws_headers.is_empty() && !endpoint.transport.uses_ws() {
             return Err(self.invalid(
                 "ws_headers",
                 format!("headers only apply to ws/wss, not {}", endpoint.transport),
