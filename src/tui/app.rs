@@ -58,6 +58,11 @@ pub struct App {
     /// Which OS keyring holds profile secrets and whether they survive a reboot (looked up
     /// in the background when the screen opens).
     pub keyring: Option<String>,
+    /// How far the facts pane is scrolled, and for which stage (another stage starts at top).
+    pub facts_scroll: (usize, u16),
+    /// The furthest the facts pane could scroll at the last draw (the drawing knows the
+    /// pane's size; scrolling stops there so PgUp answers at once).
+    pub facts_max_scroll: std::cell::Cell<u16>,
 }
 
 /// A key, independent of the terminal library.
@@ -70,6 +75,8 @@ pub enum Key {
     Tab,
     BackTab,
     Char(char),
+    PageUp,
+    PageDown,
     /// Ctrl-C (raw mode turns it into a key).
     Interrupt,
     Other,
@@ -116,6 +123,8 @@ impl KeyInput {
             KeyCode::Esc => Key::Esc,
             KeyCode::Tab => Key::Tab,
             KeyCode::BackTab => Key::BackTab,
+            KeyCode::PageUp => Key::PageUp,
+            KeyCode::PageDown => Key::PageDown,
             KeyCode::Char(c) => Key::Char(c),
             _ => Key::Other,
         };
@@ -147,7 +156,12 @@ pub enum Action {
     PickScenario(usize),
     /// The keyring status, once known.
     Keyring(String),
+    /// Scroll the facts pane by this many rows (negative: up).
+    ScrollFacts(i32),
 }
+
+/// Rows one PgUp/PgDn moves the facts pane.
+pub const FACTS_PAGE: u16 = 8;
 
 impl Action {
     /// Turns a terminal event into an action; `None` for events the TUI ignores.
@@ -181,6 +195,8 @@ pub enum Command {
     Quit,
     ToggleFocus,
     Pick,
+    ScrollUp,
+    ScrollDown,
 }
 
 /// One row of a screen's key table: the keys, the footer label and hint, and the command.
@@ -235,10 +251,25 @@ const TO_SCENARIOS: Binding = Binding {
     command: Command::ToggleFocus,
 };
 
+const SCROLL_DOWN: Binding = Binding {
+    keys: &[Key::PageDown, Key::Char(' ')],
+    label: s::KEY_SCROLL,
+    hint: s::HINT_SCROLL,
+    command: Command::ScrollDown,
+};
+/// Shown in the footer together with SCROLL_DOWN (empty label: no hint of its own).
+const SCROLL_UP: Binding = Binding {
+    keys: &[Key::PageUp],
+    label: "",
+    hint: "",
+    command: Command::ScrollUp,
+};
+
 /// The progress screen of a single diagnosis.
-pub const STAGE_KEYS: &[Binding] = &[UP, DOWN, RERUN, QUIT];
+pub const STAGE_KEYS: &[Binding] = &[UP, DOWN, SCROLL_DOWN, SCROLL_UP, RERUN, QUIT];
 /// Demo mode, focus on the stages.
-pub const DEMO_STAGE_KEYS: &[Binding] = &[UP, DOWN, RERUN, TO_SCENARIOS, QUIT];
+pub const DEMO_STAGE_KEYS: &[Binding] =
+    &[UP, DOWN, SCROLL_DOWN, SCROLL_UP, RERUN, TO_SCENARIOS, QUIT];
 /// Demo mode, focus on the scenario list.
 pub const SCENARIO_KEYS: &[Binding] = &[UP, DOWN, PICK, TO_STAGES, QUIT];
 
@@ -256,6 +287,8 @@ impl App {
             quit: false,
             demo: None,
             keyring: None,
+            facts_scroll: (0, 0),
+            facts_max_scroll: std::cell::Cell::new(u16::MAX),
         }
     }
 
@@ -301,6 +334,8 @@ impl App {
             Command::Rerun => Action::Rerun,
             Command::Quit => Action::Quit,
             Command::ToggleFocus => Action::ToggleFocus,
+            Command::ScrollUp => Action::ScrollFacts(-(FACTS_PAGE as i32)),
+            Command::ScrollDown => Action::ScrollFacts(FACTS_PAGE as i32),
             Command::Pick => Action::PickScenario(self.demo.as_ref().map_or(0, |d| d.selected)),
         }
     }
@@ -409,6 +444,22 @@ pub fn update(app: &mut App, action: Action) -> Effect {
             }
         }
         Action::Resize => Effect::Redraw,
+        Action::ScrollFacts(rows) => {
+            let current = if app.facts_scroll.0 == app.selected {
+                app.facts_scroll.1
+            } else {
+                0
+            };
+            let next = if rows < 0 {
+                current.saturating_sub(rows.unsigned_abs() as u16)
+            } else {
+                current
+                    .saturating_add(rows as u16)
+                    .min(app.facts_max_scroll.get())
+            };
+            app.facts_scroll = (app.selected, next);
+            Effect::Redraw
+        }
         Action::Keyring(label) => {
             app.keyring = Some(label);
             Effect::Redraw
@@ -446,6 +497,8 @@ pub fn update(app: &mut App, action: Action) -> Effect {
                 Effect::Nothing
             } else {
                 *index = next;
+                // A newly selected stage shows its facts from the top.
+                app.facts_scroll = (usize::MAX, 0);
                 Effect::Redraw
             }
         }

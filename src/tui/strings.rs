@@ -58,3 +58,8 @@ pub fn duration(ms: u64) -> String {
 /// Header: which OS keyring holds profile secrets.
 pub const KEYRING_PREFIX: &str = "keyring:";
 pub const KEYRING_NONE: &str = "none (use file references and --password-env)";
+
+/// Facts pane paging.
+pub const KEY_SCROLL: &str = "PgDn/PgUp";
+pub const HINT_SCROLL: &str = "scroll facts";
+pub const FACTS_ROWS_PREFIX: &str = "· rows ";

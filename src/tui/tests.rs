@@ -434,3 +434,42 @@ fn header_shows_which_keyring_holds_secrets_and_escapes_it() {
     update(&mut app, Action::Keyring("keyring: \u{1b}[31mred".into()));
     assert!(!screen(&app).contains('\u{1b}'));
 }
+
+#[test]
+fn long_facts_page_with_pgdn_and_pgup_and_reset_per_stage() {
+    let mut app = started(URL);
+    feed(&mut app, Event::StageStarted(Stage::Dns));
+    for i in 0..60 {
+        fact(&mut app, Stage::Dns, &format!("fact_{i:02}"), json!(i));
+    }
+    let text = screen(&app);
+    assert!(
+        text.contains("fact_00") && !text.contains("fact_59"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rows "),
+        "the title says there is more: {text}"
+    );
+    assert_eq!(press(&mut app, Key::PageDown), Effect::Redraw);
+    let text = screen(&app);
+    assert!(!text.contains("fact_00"), "{text}");
+    for _ in 0..20 {
+        press(&mut app, Key::PageDown);
+    }
+    let text = screen(&app);
+    assert!(
+        text.contains("fact_59"),
+        "scrolling stops at the last row: {text}"
+    );
+    for _ in 0..20 {
+        press(&mut app, Key::PageUp);
+    }
+    assert!(screen(&app).contains("fact_00"));
+    // Another stage starts at its top.
+    press(&mut app, Key::PageDown);
+    press(&mut app, Key::Down);
+    press(&mut app, Key::Up);
+    let text = screen(&app);
+    assert!(text.contains("fact_00"), "{text}");
+}

@@ -252,13 +252,34 @@ fn draw_facts(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Block::bordered(), area);
         return;
     };
-    let title = format!("{}{} ", s::FACTS_TITLE_PREFIX, r.stage.title());
+    let lines = stage_lines(r);
+    // Scroll only as far as the last row; a long chain or many properties page with PgDn.
+    let inner_height = area.height.saturating_sub(2);
+    let total = wrapped_height(&lines, area.width.saturating_sub(2));
+    let max_scroll = total.saturating_sub(inner_height);
+    let wanted = if app.facts_scroll.0 == app.selected {
+        app.facts_scroll.1
+    } else {
+        0
+    };
+    let scroll = wanted.min(max_scroll);
+    app.facts_max_scroll.set(max_scroll);
+    let mut title = format!("{}{} ", s::FACTS_TITLE_PREFIX, r.stage.title());
+    if max_scroll > 0 {
+        title.push_str(&format!(
+            "{}{}/{} ",
+            s::FACTS_ROWS_PREFIX,
+            scroll + inner_height.min(total),
+            total
+        ));
+    }
     let block = Block::bordered()
         .title(title)
         .border_style(Style::new().fg(Color::DarkGray));
     frame.render_widget(
-        Paragraph::new(Text::from(stage_lines(r)))
+        Paragraph::new(Text::from(lines))
             .wrap(Wrap { trim: false })
+            .scroll((scroll, 0))
             .block(block),
         area,
     );
@@ -323,7 +344,12 @@ fn draw_verdict(lines: Vec<Line<'static>>, frame: &mut Frame, area: Rect) {
 
 fn draw_footer(app: &App, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
-    for (i, b) in app.keymap().iter().enumerate() {
+    for (i, b) in app
+        .keymap()
+        .iter()
+        .filter(|b| !b.label.is_empty())
+        .enumerate()
+    {
         if i > 0 {
             spans.push(Span::styled(
                 s::HINT_SEPARATOR,
