@@ -1,6 +1,7 @@
 //! The tls stage: handshake, facts about the session and the presented chain, and the mapping
 //! of rustls errors and TLS alerts (plus what the chain shows) to causes.
 
+use rustls::pki_types::CertificateDer;
 use rustls::{AlertDescription, CertificateError, ProtocolVersion};
 use std::io;
 use std::net::SocketAddr;
@@ -89,7 +90,7 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
             } else {
                 run.fact(Stage::Tls, "error", e.to_string()).await;
             }
-            return Err(classify(run, &e, &observed, &heard, peer).await);
+            return Err(classify(run, &e, &observed, &heard, peer, &trust.anchors).await);
         }
     };
     let handshake = started.elapsed();
@@ -124,13 +125,14 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
     let observed = recorder.take();
     record_chain(run, &mut info, &observed).await;
     info.verified = observed.verify_error.is_none();
-    if let Some(analysis) = analyze_presented(run, &observed) {
-        chain_warnings(run, &analysis);
-        info.chain_findings = findings_text(&analysis);
+    let analysis = analyze_presented(run, &observed, &trust.anchors);
+    if let Some(analysis) = &analysis {
+        chain_warnings(run, analysis);
+        info.chain_findings = findings_text(analysis);
     }
     if let Some(err) = &observed.verify_error {
         // Only reachable with --insecure: the handshake went on, the problem stays visible.
-        let problem = cert_problem(run, err, &observed).await;
+        let problem = cert_problem(run, err, &observed, analysis.as_ref()).await;
         run.warn(Stage::Tls, &problem);
     }
     // Under TLS 1.3 the server judges our client certificate after we finished the handshake:
@@ -239,15 +241,20 @@ async fn classify(
     observed: &Observed,
     heard: &Heard,
     peer: SocketAddr,
+    anchors: &[CertificateDer<'static>],
 ) -> Problem {
     let first = heard.first_bytes();
     let speaks = probe::sniff(&first);
     if let Some(err) = rustls_error(e) {
-        if let Some(v) = &observed.verify_error {
-            return cert_problem(run, v, observed).await;
+        let verify_error = observed.verify_error.clone().or(match &err {
+            rustls::Error::InvalidCertificate(_) => Some(err.clone()),
+            _ => None,
+        });
+        if let Some(v) = &verify_error {
+            let analysis = analyze_presented(run, observed, anchors);
+            return cert_problem(run, v, observed, analysis.as_ref()).await;
         }
         return match &err {
-            rustls::Error::InvalidCertificate(_) => cert_problem(run, &err, observed).await,
             rustls::Error::AlertReceived(alert) => {
                 alert_problem(alert, observed, &run.plan.tls.alpn, peer.port())
             }
@@ -352,15 +359,18 @@ fn alert_problem(
     }
 }
 
-/// The chain analysis of the presented chain against the trust in use, host and clock.
-fn analyze_presented(run: &Run, observed: &Observed) -> Option<certs::Analysis> {
+/// The chain analysis of the presented chain against the trust anchors in use, host and clock.
+fn analyze_presented(
+    run: &Run,
+    observed: &Observed,
+    anchors: &[CertificateDer<'static>],
+) -> Option<certs::Analysis> {
     let chain = observed.chain.as_ref()?;
-    let trust = tls::trust(&run.plan.tls);
     let host = run.plan.server_name();
     let opts = certs::AnalyzeOptions {
         host: Some(&host),
         now: run.now_unix(),
-        anchors: &trust.anchors,
+        anchors,
         purpose: certs::Purpose::Server,
         key: None,
         expiry_warning_days: 30,
@@ -480,20 +490,25 @@ async fn client_precheck(run: &mut Run, id: &super::ClientIdentity) -> Option<Pr
 
 /// Maps a certificate verification error to a cause, naming the concrete certificate from the
 /// chain analysis.
-async fn cert_problem(run: &mut Run, err: &rustls::Error, observed: &Observed) -> Problem {
+async fn cert_problem(
+    run: &mut Run,
+    err: &rustls::Error,
+    observed: &Observed,
+    analysis: Option<&certs::Analysis>,
+) -> Problem {
     use certs::FindingKind as K;
     let rustls::Error::InvalidCertificate(ce) = err else {
         return Problem::TlsHandshakeFailure {
             error: err.to_string(),
         };
     };
-    let Some(analysis) = analyze_presented(run, observed) else {
+    let Some(analysis) = analysis else {
         return Problem::TlsHandshakeFailure {
             error: format!("the certificate was refused ({ce:?}) and could not be analysed"),
         };
     };
     if let Some(info) = run.tls_info.as_mut() {
-        info.chain_findings = findings_text(&analysis);
+        info.chain_findings = findings_text(analysis);
     }
     let now = run.now_unix();
     let find = |pred: &dyn Fn(&K) -> bool| {
@@ -527,8 +542,8 @@ async fn cert_problem(run: &mut Run, err: &rustls::Error, observed: &Observed) -
             run.fact(Stage::Tls, "local_clock", tls::rfc3339(now)).await;
             match find(&|k| matches!(k, K::Expired { .. })) {
                 Some((i, K::Expired { not_after, by_secs })) => Problem::TlsCertExpired {
-                    role: role_of(&analysis, i),
-                    subject: subject_of(&analysis, i),
+                    role: role_of(analysis, i),
+                    subject: subject_of(analysis, i),
                     not_after: tls::rfc3339(not_after),
                     ago: tls::human_duration(by_secs),
                 },
@@ -547,8 +562,8 @@ async fn cert_problem(run: &mut Run, err: &rustls::Error, observed: &Observed) -
                         in_secs,
                     },
                 )) => Problem::TlsCertNotYetValid {
-                    role: role_of(&analysis, i),
-                    subject: subject_of(&analysis, i),
+                    role: role_of(analysis, i),
+                    subject: subject_of(analysis, i),
                     not_before: tls::rfc3339(not_before),
                     in_: tls::human_duration(in_secs),
                     local_clock: tls::rfc3339(now),
@@ -593,7 +608,7 @@ async fn cert_problem(run: &mut Run, err: &rustls::Error, observed: &Observed) -
         CertificateError::UnknownIssuer => {
             if let Some((i, _)) = find(&|k| matches!(k, K::SelfSignedLeaf { trusted: false })) {
                 return Problem::TlsSelfSigned {
-                    subject: subject_of(&analysis, i),
+                    subject: subject_of(analysis, i),
                     trust: trust_label,
                 };
             }
@@ -625,7 +640,7 @@ async fn cert_problem(run: &mut Run, err: &rustls::Error, observed: &Observed) -
                     run.fact(Stage::Tls, "issuer_download", crate::text::sanitize(&url))
                         .await;
                     return Problem::TlsIncompleteChain {
-                        leaf: subject_of(&analysis, i),
+                        leaf: subject_of(analysis, i),
                         missing: issuer,
                         authority_key_id,
                     };
@@ -652,11 +667,11 @@ async fn cert_problem(run: &mut Run, err: &rustls::Error, observed: &Observed) -
         CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
             match find(&|k| matches!(k, K::BadEku { .. })) {
                 Some((i, K::BadEku { present, .. })) => Problem::TlsBadEku {
-                    subject: subject_of(&analysis, i),
+                    subject: subject_of(analysis, i),
                     present,
                 },
                 _ => Problem::TlsBadEku {
-                    subject: subject_of(&analysis, 0),
+                    subject: subject_of(analysis, 0),
                     present: vec![],
                 },
             }
