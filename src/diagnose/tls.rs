@@ -189,6 +189,17 @@ pub struct Trust {
     pub anchors: Vec<CertificateDer<'static>>,
 }
 
+impl Trust {
+    /// No trust anchors at all (every chain is unknown; used with --insecure probes).
+    pub fn none() -> Trust {
+        Trust {
+            roots: Arc::new(RootCertStore::empty()),
+            label: "no trust anchors".into(),
+            anchors: Vec::new(),
+        }
+    }
+}
+
 pub fn trust(opts: &TlsOptions) -> Trust {
     let mut roots = RootCertStore::empty();
     if let Some(ca) = &opts.ca {
