@@ -9,17 +9,22 @@ use crate::text::sanitize;
 
 /// "3 days", "2 hours", "45 minutes", "1 second": the largest sensible unit, rounded down.
 pub fn human_duration(secs: i64) -> String {
+    // Rounded to the nearest unit, so a certificate made to last 5 days still reads "5 days"
+    // a few seconds later; each unit is used from two of it on ("90 minutes", "36 hours").
+    const DAY: u64 = 86_400;
+    const YEAR: u64 = 365 * DAY;
     let secs = secs.unsigned_abs();
-    let (value, unit) = if secs < 60 {
+    let round = |unit: u64| (secs + unit / 2) / unit;
+    let (value, unit) = if secs < 120 {
         (secs, "second")
-    } else if secs < 3600 {
-        (secs / 60, "minute")
-    } else if secs < 2 * 86_400 {
-        (secs / 3600, "hour")
-    } else if secs < 2 * 365 * 86_400 {
-        (secs / 86_400, "day")
+    } else if secs < 2 * 3600 - 30 {
+        (round(60), "minute")
+    } else if secs < 2 * DAY - 1800 {
+        (round(3600), "hour")
+    } else if secs < 2 * YEAR - DAY / 2 {
+        (round(DAY), "day")
     } else {
-        (secs / (365 * 86_400), "year")
+        (round(YEAR), "year")
     };
     if value == 1 {
         format!("1 {unit}")
@@ -401,5 +406,14 @@ mod tests {
         assert_eq!(human_duration(1), "1 second");
         assert_eq!(human_duration(-120), "2 minutes");
         assert_eq!(human_duration(3 * 365 * 86_400), "3 years");
+        assert_eq!(human_duration(-(5 * 3600)), "5 hours");
+        assert_eq!(human_duration(61), "61 seconds");
+    }
+
+    /// Rounded, not truncated: a validity made "now + 2 days" still reads 2 days a moment later.
+    #[test]
+    fn durations_round_to_the_nearest_unit() {
+        assert_eq!(human_duration(2 * 86_400 - 5), "2 days");
+        assert_eq!(human_duration(5 * 86_400 - 2), "5 days");
     }
 }

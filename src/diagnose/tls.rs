@@ -292,11 +292,7 @@ pub fn server_name(name: &str) -> Result<ServerName<'static>, String> {
 /// A short summary of one certificate for reports.
 pub fn summarize(der: &[u8]) -> CertSummary {
     use sha2::{Digest, Sha256};
-    let sha256 = Sha256::digest(der)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":");
+    let sha256 = crate::certs::hex_colon(&Sha256::digest(der));
     match x509_parser::parse_x509_certificate(der) {
         Ok((_, cert)) => {
             let mut dns_names = Vec::new();
@@ -318,8 +314,8 @@ pub fn summarize(der: &[u8]) -> CertSummary {
                 subject: cert.subject().to_string(),
                 issuer: cert.issuer().to_string(),
                 serial: cert.raw_serial_as_string(),
-                not_before: rfc3339(cert.validity().not_before.timestamp()),
-                not_after: rfc3339(cert.validity().not_after.timestamp()),
+                not_before: crate::certs::rfc3339(cert.validity().not_before.timestamp()),
+                not_after: crate::certs::rfc3339(cert.validity().not_after.timestamp()),
                 dns_names,
                 ip_addresses,
                 is_ca: cert.is_ca(),
@@ -354,16 +350,6 @@ fn ip_to_string(raw: &[u8]) -> String {
     }
 }
 
-pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
-}
-
 /// The caIssuers URL of a certificate's Authority Information Access, if it has one.
 pub fn ca_issuers_url(der: &[u8]) -> Option<String> {
     use x509_parser::extensions::{GeneralName, ParsedExtension};
@@ -382,33 +368,6 @@ pub fn ca_issuers_url(der: &[u8]) -> Option<String> {
             }
             _ => None,
         })
-}
-
-/// Validity of a certificate as unix seconds (not_before, not_after).
-pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    Some((
-        cert.validity().not_before.timestamp(),
-        cert.validity().not_after.timestamp(),
-    ))
-}
-
-/// "3 days", "2 hours", "45 minutes", "12 seconds".
-pub fn human_duration(secs: i64) -> String {
-    // Rounded to the nearest unit: a certificate made to last 5 days still reads "5 days"
-    // a few seconds later.
-    let secs = secs.unsigned_abs();
-    let round = |unit: u64| (secs + unit / 2) / unit;
-    let (n, unit) = if secs >= 2 * 86400 - 1800 {
-        (round(86400), "day")
-    } else if secs >= 2 * 3600 - 30 {
-        (round(3600), "hour")
-    } else if secs >= 120 {
-        (round(60), "minute")
-    } else {
-        (secs, "second")
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 pub fn alert_name(a: &AlertDescription) -> String {
@@ -434,15 +393,6 @@ pub fn alert_name(a: &AlertDescription) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human_duration(3 * 86400 + 5), "3 days");
-        assert_eq!(human_duration(-(5 * 3600)), "5 hours");
-        assert_eq!(human_duration(61), "61 seconds");
-        assert_eq!(human_duration(45 * 60), "45 minutes");
-        assert_eq!(human_duration(86400), "24 hours");
-    }
 
     #[test]
     fn alerts_are_named_like_the_rfc() {

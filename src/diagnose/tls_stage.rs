@@ -413,8 +413,8 @@ fn chain_warnings(run: &mut Run, analysis: &certs::Analysis) {
             K::ExpiresSoon { not_after, in_secs } => Problem::TlsExpiresSoon {
                 role: role_of(analysis, i),
                 subject: subject_of(analysis, i),
-                not_after: tls::rfc3339(*not_after),
-                in_: tls::human_duration(*in_secs),
+                not_after: certs::rfc3339(*not_after),
+                in_: certs::human_duration(*in_secs),
             },
             K::OutOfOrder {
                 presented,
@@ -539,13 +539,14 @@ async fn cert_problem(
         .unwrap_or_default();
     match ce {
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-            run.fact(Stage::Tls, "local_clock", tls::rfc3339(now)).await;
+            run.fact(Stage::Tls, "local_clock", certs::rfc3339(now))
+                .await;
             match find(&|k| matches!(k, K::Expired { .. })) {
                 Some((i, K::Expired { not_after, by_secs })) => Problem::TlsCertExpired {
                     role: role_of(analysis, i),
                     subject: subject_of(analysis, i),
-                    not_after: tls::rfc3339(not_after),
-                    ago: tls::human_duration(by_secs),
+                    not_after: certs::rfc3339(not_after),
+                    ago: certs::human_duration(by_secs),
                 },
                 _ => Problem::TlsHandshakeFailure {
                     error: err.to_string(),
@@ -553,7 +554,8 @@ async fn cert_problem(
             }
         }
         CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-            run.fact(Stage::Tls, "local_clock", tls::rfc3339(now)).await;
+            run.fact(Stage::Tls, "local_clock", certs::rfc3339(now))
+                .await;
             match find(&|k| matches!(k, K::NotYetValid { .. })) {
                 Some((
                     i,
@@ -564,9 +566,9 @@ async fn cert_problem(
                 )) => Problem::TlsCertNotYetValid {
                     role: role_of(analysis, i),
                     subject: subject_of(analysis, i),
-                    not_before: tls::rfc3339(not_before),
-                    in_: tls::human_duration(in_secs),
-                    local_clock: tls::rfc3339(now),
+                    not_before: certs::rfc3339(not_before),
+                    in_: certs::human_duration(in_secs),
+                    local_clock: certs::rfc3339(now),
                 },
                 _ => Problem::TlsHandshakeFailure {
                     error: err.to_string(),
