@@ -66,21 +66,12 @@ fn window(now: OffsetDateTime, from_days: i64, to_days: i64) -> (OffsetDateTime,
 
 impl Ca {
     pub fn root(cn: &str, now: OffsetDateTime) -> Result<Ca, PkiError> {
-        let mut params = CertificateParams::default();
-        params.distinguished_name = dn(cn);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        (params.not_before, params.not_after) = window(now, -365, 3650);
-        let key = KeyPair::generate()?;
-        let cert = params.self_signed(&key)?;
-        let issuer = Issuer::new(params, KeyPair::try_from(key.serialize_der())?);
-        Ok(Ca {
-            issued: Issued {
-                cert: cert.der().clone(),
-                key,
-            },
-            issuer,
-        })
+        Ca::make(
+            cn,
+            BasicConstraints::Unconstrained,
+            window(now, -365, 3650),
+            None,
+        )
     }
 
     /// An intermediate CA valid from `from_days` to `to_days` relative to `now`.
@@ -91,13 +82,31 @@ impl Ca {
         from_days: i64,
         to_days: i64,
     ) -> Result<Ca, PkiError> {
+        Ca::make(
+            cn,
+            BasicConstraints::Constrained(0),
+            window(now, from_days, to_days),
+            Some(self),
+        )
+    }
+
+    /// A CA certificate, self-signed (`parent` None) or issued by `parent`.
+    fn make(
+        cn: &str,
+        constraints: BasicConstraints,
+        (not_before, not_after): (OffsetDateTime, OffsetDateTime),
+        parent: Option<&Ca>,
+    ) -> Result<Ca, PkiError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = dn(cn);
-        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.is_ca = IsCa::Ca(constraints);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        (params.not_before, params.not_after) = window(now, from_days, to_days);
+        (params.not_before, params.not_after) = (not_before, not_after);
         let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &self.issuer)?;
+        let cert = match parent {
+            Some(p) => params.signed_by(&key, &p.issuer)?,
+            None => params.self_signed(&key)?,
+        };
         let issuer = Issuer::new(params, KeyPair::try_from(key.serialize_der())?);
         Ok(Ca {
             issued: Issued {
