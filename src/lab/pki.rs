@@ -145,22 +145,17 @@ impl Ca {
         now: OffsetDateTime,
         ca_issuers_url: &str,
     ) -> Result<Issued, PkiError> {
-        let mut params =
-            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
-        params.distinguished_name = dn(cn);
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        (params.not_before, params.not_after) = window(now, -1, 365);
-        params.custom_extensions = vec![rcgen::CustomExtension::from_oid_content(
+        let aia = rcgen::CustomExtension::from_oid_content(
             &[1, 3, 6, 1, 5, 5, 7, 1, 1],
             aia_ca_issuers(ca_issuers_url),
-        )];
-        let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &self.issuer)?;
-        Ok(Issued {
-            cert: cert.der().clone(),
-            key,
-        })
+        );
+        self.issue(
+            cn,
+            names,
+            window(now, -1, 365),
+            ExtendedKeyUsagePurpose::ServerAuth,
+            vec![aia],
+        )
     }
 
     pub fn client(&self, cn: &str, now: OffsetDateTime) -> Result<Issued, PkiError> {
@@ -176,12 +171,25 @@ impl Ca {
         to_days: i64,
         eku: ExtendedKeyUsagePurpose,
     ) -> Result<Issued, PkiError> {
+        self.issue(cn, names, window(now, from_days, to_days), eku, Vec::new())
+    }
+
+    /// An end-entity certificate issued by this CA.
+    fn issue(
+        &self,
+        cn: &str,
+        names: &[&str],
+        (not_before, not_after): (OffsetDateTime, OffsetDateTime),
+        eku: ExtendedKeyUsagePurpose,
+        extensions: Vec<rcgen::CustomExtension>,
+    ) -> Result<Issued, PkiError> {
         let mut params =
             CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
         params.distinguished_name = dn(cn);
         params.extended_key_usages = vec![eku];
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        (params.not_before, params.not_after) = window(now, from_days, to_days);
+        (params.not_before, params.not_after) = (not_before, not_after);
+        params.custom_extensions = extensions;
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Issued {
