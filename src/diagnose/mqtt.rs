@@ -62,7 +62,7 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
         });
         run.fact(Stage::Mqtt, "connect", description).await;
         if let Err(e) = io.write_all(&packet).await {
-            return Err(closed(run, version, peer, &buf, &e.to_string()).await);
+            return Err(closed(run, peer, &buf, &e.to_string()).await);
         }
         let _ = io.flush().await;
         let frame = match timeout(run.timeout(), wire::read_frame(&mut io, &mut buf)).await {
@@ -77,7 +77,7 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
                 });
             }
             Ok(Err(WireError::Closed { .. })) => {
-                return Err(closed(run, version, peer, &buf, "closed the connection").await);
+                return Err(closed(run, peer, &buf, "closed the connection").await);
             }
             Ok(Err(WireError::Io(e))) => {
                 if let Some(tls_err) = super::tls_stage::rustls_error(&e) {
@@ -97,7 +97,7 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
                     std::io::ErrorKind::ConnectionReset => "reset the connection".to_string(),
                     _ => format!("failed ({e})"),
                 };
-                return Err(closed(run, version, peer, &buf, &how).await);
+                return Err(closed(run, peer, &buf, &how).await);
             }
             Ok(Err(e @ (WireError::TooLarge(_) | WireError::Malformed(_)))) => {
                 run.fact(Stage::Mqtt, "error", e.to_string()).await;
@@ -231,13 +231,7 @@ async fn tls_required(run: &mut Run, peer: SocketAddr) -> Problem {
 }
 
 /// The peer closed or reset before a CONNACK: on a plain port, check whether it wants TLS.
-async fn closed(
-    run: &mut Run,
-    _version: MqttVersion,
-    peer: SocketAddr,
-    buf: &BytesMut,
-    how: &str,
-) -> Problem {
+async fn closed(run: &mut Run, peer: SocketAddr, buf: &BytesMut, how: &str) -> Problem {
     if !buf.is_empty() {
         return not_mqtt(buf, None, peer.port());
     }

@@ -46,15 +46,6 @@ pub const HINT_PICK: &str = "run scenario";
 pub const HINT_TO_STAGES: &str = "stages";
 pub const HINT_TO_SCENARIOS: &str = "scenarios";
 
-/// "12 ms" below a second, "1.2 s" from there.
-pub fn duration(ms: u64) -> String {
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else {
-        format!("{:.1} s", ms as f64 / 1000.0)
-    }
-}
-
 /// Header: which OS keyring holds profile secrets.
 pub const KEYRING_PREFIX: &str = "keyring:";
 pub const KEYRING_NONE: &str = "none (use file references and --password-env)";

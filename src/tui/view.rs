@@ -161,7 +161,7 @@ fn draw_stages(app: &App, frame: &mut Frame, area: Rect) {
             let selected = i == app.selected;
             let (glyph, glyph_style) = glyph(app, r.status);
             let duration = match r.status {
-                Status::Ok | Status::Failed => s::duration(r.duration_ms),
+                Status::Ok | Status::Failed => crate::report::duration_text(r.duration_ms),
                 _ => String::new(),
             };
             let row_style = match (selected, focused) {
