@@ -264,14 +264,7 @@ fn passphrase(
     a: &ConnArgs,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<String>, InputError> {
-    match &a.passphrase_env {
-        None => Ok(None),
-        Some(var) => env(var).map(Some).ok_or_else(|| {
-            InputError(format!(
-                "--passphrase-env {var}: the environment variable {var} is not set"
-            ))
-        }),
-    }
+    diagnose::env_value("--passphrase-env", a.passphrase_env.as_deref(), env).map_err(InputError)
 }
 
 /// Turns arguments into a plan. `env` looks up environment variables (the process environment
@@ -334,12 +327,9 @@ pub fn build_plan(
     plan.tls.insecure = a.insecure;
     plan.tls.tls13_only = a.min_tls.as_deref() == Some("1.3");
     plan.mqtt.username = a.username.clone().or(parsed.username);
-    if let Some(var) = &a.password_env {
-        let value = env(var).ok_or_else(|| {
-            InputError(format!(
-                "--password-env {var}: the environment variable {var} is not set"
-            ))
-        })?;
+    if let Some(value) =
+        diagnose::env_value("--password-env", a.password_env.as_deref(), env).map_err(InputError)?
+    {
         plan.mqtt.password = Some(Secret::new(value));
     }
     if let Some(id) = &a.client_id {
@@ -580,14 +570,10 @@ pub async fn demo() -> Result<i32, InputError> {
 
 /// `mqtt-doctor cert inspect`: returns the exit code (0 clean, 12 when a finding is an error).
 pub fn cert_inspect(a: &InspectArgs) -> Result<i32, InputError> {
-    let pass = match &a.passphrase_env {
-        None => None,
-        Some(var) => Some(std::env::var(var).map_err(|_| {
-            InputError(format!(
-                "--passphrase-env {var}: the environment variable {var} is not set"
-            ))
-        })?),
-    };
+    let pass = diagnose::env_value("--passphrase-env", a.passphrase_env.as_deref(), &|k| {
+        std::env::var(k).ok()
+    })
+    .map_err(InputError)?;
     let mut chain = Vec::new();
     let mut key = None;
     let mut labels = Vec::new();

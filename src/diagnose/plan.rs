@@ -335,6 +335,21 @@ impl Default for MqttOptions {
     }
 }
 
+/// The value of the environment variable an option names (`--password-env VAR` …), looked up
+/// with `env`; a variable that is not set is an error naming the option and the variable.
+pub fn env_value(
+    option: &str,
+    var: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<String>, String> {
+    match var {
+        None => Ok(None),
+        Some(var) => env(var)
+            .map(Some)
+            .ok_or_else(|| format!("{option} {var}: the environment variable {var} is not set")),
+    }
+}
+
 pub fn random_client_id() -> String {
     use rand::Rng;
     let n: u32 = rand::rng().random();

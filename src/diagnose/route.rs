@@ -131,12 +131,8 @@ pub fn from_args(
     if a.v311 {
         route.ws.subprotocols.push("mqttv3.1".into());
     }
-    let password = match a.proxy_password_env {
-        Some(var) => Some(Secret::new(env(var).ok_or_else(|| {
-            format!("--proxy-password-env {var}: the environment variable {var} is not set")
-        })?)),
-        None => None,
-    };
+    let password =
+        super::plan::env_value("--proxy-password-env", a.proxy_password_env, env)?.map(Secret::new);
     match a.proxy {
         None if password.is_some() => {
             return Err("--proxy-password-env needs --proxy".into());
