@@ -37,7 +37,6 @@ pub fn interleave(addrs: &[SocketAddr]) -> Vec<SocketAddr> {
 pub async fn run(run: &mut Run, addrs: &[SocketAddr]) -> Result<Connected, Problem> {
     let order = interleave(addrs);
     let deadline = run.timeout();
-    let started = Instant::now();
     let mut set: JoinSet<(SocketAddr, Instant, io::Result<TcpStream>)> = JoinSet::new();
     let mut pending = order.iter().copied();
     let mut errors: Vec<(SocketAddr, io::Error)> = Vec::new();
@@ -146,7 +145,6 @@ pub async fn run(run: &mut Run, addrs: &[SocketAddr]) -> Result<Connected, Probl
             });
         }
     }
-    let _ = started;
     Ok(Connected { stream, peer })
 }
 

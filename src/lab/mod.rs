@@ -335,7 +335,8 @@ impl Lab {
             Ok(p)
         };
         let ca = write("lab-ca.pem", pki.root.issued.cert_pem())?;
-        let rogue_ca = write("rogue-ca.pem", pki.rogue_root.issued.cert_pem())?;
+        // Not used by a scenario: there for trying `--ca rogue-ca.pem` on tls.untrusted_root.
+        write("rogue-ca.pem", pki.rogue_root.issued.cert_pem())?;
         let client_cert = write("client.pem", pki.client.cert_pem())?;
         let client_key = write("client.key", pki.client.key_pem())?;
         let rogue_cert = write("rogue-client.pem", pki.rogue_client.cert_pem())?;
@@ -748,8 +749,6 @@ impl Lab {
             min13,
             "tls.protocol_version",
         );
-
-        let _ = rogue_ca;
 
         // MQTT
         let tls_port = tls_ok.port();
