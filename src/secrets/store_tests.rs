@@ -1,8 +1,7 @@
 //! Tests against REAL keyrings: kernel keyutils always (it must work on Linux; if the kernel
 //! lacks it these tests fail loudly), the Secret Service when a session bus is present (run
-//! `.ci/keyring-env cargo test --lib` to get one with an unlocked gnome-keyring).
+//! `scripts/test cargo test --lib` to get one with an unlocked gnome-keyring).
 
-use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::store::part_account;
@@ -33,26 +32,6 @@ fn large_value() -> String {
     }
     s.push_str("-----END PRIVATE KEY-----\n");
     s
-}
-
-/// Re-run this test binary on one (child) test with extra environment.
-fn run_child(test: &str, env: &[(&str, &str)], remove: &[&str]) -> (bool, String) {
-    let exe = std::env::current_exe().expect("test binary path");
-    let mut cmd = Command::new(exe);
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"]);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    for k in remove {
-        cmd.env_remove(k);
-    }
-    let out = cmd.output().expect("spawn child test");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }
 
 fn round_trip(store: &SecretStore, tag: &str) {
@@ -291,37 +270,6 @@ fn bad_profile_names_and_empty_values_are_refused() {
 }
 
 #[test]
-fn keyutils_secret_survives_into_another_process() {
-    let store = keyutils();
-    let p = unique_profile("xproc");
-    store
-        .set(&p, Kind::Password, &Secret::new("from-parent"))
-        .unwrap();
-    let (ok, out) = run_child(
-        "secrets::store_tests::child_reads_secret",
-        &[
-            ("MQTT_DOCTOR_TEST_CHILD", "read-secret"),
-            ("MQTT_DOCTOR_TEST_PROFILE", &p),
-        ],
-        &[],
-    );
-    let _ = store.delete(&p, Kind::Password);
-    assert!(ok && out.contains("child-ok"), "child failed:\n{out}");
-}
-
-/// Child half of `keyutils_secret_survives_into_another_process`; a no-op otherwise.
-#[test]
-fn child_reads_secret() {
-    if std::env::var("MQTT_DOCTOR_TEST_CHILD").as_deref() != Ok("read-secret") {
-        return;
-    }
-    let p = std::env::var("MQTT_DOCTOR_TEST_PROFILE").unwrap();
-    let got = keyutils().get(&p, Kind::Password).unwrap();
-    assert_eq!(got.as_ref().map(Secret::expose), Some("from-parent"));
-    println!("child-ok");
-}
-
-#[test]
 fn status_reports_a_backend_with_plain_persistence() {
     prepare_process().unwrap();
     let st = status();
@@ -344,66 +292,7 @@ fn none_works_is_one_sentence_with_alternatives() {
     assert!(s.ends_with('.') && s.contains("--password-env"), "{s}");
 }
 
-#[test]
-fn secret_service_absent_bus_is_a_clean_error() {
-    let (ok, out) = run_child(
-        "secrets::store_tests::child_secret_service_absent",
-        &[
-            ("MQTT_DOCTOR_TEST_CHILD", "absent-bus"),
-            (
-                "DBUS_SESSION_BUS_ADDRESS",
-                "unix:path=/nonexistent/mqtt-doctor-test/bus",
-            ),
-        ],
-        &[],
-    );
-    assert!(ok && out.contains("child-ok"), "child failed:\n{out}");
-    let (ok, out) = run_child(
-        "secrets::store_tests::child_secret_service_absent",
-        &[("MQTT_DOCTOR_TEST_CHILD", "absent-bus")],
-        &["DBUS_SESSION_BUS_ADDRESS"],
-    );
-    assert!(ok && out.contains("child-ok"), "child failed:\n{out}");
-}
-
-/// Child half of `secret_service_absent_bus_is_a_clean_error`; a no-op otherwise.
-#[test]
-fn child_secret_service_absent() {
-    if std::env::var("MQTT_DOCTOR_TEST_CHILD").as_deref() != Ok("absent-bus") {
-        return;
-    }
-    let err = SecretStore::open_backend(Backend::SecretService).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            SecretError::BackendUnavailable {
-                backend: Backend::SecretService,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    let msg = err.to_string();
-    assert!(
-        msg.starts_with("The Secret Service keyring cannot be used"),
-        "{msg}"
-    );
-    assert_eq!(msg.lines().count(), 1, "{msg}");
-    // Auto-selection falls back to keyutils.
-    prepare_process().unwrap();
-    let store = SecretStore::open().unwrap();
-    assert_eq!(store.backend(), Backend::KernelKeyutils);
-    let st = status();
-    assert_eq!(st.backend, Some(Backend::KernelKeyutils));
-    assert!(
-        st.probes
-            .iter()
-            .any(|p| p.backend == Backend::SecretService && !p.usable)
-    );
-    println!("child-ok");
-}
-
-/// Secret Service needs a session bus with an unlocked collection; `.ci/keyring-env` provides
+/// Secret Service needs a session bus with an unlocked collection; `scripts/test` provides
 /// one and sets MQTT_DOCTOR_REQUIRE_SECRET_SERVICE=1 so a broken setup fails instead of skipping.
 fn secret_service() -> Option<SecretStore> {
     let required = std::env::var_os("MQTT_DOCTOR_REQUIRE_SECRET_SERVICE").is_some();
@@ -412,9 +301,7 @@ fn secret_service() -> Option<SecretStore> {
             !required,
             "MQTT_DOCTOR_REQUIRE_SECRET_SERVICE is set but there is no session bus"
         );
-        eprintln!(
-            "skipping Secret Service test: no DBUS_SESSION_BUS_ADDRESS (use .ci/keyring-env)"
-        );
+        eprintln!("skipping Secret Service test: no DBUS_SESSION_BUS_ADDRESS (use scripts/test)");
         return None;
     }
     match SecretStore::open_backend(Backend::SecretService) {
