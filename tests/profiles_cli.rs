@@ -1,5 +1,5 @@
 //! Profiles through the real binary: secrets go to the real OS keyring (Secret Service under
-//! .ci/keyring-env, kernel keyutils otherwise) and never into the TOML file, its backup, the
+//! scripts/test, kernel keyutils otherwise) and never into the TOML file, its backup, the
 //! JSON or the screen; fleet checks; mosquitto_sub import and export.
 
 mod common;

@@ -18,7 +18,7 @@ fn tmux(args: &[&str]) -> String {
     let out = Command::new("tmux")
         .args(args)
         .output()
-        .expect("tmux is installed (.ci/run installs it)");
+        .expect("tmux is installed (scripts/test installs it)");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

@@ -1,7 +1,7 @@
 //! MQTT over WebSockets against a real Mosquitto (`protocol websockets`, plain and TLS), and
 //! through real proxies: tinyproxy (HTTP CONNECT) and microsocks (SOCKS5), each started by
 //! the test with its own config on a free port and killed on drop. A missing daemon fails the
-//! test: `.ci/packages` lists what CI installs.
+//! test: `scripts/test` installs them.
 
 mod common;
 
@@ -34,9 +34,7 @@ impl Daemon {
             .stdout(out)
             .stderr(err)
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("{name} must be installed (.ci/packages lists it for CI): {e}")
-            });
+            .unwrap_or_else(|e| panic!("{name} must be installed (scripts/test installs it): {e}"));
         let mut d = Daemon { child, name };
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {

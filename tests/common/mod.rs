@@ -45,7 +45,7 @@ impl Mosquitto {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("mosquitto must be installed (.ci/run installs it)");
+            .expect("mosquitto must be installed (scripts/test installs it)");
         let m = Mosquitto { child, dir, log };
         let deadline = Instant::now() + Duration::from_secs(10);
         for port in ports {
