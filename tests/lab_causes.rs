@@ -1,5 +1,6 @@
 //! Every lab scenario, run through the real binary: `check URL … --json` must name the
-//! expected cause (or ok) and exit with the stage's code.
+//! expected cause (or ok) in the stage the cause belongs to, carry the expected warnings and exit
+//! with the stage's code.
 
 use mqtt_doctor::lab::Lab;
 use serde_json::Value;
@@ -42,7 +43,7 @@ fn exit_code_for(stage: &str) -> i32 {
 async fn every_lab_scenario_produces_its_cause() {
     let lab = Lab::start().await.expect("lab starts");
     let scenarios = lab.scenarios().to_vec();
-    assert!(scenarios.len() > 50, "{} scenarios", scenarios.len());
+    assert_eq!(scenarios.len(), 115);
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
     let mut set = tokio::task::JoinSet::new();
     for s in scenarios {
@@ -67,6 +68,32 @@ async fn every_lab_scenario_produces_its_cause() {
         if got != s.expect {
             failures.push(format!("{}: expected {}, got {got}\n{raw}", s.id, s.expect));
             continue;
+        }
+        // A cause id names its stage: `tls.x` is a verdict of the tls stage.
+        if let Some((stage, _)) = s.expect.split_once('.') {
+            let reported = verdict["stage"].as_str().unwrap_or("?");
+            if reported != stage {
+                failures.push(format!(
+                    "{}: cause {} reported in stage {reported}, not {stage}",
+                    s.id, s.expect
+                ));
+            }
+        }
+        let mut warned: Vec<String> = json["stages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|st| st["warnings"].as_array().into_iter().flatten())
+            .map(|w| w["cause"].as_str().unwrap_or("?").to_string())
+            .collect();
+        warned.sort();
+        let mut want_warns = s.warns.clone();
+        want_warns.sort();
+        if warned != want_warns {
+            failures.push(format!(
+                "{}: warnings {warned:?}, expected {want_warns:?}",
+                s.id
+            ));
         }
         if let Some(words) = &s.says {
             let summary = verdict["summary"].as_str().unwrap_or("");

@@ -515,8 +515,13 @@ pub async fn lab() -> Result<i32, InputError> {
         lab.dir().display()
     );
     for s in lab.scenarios() {
+        let warns = if s.warns.is_empty() {
+            String::new()
+        } else {
+            format!(", warnings {}", s.warns.join(", "))
+        };
         println!(
-            "\n# {} — {} (expect {})\n{}",
+            "\n# {} — {} (expect {}{warns})\n{}",
             s.id,
             s.title,
             s.expect,

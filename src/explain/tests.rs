@@ -192,6 +192,179 @@ fn every_problem_and_code_has_a_catalog_entry_and_words() {
     }
 }
 
+/// MQTT 5.0 §3.2.2.2 Connect Reason Code: every refusal a CONNACK may carry, its OASIS name
+/// and the cause id the catalog gives it.
+const CONNACK_V5_REFUSALS: &[(u8, &str, &str)] = &[
+    (0x80, "Unspecified error", "mqtt.unspecified_error"),
+    (0x81, "Malformed Packet", "mqtt.malformed_packet"),
+    (0x82, "Protocol Error", "mqtt.protocol_error"),
+    (
+        0x83,
+        "Implementation specific error",
+        "mqtt.implementation_specific_error",
+    ),
+    (
+        0x84,
+        "Unsupported Protocol Version",
+        "mqtt.unsupported_protocol_version",
+    ),
+    (
+        0x85,
+        "Client Identifier not valid",
+        "mqtt.client_id_not_valid",
+    ),
+    (
+        0x86,
+        "Bad User Name or Password",
+        "mqtt.bad_username_or_password",
+    ),
+    (0x87, "Not authorized", "mqtt.not_authorized"),
+    (0x88, "Server unavailable", "mqtt.server_unavailable"),
+    (0x89, "Server busy", "mqtt.server_busy"),
+    (0x8A, "Banned", "mqtt.banned"),
+    (
+        0x8C,
+        "Bad authentication method",
+        "mqtt.bad_authentication_method",
+    ),
+    (0x90, "Topic Name invalid", "mqtt.topic_name_invalid"),
+    (0x95, "Packet too large", "mqtt.packet_too_large"),
+    (0x97, "Quota exceeded", "mqtt.quota_exceeded"),
+    (
+        0x99,
+        "Payload format invalid",
+        "mqtt.payload_format_invalid",
+    ),
+    (0x9A, "Retain not supported", "mqtt.retain_not_supported"),
+    (0x9B, "QoS not supported", "mqtt.qos_not_supported"),
+    (0x9C, "Use another server", "mqtt.use_another_server"),
+    (0x9D, "Server moved", "mqtt.server_moved"),
+    (
+        0x9F,
+        "Connection rate exceeded",
+        "mqtt.connection_rate_exceeded",
+    ),
+];
+
+/// MQTT 3.1.1 §3.2.2.3 Table 3.1 Connect Return code values: the refusals share the cause of
+/// their MQTT 5 equivalent.
+const CONNACK_V311_REFUSALS: &[(u8, &str, &str)] = &[
+    (
+        1,
+        "Connection Refused, unacceptable protocol version",
+        "mqtt.unsupported_protocol_version",
+    ),
+    (
+        2,
+        "Connection Refused, identifier rejected",
+        "mqtt.client_id_not_valid",
+    ),
+    (
+        3,
+        "Connection Refused, Server unavailable",
+        "mqtt.server_unavailable",
+    ),
+    (
+        4,
+        "Connection Refused, bad user name or password",
+        "mqtt.bad_username_or_password",
+    ),
+    (
+        5,
+        "Connection Refused, not authorized",
+        "mqtt.not_authorized",
+    ),
+];
+
+/// MQTT 5.0 §3.9.3 Subscribe Reason Codes: the failures, their OASIS names and cause ids.
+const SUBACK_V5_FAILURES: &[(u8, &str, &str)] = &[
+    (0x80, "Unspecified error", "sub.unspecified_error"),
+    (
+        0x83,
+        "Implementation specific error",
+        "sub.implementation_specific_error",
+    ),
+    (0x87, "Not authorized", "sub.not_authorized"),
+    (0x8F, "Topic Filter invalid", "sub.topic_filter_invalid"),
+    (0x91, "Packet Identifier in use", "sub.packet_id_in_use"),
+    (0x97, "Quota exceeded", "sub.quota_exceeded"),
+    (
+        0x9E,
+        "Shared Subscriptions not supported",
+        "sub.shared_subscriptions_not_supported",
+    ),
+    (
+        0xA1,
+        "Subscription Identifiers not supported",
+        "sub.subscription_ids_not_supported",
+    ),
+    (
+        0xA2,
+        "Wildcard Subscriptions not supported",
+        "sub.wildcards_not_supported",
+    ),
+];
+
+#[test]
+fn every_mqtt5_connack_refusal_has_its_oasis_name_and_cause() {
+    for &(code, name, cause) in CONNACK_V5_REFUSALS {
+        assert_eq!(connack_name(MqttVersion::V5, code), name, "0x{code:02X}");
+        assert_eq!(connack_cause(MqttVersion::V5, code), cause, "0x{code:02X}");
+    }
+    assert_eq!(connack_name(MqttVersion::V5, 0x00), "Success");
+}
+
+#[test]
+fn every_mqtt311_connack_return_code_has_its_oasis_name_and_cause() {
+    for &(code, name, cause) in CONNACK_V311_REFUSALS {
+        assert_eq!(connack_name(MqttVersion::V311, code), name, "{code}");
+        assert_eq!(connack_cause(MqttVersion::V311, code), cause, "{code}");
+    }
+    assert_eq!(connack_name(MqttVersion::V311, 0), "Connection Accepted");
+    // 6–255 are reserved in 3.1.1.
+    assert_eq!(
+        connack_cause(MqttVersion::V311, 6),
+        "mqtt.refused_unknown_code"
+    );
+}
+
+#[test]
+fn codes_outside_the_connack_tables_are_unknown_refusals() {
+    // 0x8B (Server shutting down) and 0x8D–0x8E are DISCONNECT-only reason codes.
+    for code in [0x42, 0x8B, 0x8D, 0x8E, 0xA0] {
+        assert_eq!(
+            connack_cause(MqttVersion::V5, code),
+            "mqtt.refused_unknown_code",
+            "0x{code:02X}"
+        );
+    }
+}
+
+#[test]
+fn every_suback_code_has_its_oasis_name_and_cause() {
+    for &(code, name, cause) in SUBACK_V5_FAILURES {
+        assert_eq!(suback_name(MqttVersion::V5, code), name, "0x{code:02X}");
+        assert_eq!(suback_cause(MqttVersion::V5, code), cause, "0x{code:02X}");
+    }
+    // MQTT 5.0 §3.9.3 and 3.1.1 §3.9.3: 0x00–0x02 grant a maximum QoS and are no failure.
+    for version in [MqttVersion::V5, MqttVersion::V311] {
+        assert_eq!(suback_name(version, 0x00), "Granted QoS 0");
+        assert_eq!(suback_name(version, 0x01), "Granted QoS 1");
+        assert_eq!(suback_name(version, 0x02), "Granted QoS 2");
+    }
+    // 3.1.1 has a single failure code, 0x80 "Failure".
+    assert_eq!(suback_name(MqttVersion::V311, 0x80), "Failure");
+    assert_eq!(suback_cause(MqttVersion::V311, 0x80), "sub.refused");
+    assert_eq!(
+        suback_cause(MqttVersion::V311, 0x87),
+        "sub.refused_unknown_code"
+    );
+    assert_eq!(
+        suback_cause(MqttVersion::V5, 0x42),
+        "sub.refused_unknown_code"
+    );
+}
+
 #[test]
 fn v311_and_v5_codes_share_causes() {
     assert_eq!(connack_cause(MqttVersion::V311, 5), "mqtt.not_authorized");

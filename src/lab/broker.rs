@@ -5,8 +5,9 @@ use bytes::BytesMut;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
+use super::scenarios::Broker;
+use super::wire::{self, ConnAckProps, connack, decode_connect, suback, subscribe_filters};
 use crate::diagnose::MqttVersion;
-use crate::diagnose::wire::{self, write_varint};
 
 /// How the scripted broker behaves.
 #[derive(Debug, Clone)]
@@ -72,76 +73,59 @@ impl Script {
     }
 }
 
-fn connack(version: MqttVersion, code: u8, script: &Script, client_id: &str) -> BytesMut {
-    let mut out = BytesMut::new();
-    match version {
-        MqttVersion::V311 => out.extend_from_slice(&[0x20, 0x02, 0x00, code]),
-        MqttVersion::V5 => {
-            let mut props = BytesMut::new();
-            let mut string = |id: u8, s: &str| {
-                props.extend_from_slice(&[id]);
-                props.extend_from_slice(&(s.len() as u16).to_be_bytes());
-                props.extend_from_slice(s.as_bytes());
-            };
-            if let Some(r) = &script.reason_string {
-                string(0x1F, r);
-            }
-            if let Some(r) = &script.server_reference {
-                string(0x1C, r);
-            }
-            if script.assigned_client_id {
-                string(0x12, &format!("lab-{client_id}"));
-            }
-            if code == 0 {
-                // Maximum QoS 1 (0x24), topic alias maximum 10 (0x22), server keep alive 60 (0x13)
-                props.extend_from_slice(&[0x24, 0x01, 0x22, 0x00, 0x0a, 0x13, 0x00, 0x3c]);
-            }
-            let mut body = BytesMut::new();
-            body.extend_from_slice(&[0x00, code]);
-            write_varint(&mut body, props.len());
-            body.extend_from_slice(&props);
-            out.extend_from_slice(&[0x20]);
-            write_varint(&mut out, body.len());
-            out.extend_from_slice(&body);
+impl From<Broker> for Script {
+    fn from(broker: Broker) -> Script {
+        let base = Script::default();
+        match broker {
+            Broker::Healthy => base,
+            Broker::OnlyV311 => Script {
+                only_v311: true,
+                ..base
+            },
+            Broker::Refuse {
+                v5,
+                v311,
+                reason,
+                server_reference,
+            } => Script {
+                reason_string: reason.map(str::to_string),
+                server_reference: server_reference.map(str::to_string),
+                ..Script::refuse(v5, v311)
+            },
+            Broker::CloseAfterConnect => Script {
+                close_after_connect: true,
+                ..base
+            },
+            Broker::NoConnack => Script {
+                no_connack: true,
+                ..base
+            },
+            Broker::Login { user, password } => Script {
+                login: Some((user.to_string(), password.to_string())),
+                ..base
+            },
+            Broker::Suback(code) => Script {
+                suback: code,
+                ..base
+            },
+            Broker::CloseAfterSubscribe => Script {
+                close_after_subscribe: true,
+                ..base
+            },
+            Broker::NoSuback => Script {
+                no_suback: true,
+                ..base
+            },
+            Broker::NoDelivery => Script {
+                deliver: false,
+                ..base
+            },
+            Broker::Puback(code) => Script {
+                puback: code,
+                ..base
+            },
         }
     }
-    out
-}
-
-fn suback(version: MqttVersion, pkid: u16, codes: &[u8]) -> BytesMut {
-    let mut body = BytesMut::new();
-    body.extend_from_slice(&pkid.to_be_bytes());
-    if version == MqttVersion::V5 {
-        body.extend_from_slice(&[0x00]);
-    }
-    body.extend_from_slice(codes);
-    let mut out = BytesMut::new();
-    out.extend_from_slice(&[0x90]);
-    write_varint(&mut out, body.len());
-    out.extend_from_slice(&body);
-    out
-}
-
-/// Counts the filters in a SUBSCRIBE body and returns (packet id, filter count).
-fn subscribe_filters(frame: &wire::Frame, version: MqttVersion) -> (u16, usize) {
-    let b = &frame.body;
-    if b.len() < 2 {
-        return (0, 0);
-    }
-    let pkid = u16::from_be_bytes([b[0], b[1]]);
-    let mut i = 2;
-    if version == MqttVersion::V5 {
-        // property length (single-byte varints are enough for our own client)
-        let plen = b.get(i).copied().unwrap_or(0) as usize;
-        i += 1 + plen;
-    }
-    let mut n = 0;
-    while i + 2 <= b.len() {
-        let len = u16::from_be_bytes([b[i], b[i + 1]]) as usize;
-        i += 2 + len + 1;
-        n += 1;
-    }
-    (pkid, n)
 }
 
 /// Serves one client connection according to `script`.
@@ -153,7 +137,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, script: Script)
     if first.packet_type() != wire::CONNECT {
         return;
     }
-    let Ok(connect) = wire::decode_connect(&first) else {
+    let Ok(connect) = decode_connect(&first) else {
         return;
     };
     let version = if connect.level == 5 {
@@ -190,12 +174,13 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, script: Script)
             };
         }
     }
-    if io
-        .write_all(&connack(version, code, &script, &connect.client_id))
-        .await
-        .is_err()
-        || code != 0
-    {
+    let assigned = format!("lab-{}", connect.client_id);
+    let props = ConnAckProps {
+        reason_string: script.reason_string.as_deref(),
+        server_reference: script.server_reference.as_deref(),
+        assigned_client_id: script.assigned_client_id.then_some(assigned.as_str()),
+    };
+    if io.write_all(&connack(version, code, &props)).await.is_err() || code != 0 {
         let _ = io.shutdown().await;
         return;
     }
