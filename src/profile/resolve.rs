@@ -367,10 +367,10 @@ impl Resolver<'_> {
             .map_err(|e| self.err(field, e))?
             .ok_or_else(|| {
                 let how = match kind {
-                    Kind::Password => format!(" --password-prompt"),
-                    Kind::PrivateKey => format!(" --key FILE --key-to-keyring"),
-                    Kind::ProxyPassword => format!(" --proxy-password-prompt"),
-                    _ => String::new(),
+                    Kind::Password => " --password-prompt",
+                    Kind::PrivateKey => " --key FILE --key-to-keyring",
+                    Kind::ProxyPassword => " --proxy-password-prompt",
+                    _ => "",
                 };
                 self.err(
                     field,
