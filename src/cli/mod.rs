@@ -1,5 +1,5 @@
-//! The command line: clap definitions, turning arguments into a [`Plan`] (reading every file
-//! first, so bad input fails before any network traffic), and the non-interactive commands.
+//! The command line: clap definitions, arguments → core [`Overrides`] (the plan itself comes
+//! from [`crate::profile::resolve`], like every front's), and the non-interactive commands.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rustls_pki_types::CertificateDer;
