@@ -355,9 +355,16 @@ fn a_missing_keyring_entry_names_the_profile_the_field_and_the_entry() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_async_path_reads_the_real_keyring_off_the_runtime() {
+#[test]
+fn the_async_path_reads_the_real_keyring_off_the_runtime() {
+    // Session keyrings are per-thread credentials inherited by later threads: join one first,
+    // then start the runtime whose blocking pool reads it.
     let store = keyutils();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let name = unique("async");
     store
         .set(&name, Kind::Password, &Secret::new("async-pw"))
@@ -365,7 +372,7 @@ async fn the_async_path_reads_the_real_keyring_off_the_runtime() {
     let mut p = Profile::new(name.clone(), "mqtt://broker.example.com");
     p.password = Some(SecretSource::Keyring);
     let keyring = AsyncKeyring::with_store(store.clone());
-    let plan = resolve_async(&p, &no_env, &keyring).await;
+    let plan = rt.block_on(resolve_async(&p, &no_env, &keyring));
     store.delete_profile(&name).unwrap();
     assert_eq!(plan.unwrap().mqtt.password.unwrap().expose(), "async-pw");
 }
