@@ -28,6 +28,13 @@ fn main() {
 }
 
 async fn run(cli: Cli) -> i32 {
+    let cli = match cli::apply_top_level(cli) {
+        Ok(cli) => cli,
+        Err(e) => {
+            cli::print_input_error(&e);
+            return 2;
+        }
+    };
     let result: Result<i32, InputError> = match cli.command {
         Some(Command::Check(args)) => cli::check(*args, cli.config.as_deref()).await,
         Some(Command::Profile(cmd)) => cli::profiles::profile(*cmd, cli.config.as_deref()),

@@ -4,6 +4,7 @@
 //! * [`parse_cert`] turns one DER certificate into a [`CertInfo`].
 //! * [`analyze`] checks a presented chain and returns [`CertFinding`]s with evidence.
 //! * [`inspect_text`] and [`finding_sentence`] turn that into plain English.
+//! * [`pem`] encodes DER as PEM text (`cert fetch --pem`).
 
 mod analyze;
 mod der;
@@ -11,10 +12,11 @@ mod error;
 mod info;
 mod keymatch;
 mod load;
+mod pem;
 mod words;
 
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 pub use analyze::{
     Analysis, AnalyzeOptions, CertFinding, FindingKind, Purpose, Severity, analyze, hosts_in,
@@ -25,4 +27,5 @@ pub use info::{
     CertInfo, hex_colon, human_utc, is_weak_signature, parse_cert, rfc3339, signature_name,
 };
 pub use load::{Format, Loaded, describe_key, load, load_certificates, load_file};
+pub use pem::pem;
 pub use words::{finding_sentence, human_duration, inspect_text, validity_phrase};

@@ -112,7 +112,7 @@ pub fn chain() -> Chain {
 }
 
 pub fn pem(der: &[u8], label: &str) -> String {
-    crate::lab::pki::pem(label, der)
+    super::pem(label, der)
 }
 
 /// Runs openssl with the arguments, panicking with its stderr on failure.

@@ -1,18 +1,16 @@
-//! The command line: clap definitions, turning arguments into a [`Plan`] (reading every file
-//! first, so bad input fails before any network traffic), and the non-interactive commands.
+//! The command line: clap definitions, arguments → core [`Overrides`] (the plan itself comes
+//! from [`crate::profile::resolve`], like every front's), and the non-interactive commands.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::CertificateDer;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::certs;
 
 pub mod profiles;
-use crate::diagnose::{
-    self, CaBundle, ClientIdentity, Event, MqttVersion, ParsedUrl, Plan, Report,
-};
+use crate::diagnose::{self, Event, Plan, Report};
+use crate::profile::{self, Overrides, Profile, SecretSource, TlsVersion};
 use crate::secrets::Secret;
 use crate::text::sanitize;
 
@@ -112,9 +110,9 @@ pub struct FetchArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Deadline for each stage, in seconds.
-    #[arg(long, default_value_t = 5, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=300))]
-    pub timeout: u64,
+    /// Deadline for each stage, in seconds [default: 5].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -226,145 +224,264 @@ pub struct ConnArgs {
     pub proxy_password_env: Option<String>,
 }
 
+/// Runs `$m!(field, "--flag")` for every option of [`ConnArgs`], one list for every use.
+macro_rules! conn_options {
+    ($m:ident) => {
+        $m!(ca, "--ca");
+        $m!(cert, "--cert");
+        $m!(key, "--key");
+        $m!(p12, "--p12");
+        $m!(passphrase_env, "--passphrase-env");
+        $m!(sni, "--sni");
+        $m!(alpn, "--alpn");
+        $m!(insecure, "--insecure");
+        $m!(min_tls, "--min-tls");
+        $m!(username, "--username");
+        $m!(password_env, "--password-env");
+        $m!(password_prompt, "--password-prompt");
+        $m!(client_id, "--client-id");
+        $m!(keep_alive, "--keep-alive");
+        $m!(mqtt_version, "--mqtt-version");
+        $m!(topic, "--topic");
+        $m!(no_publish, "--no-publish");
+        $m!(timeout, "--timeout");
+        $m!(dns_server, "--dns-server");
+        $m!(ws_path, "--ws-path");
+        $m!(header, "--header");
+        $m!(proxy, "--proxy");
+        $m!(proxy_password_env, "--proxy-password-env");
+    };
+}
+
+/// Whether an option was given: set, non-empty or `true`.
+trait Given {
+    fn given(&self) -> bool;
+}
+
+impl<T> Given for Option<T> {
+    fn given(&self) -> bool {
+        self.is_some()
+    }
+}
+
+impl<T> Given for Vec<T> {
+    fn given(&self) -> bool {
+        !self.is_empty()
+    }
+}
+
+impl Given for bool {
+    fn given(&self) -> bool {
+        *self
+    }
+}
+
+impl ConnArgs {
+    /// The options given, by flag name, in `--help` order.
+    pub fn given(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        macro_rules! push {
+            ($f:ident, $flag:literal) => {
+                if self.$f.given() {
+                    out.push($flag);
+                }
+            };
+        }
+        conn_options!(push);
+        out
+    }
+
+    /// Options written before the subcommand (`top`) joined with those after it; an option
+    /// given on both sides is refused rather than silently picking one.
+    pub fn joined(top: ConnArgs, mut sub: ConnArgs, command: &str) -> Result<ConnArgs, InputError> {
+        macro_rules! join {
+            ($f:ident, $flag:literal) => {
+                if top.$f.given() {
+                    if sub.$f.given() {
+                        return Err(InputError(format!(
+                            "{} is given both before and after `{command}`; give it once",
+                            $flag
+                        )));
+                    }
+                    sub.$f = top.$f;
+                }
+            };
+        }
+        conn_options!(join);
+        Ok(sub)
+    }
+}
+
+/// Connection options written before a subcommand (`mqtt-doctor --ca ca.pem check URL`) apply
+/// to it when it connects (`check`, `profile add/edit`, `cert fetch` for the options it has);
+/// anywhere else they are refused, never silently dropped.
+pub fn apply_top_level(mut cli: Cli) -> Result<Cli, InputError> {
+    let Some(command) = cli.command.as_mut() else {
+        return Ok(cli);
+    };
+    let top = std::mem::take(&mut cli.conn);
+    let given = top.given();
+    let name = command_name(command);
+    if cli.url.is_some() {
+        return Err(InputError(format!(
+            "a URL before `{name}` is not used; write it after the command (mqtt-doctor {name} URL)"
+        )));
+    }
+    if given.is_empty() {
+        return Ok(cli);
+    }
+    match command {
+        Command::Check(args) => {
+            args.conn = ConnArgs::joined(top, std::mem::take(&mut args.conn), name)?;
+        }
+        Command::Profile(p) => match p.as_mut() {
+            profiles::ProfileCommand::Add(a) => {
+                a.conn = ConnArgs::joined(top, std::mem::take(&mut a.conn), name)?;
+            }
+            profiles::ProfileCommand::Edit(a) => {
+                a.conn = ConnArgs::joined(top, std::mem::take(&mut a.conn), name)?;
+            }
+            _ => return Err(not_for(&given, name)),
+        },
+        Command::Cert(CertCommand::Fetch(f)) => {
+            let usable = ["--ca", "--sni", "--alpn", "--timeout"];
+            if let Some(flag) = given.iter().find(|g| !usable.contains(g)) {
+                return Err(InputError(format!(
+                    "{flag} does not apply to `{name}` (it takes --ca, --sni, --alpn and --timeout)"
+                )));
+            }
+            let twice = |flag: &str| {
+                InputError(format!(
+                    "{flag} is given both before and after `{name}`; give it once"
+                ))
+            };
+            if let Some(ca) = top.ca {
+                if f.ca.is_some() {
+                    return Err(twice("--ca"));
+                }
+                f.ca = Some(ca);
+            }
+            if let Some(sni) = top.sni {
+                if f.sni.is_some() {
+                    return Err(twice("--sni"));
+                }
+                f.sni = Some(sni);
+            }
+            if !top.alpn.is_empty() {
+                if !f.alpn.is_empty() {
+                    return Err(twice("--alpn"));
+                }
+                f.alpn = top.alpn;
+            }
+            if let Some(t) = top.timeout {
+                if f.timeout.is_some() {
+                    return Err(twice("--timeout"));
+                }
+                f.timeout = Some(t);
+            }
+        }
+        _ => return Err(not_for(&given, name)),
+    }
+    Ok(cli)
+}
+
+fn not_for(given: &[&str], name: &str) -> InputError {
+    InputError(format!(
+        "{} does not apply to `{name}`: connection options go after `check`, `profile add`, `profile edit` or a broker URL",
+        given.join(", ")
+    ))
+}
+
+fn command_name(c: &Command) -> &'static str {
+    match c {
+        Command::Check(_) => "check",
+        Command::Causes { .. } => "causes",
+        Command::Demo => "demo",
+        Command::Lab => "lab",
+        Command::Cert(CertCommand::Inspect(_)) => "cert inspect",
+        Command::Cert(CertCommand::Fetch(_)) => "cert fetch",
+        Command::Profile(p) => match p.as_ref() {
+            profiles::ProfileCommand::List { .. } => "profile list",
+            profiles::ProfileCommand::Show { .. } => "profile show",
+            profiles::ProfileCommand::Add(_) => "profile add",
+            profiles::ProfileCommand::Edit(_) => "profile edit",
+            profiles::ProfileCommand::Remove { .. } => "profile remove",
+            profiles::ProfileCommand::Rename { .. } => "profile rename",
+            profiles::ProfileCommand::Import { .. } => "profile import",
+            profiles::ProfileCommand::Export { .. } => "profile export",
+        },
+        Command::Secrets(_) => "secrets status",
+    }
+}
+
 /// Bad input: one sentence naming the argument, file or field. Exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct InputError(pub String);
 
-fn read_file(arg: &str, path: &Path) -> Result<Vec<u8>, InputError> {
-    std::fs::read(path).map_err(|e| {
+/// Certificates from a PEM or DER file (`cert inspect --ca`, `cert fetch --ca`).
+fn read_certs(arg: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, InputError> {
+    let bytes = std::fs::read(path).map_err(|e| {
         InputError(format!(
             "{arg} {}: the file cannot be read ({e})",
             path.display()
         ))
-    })
-}
-
-/// Certificates from a PEM or DER file (`--ca`, `--cert`).
-fn read_certs(arg: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, InputError> {
-    let bytes = read_file(arg, path)?;
+    })?;
     certs::load_certificates(&path.display().to_string(), &bytes, None)
         .map_err(|e| InputError(format!("{arg}: {e}")))
 }
 
-/// A private key from a PEM or DER file, decrypted with the passphrase when it is encrypted.
-fn read_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, InputError> {
-    let bytes = read_file("--key", path)?;
-    let loaded = certs::load(&path.display().to_string(), &bytes, passphrase)
-        .map_err(|e| InputError(format!("--key: {e}")))?;
-    loaded.key.ok_or_else(|| {
-        InputError(format!(
-            "--key {}: the file holds no private key (expected a PEM \"PRIVATE KEY\", \"RSA PRIVATE KEY\" or \"EC PRIVATE KEY\" block, or a DER key)",
-            path.display()
-        ))
-    })
+impl From<&ConnArgs> for Overrides {
+    /// `--password-prompt` is not here: the front asks, then sets `password` to the typed value.
+    fn from(a: &ConnArgs) -> Overrides {
+        Overrides {
+            ca: a.ca.clone(),
+            client_cert: a.cert.clone(),
+            client_key: a.key.clone(),
+            p12: a.p12.clone(),
+            passphrase_env: a.passphrase_env.clone(),
+            sni: a.sni.clone(),
+            alpn: a.alpn.clone(),
+            insecure: a.insecure,
+            min_tls: a.min_tls.as_deref().map(|v| match v {
+                "1.3" => TlsVersion::V1_3,
+                _ => TlsVersion::V1_2,
+            }),
+            username: a.username.clone(),
+            password: a.password_env.clone().map(SecretSource::Env),
+            client_id: a.client_id.clone(),
+            keep_alive: a.keep_alive,
+            mqtt_version: a.mqtt_version.map(|v| match v {
+                VersionArg::V3 => profile::MqttVersion::V3_1_1,
+                VersionArg::V5 => profile::MqttVersion::V5,
+            }),
+            topics: a.topic.clone(),
+            no_publish: a.no_publish,
+            timeout_secs: a.timeout,
+            dns_server: a.dns_server,
+            ws_path: a.ws_path.clone(),
+            headers: a.header.clone(),
+            proxy: a.proxy.clone(),
+            proxy_password_env: a.proxy_password_env.clone(),
+            clean_start: None,
+        }
+    }
 }
 
-fn passphrase(
-    a: &ConnArgs,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<String>, InputError> {
-    diagnose::env_value("--passphrase-env", a.passphrase_env.as_deref(), env).map_err(InputError)
-}
-
-/// Turns arguments into a plan. `env` looks up environment variables (the process environment
-/// in real use; the demo passes its own).
-pub fn build_plan(
-    url: &str,
-    a: &ConnArgs,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Plan, InputError> {
-    let parsed: ParsedUrl = url
-        .parse()
-        .map_err(|e: diagnose::UrlError| InputError(format!("URL: {e}")))?;
-    let mut plan = Plan::new(parsed.target);
-    plan.timeout = Duration::from_secs(a.timeout.unwrap_or(5));
-    plan.dns_server = a.dns_server;
-    if let Some(path) = &a.ca {
-        plan.tls.ca = Some(CaBundle {
-            path: path.clone(),
-            certs: read_certs("--ca", path)?,
-        });
-    }
-    let pass = passphrase(a, env)?;
-    if let (Some(cert), Some(key)) = (&a.cert, &a.key) {
-        plan.tls.client = Some(ClientIdentity {
-            source: format!("{} + {}", cert.display(), key.display()),
-            certs: read_certs("--cert", cert)?,
-            key: read_key(key, pass.as_deref())?,
-        });
-    }
-    if let Some(p12) = &a.p12 {
-        let bytes = read_file("--p12", p12)?;
-        let loaded = certs::load(&p12.display().to_string(), &bytes, pass.as_deref())
-            .map_err(|e| InputError(format!("--p12: {e}")))?;
-        let key = loaded.key.ok_or_else(|| {
-            InputError(format!(
-                "--p12 {}: the file holds no private key",
-                p12.display()
-            ))
-        })?;
-        if loaded.certs.is_empty() {
-            return Err(InputError(format!(
-                "--p12 {}: the file holds no certificate",
-                p12.display()
-            )));
-        }
-        plan.tls.client = Some(ClientIdentity {
-            source: p12.display().to_string(),
-            certs: loaded.certs,
-            key,
-        });
-    }
-    if (a.ca.is_some() || a.cert.is_some() || a.sni.is_some() || !a.alpn.is_empty() || a.insecure)
-        && !plan.target.transport.uses_tls()
-    {
-        // Not an error: the user may be checking a plain port on purpose; the tls stage is
-        // skipped and says so.
-    }
-    plan.tls.sni = a.sni.clone();
-    plan.tls.alpn = a.alpn.clone();
-    plan.tls.insecure = a.insecure;
-    plan.tls.tls13_only = a.min_tls.as_deref() == Some("1.3");
-    plan.mqtt.username = a.username.clone().or(parsed.username);
-    if let Some(value) =
-        diagnose::env_value("--password-env", a.password_env.as_deref(), env).map_err(InputError)?
-    {
-        plan.mqtt.password = Some(Secret::new(value));
-    }
-    if let Some(id) = &a.client_id {
-        if id.len() > 65535 {
-            return Err(InputError("--client-id: longer than 65535 bytes".into()));
-        }
-        plan.mqtt.client_id = id.clone();
-    }
-    plan.mqtt.keep_alive = a.keep_alive.unwrap_or(30);
-    if let Some(v) = a.mqtt_version {
-        plan.mqtt.version = match v {
-            VersionArg::V3 => MqttVersion::V311,
-            VersionArg::V5 => MqttVersion::V5,
-        };
-        plan.mqtt.fallback_to_311 = false;
-    }
-    let route = diagnose::route::RouteArgs {
-        ws_path: a.ws_path.as_deref(),
-        headers: &a.header,
-        proxy: a.proxy.as_deref(),
-        proxy_password_env: a.proxy_password_env.as_deref(),
-        v311: matches!(a.mqtt_version, Some(VersionArg::V3)),
+/// Turns a URL and options into a plan, through the same core path as a saved profile (an
+/// unnamed one). `env` looks up environment variables (the process environment in real use;
+/// the demo passes its own).
+pub fn build_plan(url: &str, a: &ConnArgs, env: profile::Env<'_>) -> Result<Plan, InputError> {
+    let mut p = Profile {
+        url: Some(url.to_string()),
+        ..Profile::default()
     };
-    plan.route = diagnose::route::from_args(&route, &mut plan.target, env).map_err(InputError)?;
-    if plan.target.transport.uses_ws() {
-        diagnose::ws::request(&plan).map_err(InputError)?;
-    }
-    plan.sub.topics = a.topic.clone();
-    for t in &plan.sub.topics {
-        if t.is_empty() {
-            return Err(InputError("--topic: a topic filter cannot be empty".into()));
-        }
-    }
-    plan.sub.publish = !a.no_publish;
-    Ok(plan)
+    Overrides::from(a).apply(&mut p).map_err(plan_error)?;
+    profile::resolve(&p, env, &profile::KeyringOnDemand::new()).map_err(plan_error)
+}
+
+pub(crate) fn plan_error(e: profile::PlanError) -> InputError {
+    InputError(e.to_string())
 }
 
 /// Reads a password from the terminal without echoing it.
@@ -640,7 +757,7 @@ pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
         sni: a.sni.clone(),
         alpn: a.alpn.clone(),
         insecure: true,
-        timeout: Some(a.timeout),
+        timeout: a.timeout,
         ..ConnArgs::default()
     };
     let mut plan = build_plan(&a.url, &conn, &|k| std::env::var(k).ok())?;
@@ -660,13 +777,13 @@ pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
     }
     if a.pem {
         for c in &tls.chain_der {
-            print!("{}", crate::lab::pki::pem("CERTIFICATE", c));
+            print!("{}", certs::pem("CERTIFICATE", c));
         }
         return Ok(0);
     }
     let anchors = match &a.ca {
         Some(ca) => read_certs("--ca", ca)?,
-        None => rustls_native_certs::load_native_certs().certs,
+        None => diagnose::tls::system_roots().await.anchors.clone(),
     };
     let opts = certs::AnalyzeOptions {
         host: Some(&host),

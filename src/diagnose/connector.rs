@@ -31,7 +31,7 @@ pub async fn open(plan: &Plan, peer: SocketAddr, with_ws: bool) -> Result<BoxIo,
         None => tcp,
     };
     let io: BoxIo = if plan.target.transport.uses_tls() {
-        let trust = tls::trust(&plan.tls);
+        let trust = tls::trust(&plan.tls).await;
         let config = tls::client_config(&plan.tls, &trust, Recorder::default())?;
         let name = tls::server_name(&plan.server_name())?;
         let stream = timeout(

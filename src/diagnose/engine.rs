@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::model::*;
-use super::plan::{Plan, Transport};
+use super::plan::Plan;
 use super::{dns, mqtt, proxy, tcp, tls_stage, ws};
 use crate::explain::{Problem, explain};
 
@@ -331,9 +331,4 @@ impl Run {
             .await;
         report
     }
-}
-
-/// Whether this transport is supported by the engine (all are, since the ws stage).
-pub fn supported(_transport: Transport) -> bool {
-    true
 }

@@ -20,7 +20,7 @@ mod tls_stage;
 pub mod wire;
 pub mod ws;
 
-pub use engine::{Run, run, spawn, supported};
+pub use engine::{Run, run, spawn};
 pub use model::*;
 pub use plan::*;
 pub use tcp::interleave;

@@ -87,7 +87,8 @@ pub struct RouteArgs<'a> {
     pub ws_path: Option<&'a str>,
     pub headers: &'a [String],
     pub proxy: Option<&'a str>,
-    pub proxy_password_env: Option<&'a str>,
+    /// The proxy password and where it came from (`--proxy-password-env`, `proxy_password`).
+    pub proxy_password: Option<(&'a str, Secret)>,
     /// `--mqtt-version 3` was asked for: also offer the `mqttv3.1` subprotocol.
     pub v311: bool,
 }
@@ -131,11 +132,11 @@ pub fn from_args(
     if a.v311 {
         route.ws.subprotocols.push("mqttv3.1".into());
     }
-    let password =
-        super::plan::env_value("--proxy-password-env", a.proxy_password_env, env)?.map(Secret::new);
+    let label = a.proxy_password.as_ref().map(|(l, _)| *l).unwrap_or("");
+    let password = a.proxy_password.as_ref().map(|(_, s)| s.clone());
     match a.proxy {
         None if password.is_some() => {
-            return Err("--proxy-password-env needs --proxy".into());
+            return Err(format!("{label} needs --proxy"));
         }
         None => {}
         Some("env") => match proxy_from_env(target, env)? {
@@ -152,10 +153,9 @@ pub fn from_args(
             let mut p = parse_proxy_url(url, false).map_err(|e| format!("--proxy: {e}"))?;
             p.source = "--proxy".into();
             if password.is_some() && p.username.is_none() {
-                return Err(
-                    "--proxy-password-env: the proxy URL names no user; write --proxy socks5://USER@HOST:PORT"
-                        .into(),
-                );
+                return Err(format!(
+                    "{label}: the proxy URL names no user; write --proxy socks5://USER@HOST:PORT"
+                ));
             }
             p.password = password;
             route.proxy = Some(p);

@@ -200,7 +200,43 @@ impl Trust {
     }
 }
 
-pub fn trust(opts: &TlsOptions) -> Trust {
+/// The operating system's trust anchors, read once per process.
+#[derive(Debug)]
+pub struct SystemRoots {
+    pub anchors: Vec<CertificateDer<'static>>,
+}
+
+static SYSTEM_ROOTS: tokio::sync::OnceCell<Arc<SystemRoots>> = tokio::sync::OnceCell::const_new();
+
+/// How many times the system store was read (tests assert it is once per process).
+#[cfg(test)]
+pub(crate) static SYSTEM_ROOT_LOADS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+/// The system trust store, loaded at the first need on tokio's blocking pool (it reads many
+/// files from disk) and shared by every later tls stage, reconnect and `cert fetch`.
+pub async fn system_roots() -> Arc<SystemRoots> {
+    SYSTEM_ROOTS
+        .get_or_init(|| async {
+            let load = || {
+                #[cfg(test)]
+                SYSTEM_ROOT_LOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                SystemRoots {
+                    anchors: rustls_native_certs::load_native_certs().certs,
+                }
+            };
+            // A failed blocking task (runtime shutting down) loads in place instead.
+            let roots = match tokio::task::spawn_blocking(load).await {
+                Ok(roots) => roots,
+                Err(_) => load(),
+            };
+            Arc::new(roots)
+        })
+        .await
+        .clone()
+}
+
+pub async fn trust(opts: &TlsOptions) -> Trust {
     let mut roots = RootCertStore::empty();
     if let Some(ca) = &opts.ca {
         let (added, _ignored) = roots.add_parsable_certificates(ca.certs.iter().cloned());
@@ -210,9 +246,9 @@ pub fn trust(opts: &TlsOptions) -> Trust {
             anchors: ca.certs.clone(),
         };
     }
-    let native = rustls_native_certs::load_native_certs();
-    let anchors = native.certs.clone();
-    let (added, _) = roots.add_parsable_certificates(native.certs);
+    let native = system_roots().await;
+    let anchors = native.anchors.clone();
+    let (added, _) = roots.add_parsable_certificates(native.anchors.iter().cloned());
     if added == 0 {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         return Trust {
@@ -403,6 +439,39 @@ mod tests {
         assert_eq!(
             alert_name(&AlertDescription::UnknownCA),
             "TLS alert unknown_ca (48)"
+        );
+    }
+
+    /// Several tls stages (a listener that accepts and hangs up, so every run reaches the
+    /// handshake) and direct calls read the system store once for the whole process.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_system_trust_store_is_read_once_per_process() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                drop(sock);
+            }
+        });
+        let url: crate::diagnose::ParsedUrl = format!("mqtts://127.0.0.1:{port}").parse().unwrap();
+        let mut runs = Vec::new();
+        for _ in 0..4 {
+            let mut plan = crate::diagnose::Plan::new(url.target.clone());
+            plan.timeout = std::time::Duration::from_secs(2);
+            runs.push(tokio::spawn(crate::diagnose::run(
+                plan,
+                tokio::sync::mpsc::channel(64).0,
+            )));
+        }
+        for r in runs {
+            r.await.unwrap();
+        }
+        let a = trust(&TlsOptions::default()).await;
+        let b = trust(&TlsOptions::default()).await;
+        assert_eq!(a.anchors, b.anchors);
+        assert_eq!(
+            SYSTEM_ROOT_LOADS.load(std::sync::atomic::Ordering::SeqCst),
+            1
         );
     }
 }

@@ -20,7 +20,7 @@ use crate::explain::{CertRole, PeerSpeaks, Problem};
 
 pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxIo, Problem> {
     let opts = run.plan.tls.clone();
-    let trust = tls::trust(&opts);
+    let trust = tls::trust(&opts).await;
     run.fact(Stage::Tls, "trust", trust.label.clone()).await;
     let recorder = Recorder::default();
     let config = tls::client_config(&opts, &trust, recorder.clone())

@@ -15,16 +15,36 @@
 //! ```
 //!
 //! A literal password in the file is rejected; unknown keys are errors with a suggestion;
-//! every error names the file, line and column, or the profile and field.
+//! every error names the file, line and column, or the profile and field. More fields:
+//! `topics = ["a/#", "b"]` (the older `topic = "a/#"` is still read), `publish = false`
+//! (read-only accounts), `dns_server = "192.0.2.53:53"`, `proxy = "socks5://USER@HOST:PORT"`
+//! with `proxy_password = { keyring = true }` or `{ env = "VAR" }`.
+//!
+//! The core API every front uses to run a profile:
+//! * [`Overrides`]: options given for one command; [`Overrides::apply`] layers them onto a
+//!   profile (given > profile > default), for a saved `profile add/edit` and one run alike.
+//! * [`resolve`] / [`resolve_async`]: profile → [`crate::diagnose::Plan`] or a [`PlanError`]
+//!   naming the profile and field; secrets through a [`SecretLookup`] ([`KeyringOnDemand`],
+//!   [`AsyncKeyring`] with a deadline per keyring call), the environment injected.
+//! * [`import_mosquitto`] / [`export`]: mosquitto_sub command lines ⇄ profiles.
 
 mod error;
 mod model;
+mod mosquitto;
+mod overrides;
 mod parse;
+mod resolve;
 mod store;
 
 pub use error::ProfileError;
 pub use model::{
     Endpoint, HeaderValue, Material, MqttVersion, Profile, SecretSource, Tls, TlsVersion, Transport,
+};
+pub use mosquitto::{ExportFormat, Imported, MosquittoError, export, import_mosquitto};
+pub use overrides::Overrides;
+pub use resolve::{
+    AsyncKeyring, Env, Fetched, Field, KEYRING_DEADLINE, KeyringOnDemand, PlanError, SecretLookup,
+    resolve, resolve_async,
 };
 pub use store::{CONFIG_ENV, ProfileStore};
 
@@ -36,3 +56,9 @@ fn error_message(m: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod resolve_tests;
+
+#[cfg(test)]
+mod mosquitto_tests;

@@ -38,6 +38,12 @@ pub struct Profile {
     /// Proxy URL, e.g. `socks5://proxy:1080` or `http://proxy:3128` (no password in it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<String>,
+    /// Password of the proxy user named in `proxy`: `{ keyring = true }` or `{ env = "VAR" }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_password: Option<SecretSource>,
+    /// Ask this DNS server (`IP:PORT`) instead of the system resolver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_server: Option<std::net::SocketAddr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mqtt_version: Option<MqttVersion>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,8 +58,18 @@ pub struct Profile {
     /// Only `{ keyring = true }` or `{ env = "VAR" }`: a literal password is rejected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<SecretSource>,
+    /// Filters to subscribe to besides the round-trip topic. The older single `topic = "x"`
+    /// key is still read; profiles are written with `topics = [..]`.
+    #[serde(
+        default,
+        alias = "topic",
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub topics: Vec<String>,
+    /// `false`: do not publish the round-trip message (read-only accounts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub topic: Option<String>,
+    pub publish: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,6 +107,23 @@ pub struct Tls {
     pub insecure: bool,
 }
 
+/// `topic = "x"` (the old form) or `topics = ["x", "y"]`.
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    match OneOrMany::deserialize(d) {
+        Ok(OneOrMany::One(t)) => Ok(vec![t]),
+        Ok(OneOrMany::Many(ts)) => Ok(ts),
+        Err(_) => Err(D::Error::custom(
+            "expected a topic filter string or a list of them",
+        )),
+    }
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -111,11 +144,14 @@ pub enum Material {
     Keyring,
 }
 
-/// Where a password or passphrase comes from. There is deliberately no literal variant.
+/// Where a password or passphrase comes from. There is deliberately no literal variant in
+/// the file: `Typed` only exists in memory, for a value typed at a prompt for one run, and
+/// refuses to be serialised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
     Keyring,
     Env(String),
+    Typed(crate::secrets::Secret),
 }
 
 /// A WebSocket header value: literal (not secret) or kept in the keyring.
@@ -236,6 +272,11 @@ impl Serialize for SecretSource {
         match self {
             SecretSource::Keyring => t.insert("keyring".into(), true.into()),
             SecretSource::Env(v) => t.insert("env".into(), v.clone().into()),
+            SecretSource::Typed(_) => {
+                return Err(serde::ser::Error::custom(
+                    "a typed secret is never written to the profile file; store it in the keyring first",
+                ));
+            }
         };
         t.serialize(s)
     }
@@ -427,6 +468,26 @@ impl Profile {
         })
     }
 
+    /// The URL this profile connects to (built from `host`/`port`/`transport` when it has no
+    /// `url`).
+    pub fn target_url(&self) -> Result<String, ProfileError> {
+        if let Some(u) = &self.url {
+            return Ok(u.clone());
+        }
+        let e = self.endpoint()?;
+        let host = if e.host.contains(':') {
+            format!("[{}]", e.host)
+        } else {
+            e.host.clone()
+        };
+        Ok(format!(
+            "{}://{host}:{}{}",
+            e.transport,
+            e.port,
+            e.ws_path.unwrap_or_default()
+        ))
+    }
+
     /// Check the profile; the error names the profile and field.
     pub fn validate(&self) -> Result<(), ProfileError> {
         if !valid_profile_name(&self.name) {
@@ -523,6 +584,25 @@ impl Profile {
                 return Err(self.invalid("proxy", format!("`{proxy}` has no host")));
             }
         }
+        if let Some(source) = &self.proxy_password {
+            let user = self
+                .proxy
+                .as_deref()
+                .and_then(|p| url::Url::parse(p).ok())
+                .is_some_and(|u| !u.username().is_empty());
+            if self.proxy.is_none() {
+                return Err(self.invalid("proxy_password", "a proxy password needs `proxy`"));
+            }
+            if !user && !matches!(source, SecretSource::Typed(_)) {
+                return Err(self.invalid(
+                    "proxy_password",
+                    "the proxy URL names no user; write `proxy = \"socks5://USER@HOST:PORT\"`",
+                ));
+            }
+        }
+        if self.topics.iter().any(String::is_empty) {
+            return Err(self.invalid("topics", "a topic filter cannot be empty"));
+        }
         if self.keep_alive == Some(0) {
             // 0 disables keep-alive in MQTT, which hides dead connections during diagnosis.
             return Err(self.invalid("keep_alive", "use at least 1 second"));
@@ -598,6 +678,9 @@ impl Profile {
         }
         if self.ws_headers.values().any(|v| *v == HeaderValue::Keyring) {
             out.push(("ws_headers", Kind::Header));
+        }
+        if self.proxy_password == Some(SecretSource::Keyring) {
+            out.push(("proxy_password", Kind::ProxyPassword));
         }
         out
     }

@@ -32,6 +32,8 @@ pub(crate) const PROFILE_KEYS: &[&str] = &[
     "ws_path",
     "ws_headers",
     "proxy",
+    "proxy_password",
+    "dns_server",
     "tls",
     "mqtt_version",
     "client_id",
@@ -40,6 +42,8 @@ pub(crate) const PROFILE_KEYS: &[&str] = &[
     "username",
     "password",
     "topic",
+    "topics",
+    "publish",
     "timeout_secs",
     "notes",
 ];
@@ -78,6 +82,9 @@ const ALIASES: &[(&str, &str)] = &[
     ("clean_session", "clean_start"),
     ("clientid", "client_id"),
     ("timeout", "timeout_secs"),
+    ("no_publish", "publish"),
+    ("dns", "dns_server"),
+    ("resolver", "dns_server"),
     ("cafile", "ca"),
     ("ca_file", "ca"),
     ("cert", "client_cert"),
@@ -220,7 +227,7 @@ impl Walker<'_> {
         for (key, value) in t {
             let k = key.get_ref().as_ref();
             match k {
-                "password" => self.secret_source(name, "password", &table, key, value)?,
+                "password" | "proxy_password" => self.secret_source(name, k, &table, key, value)?,
                 "tls" => {
                     if let DeValue::Table(tls) = value.get_ref() {
                         self.tls(name, tls)?;
