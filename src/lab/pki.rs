@@ -20,24 +20,12 @@ impl Issued {
     }
 
     pub fn cert_pem(&self) -> String {
-        pem("CERTIFICATE", &self.cert)
+        crate::certs::pem("CERTIFICATE", &self.cert)
     }
 
     pub fn key_pem(&self) -> String {
         self.key.serialize_pem()
     }
-}
-
-pub fn pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
 }
 
 /// A CA that can issue certificates.
