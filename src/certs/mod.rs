@@ -3,7 +3,8 @@
 //! * [`load`] / [`load_file`] / [`load_certificates`] read PEM, DER and PKCS#12.
 //! * [`parse_cert`] turns one DER certificate into a [`CertInfo`].
 //! * [`analyze`] checks a presented chain and returns [`CertFinding`]s with evidence.
-//! * [`inspect_text`] and [`finding_sentence`] turn that into plain English.
+//!
+//! The words for findings live in `crate::explain` (`finding_sentence`, `inspect_text`).
 
 mod analyze;
 mod der;
@@ -11,7 +12,6 @@ mod error;
 mod info;
 mod keymatch;
 mod load;
-mod words;
 
 #[cfg(test)]
 mod testutil;
@@ -25,4 +25,3 @@ pub use info::{
     CertInfo, hex_colon, human_utc, is_weak_signature, parse_cert, rfc3339, signature_name,
 };
 pub use load::{Format, Loaded, describe_key, load, load_certificates, load_file};
-pub use words::{finding_sentence, human_duration, inspect_text, validity_phrase};
