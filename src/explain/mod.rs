@@ -20,7 +20,7 @@ pub use evidence::{
     Awaited, Ended, HandshakeError, NotMqttEvidence, Refusal, Sent, VersionEvidence, alert_name,
     io_kind_words, puback_name,
 };
-pub use transport::{ProxyProblem, WsProblem};
+pub use transport::{ProxyProblem, ProxyReply, WsProblem, socks_reply_name};
 
 use crate::diagnose::{Finding, MqttVersion, Stage};
 use std::io;
