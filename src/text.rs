@@ -51,8 +51,45 @@ pub fn hex_preview(bytes: &[u8], max: usize) -> String {
     s.join(" ")
 }
 
+/// The invisible characters that change the display order of the text around them
+/// (Unicode bidi marks, embeddings, overrides and isolates, and the Arabic letter mark).
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    matches!(
+        c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Every JSON document the tool prints, pretty-printed. serde_json escapes only C0 controls,
+/// but a terminal that shows piped JSON also obeys C1 controls (U+009B is CSI) and reorders
+/// text around bidi controls: those, DEL and the line/paragraph separators become `\uXXXX`
+/// too. The result parses back to exactly the same value.
+pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => escape_json_text(&s),
+        Err(e) => {
+            let doc = serde_json::json!({
+                "error": format!("the document could not be serialised: {e}")
+            });
+            escape_json_text(&doc.to_string())
+        }
+    }
+}
+
+/// Outside string literals serde_json writes only ASCII, so escaping these characters
+/// anywhere in its output escapes them inside the strings, where `\uXXXX` means the same.
+fn escape_json_text(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        // C0 needs nothing: serde_json escapes it in strings, and the newlines and indents
+        // of pretty printing outside strings are what they seem.
+        if matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}') || is_bidi_control(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -76,6 +113,30 @@ mod tests {
     #[test]
     fn bytes_that_are_not_utf8_become_hex() {
         assert_eq!(sanitize_bytes(b"HTTP\xff\x00"), "HTTP\\xff\\u{0}");
+    }
+
+    #[test]
+    fn json_escapes_c1_bidi_and_esc_and_still_parses_back() {
+        let hostile = "a\u{9b}31m\u{202e}b\u{1b}[2J\u{61c}\u{7f}c";
+        let doc = serde_json::json!({ "reason": hostile });
+        let out = json(&doc);
+        assert!(out.is_ascii(), "{out}");
+        assert!(out.contains("\\u009b"), "{out}");
+        assert!(out.contains("\\u202e"), "{out}");
+        assert!(out.contains("\\u001b"), "{out}");
+        let back: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back["reason"], hostile);
+    }
+
+    #[test]
+    fn json_keeps_printable_unicode() {
+        let out = json(&serde_json::json!(["Zürich ✔"]));
+        assert_eq!(out, "[\n  \"Zürich ✔\"\n]");
+    }
+
+    #[test]
+    fn sanitize_escapes_the_arabic_letter_mark() {
+        assert_eq!(sanitize("a\u{61c}b"), "a\\u{61c}b");
     }
 
     #[test]

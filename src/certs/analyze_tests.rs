@@ -2,8 +2,9 @@ use rcgen::{BasicConstraints, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::*;
+use crate::certs::load;
 use crate::certs::testutil::*;
-use crate::certs::{finding_sentence, inspect_text, load};
+use crate::explain::{finding_sentence, inspect_text};
 
 fn kinds(a: &Analysis) -> Vec<&FindingKind> {
     a.findings.iter().map(|f| &f.kind).collect()

@@ -3,8 +3,9 @@
 //! * [`load`] / [`load_file`] / [`load_certificates`] read PEM, DER and PKCS#12.
 //! * [`parse_cert`] turns one DER certificate into a [`CertInfo`].
 //! * [`analyze`] checks a presented chain and returns [`CertFinding`]s with evidence.
-//! * [`inspect_text`] and [`finding_sentence`] turn that into plain English.
 //! * [`pem`] encodes DER as PEM text (`cert fetch --pem`).
+//!
+//! The words for findings live in `crate::explain` (`finding_sentence`, `inspect_text`).
 
 mod analyze;
 mod der;
@@ -13,7 +14,6 @@ mod info;
 mod keymatch;
 mod load;
 mod pem;
-mod words;
 
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -28,4 +28,3 @@ pub use info::{
 };
 pub use load::{Format, Loaded, describe_key, load, load_certificates, load_file};
 pub use pem::pem;
-pub use words::{finding_sentence, human_duration, inspect_text, validity_phrase};

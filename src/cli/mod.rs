@@ -581,7 +581,7 @@ pub fn causes(json: bool) -> String {
     let mut catalog: Vec<_> = crate::explain::CATALOG.iter().collect();
     catalog.sort_by_key(|c| c.stage);
     if json {
-        return serde_json::to_string_pretty(&catalog).unwrap_or_default();
+        return crate::text::json(&catalog);
     }
     let mut out = String::new();
     let width = catalog.iter().map(|c| c.id.len()).max().unwrap_or(20);
@@ -732,9 +732,12 @@ pub fn cert_inspect(a: &InspectArgs) -> Result<i32, InputError> {
     let analysis = certs::analyze(&chain, &opts).map_err(|e| InputError(e.to_string()))?;
     if a.json {
         let doc = serde_json::json!({ "files": labels, "analysis": analysis });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        println!("{}", crate::text::json(&doc));
     } else {
-        print!("{}", certs::inspect_text(&labels.join(" + "), &analysis));
+        print!(
+            "{}",
+            crate::explain::inspect_text(&labels.join(" + "), &analysis)
+        );
     }
     Ok(if analysis.worst() == Some(certs::Severity::Error) {
         12
@@ -796,7 +799,7 @@ pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
     let analysis = certs::analyze(&tls.chain_der, &opts).map_err(|e| InputError(e.to_string()))?;
     if a.json {
         let doc = serde_json::json!({ "target": report.target, "tls": tls, "analysis": analysis });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        println!("{}", crate::text::json(&doc));
     } else {
         println!(
             "{} presented {} certificate(s) over {}{}",
@@ -808,7 +811,10 @@ pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
                 .map(|p| format!(", ALPN {}", sanitize(p)))
                 .unwrap_or_default()
         );
-        print!("{}", certs::inspect_text(&report.target.url, &analysis));
+        print!(
+            "{}",
+            crate::explain::inspect_text(&report.target.url, &analysis)
+        );
     }
     Ok(0)
 }

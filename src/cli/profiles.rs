@@ -312,10 +312,7 @@ pub fn profile(cmd: ProfileCommand, config: Option<&Path>) -> Result<i32, InputE
                     .iter()
                     .map(|p| serde_json::json!({ "name": p.name, "url": p.target_url().ok() }))
                     .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&list).unwrap_or_default()
-                );
+                println!("{}", crate::text::json(&list));
             } else if store.list().is_empty() {
                 println!(
                     "no profiles in {} (add one with `mqtt-doctor profile add NAME URL …`)",
@@ -342,7 +339,7 @@ pub fn profile(cmd: ProfileCommand, config: Option<&Path>) -> Result<i32, InputE
                 {
                     obj.extend(fields);
                 }
-                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+                println!("{}", crate::text::json(&doc));
             } else {
                 let mut one = ProfileStore::load(
                     std::env::temp_dir()
@@ -564,7 +561,7 @@ pub async fn check_profiles(
                 Err(e) => serde_json::json!({ "profile": name, "error": e }),
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        println!("{}", crate::text::json(&doc));
     } else {
         print!("{}", fleet_table(&results, total_ms));
     }
@@ -656,10 +653,7 @@ fn fleet_table(results: &[(String, Result<Report, String>)], total_ms: u64) -> S
 pub fn secrets_status(json: bool) -> i32 {
     let status = crate::secrets::status();
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&status).unwrap_or_default()
-        );
+        println!("{}", crate::text::json(&status));
     } else {
         println!("{}", sanitize(&status.summary));
         if let Some(p) = &status.persistence {

@@ -34,9 +34,9 @@ pub async fn run(run: &mut Run) -> Result<Vec<IpAddr>, Problem> {
     if let Err(reason) = check_host_name(&name) {
         return Err(Problem::DnsInvalidHost { host: name, reason });
     }
-    let fail = |error: String| Problem::DnsFailed {
+    let fail = |resolver_error: String| Problem::DnsFailed {
         host: name.clone(),
-        error,
+        resolver_error,
     };
     let (config, mut options) = match run.plan.dns_server {
         Some(server) => {
@@ -131,7 +131,7 @@ fn classify(host: &str, e: &NetError, secs: u64) -> Problem {
         NetError::Timeout => Problem::DnsTimeout { host, secs },
         other => Problem::DnsFailed {
             host,
-            error: other.to_string(),
+            resolver_error: other.to_string(),
         },
     }
 }

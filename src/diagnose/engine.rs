@@ -84,24 +84,63 @@ impl Run {
         }
     }
 
+    /// Ends the running stage. A problem is filed on the stage it belongs to
+    /// ([`Problem::stage`]), which is not always the running one: a TLS 1.3 broker refuses
+    /// our client certificate after the handshake, so the refusal is read while the mqtt
+    /// stage waits for its CONNACK. Then the tls stage is the one that failed, and the
+    /// running stage is skipped, saying that it never got its answer.
     async fn end(&mut self, stage: Stage, outcome: Option<Problem>) {
         let elapsed = self.started.take().map(|s| s.elapsed()).unwrap_or_default();
-        let Some(r) = self.report_mut(stage) else {
+        let Some(problem) = outcome else {
+            if let Some(r) = self.report_mut(stage) {
+                r.duration_ms = elapsed.as_millis() as u64;
+                r.status = Status::Ok;
+                let snapshot = r.clone();
+                self.send(Event::StageFinished(snapshot)).await;
+            }
             return;
         };
-        r.duration_ms = elapsed.as_millis() as u64;
-        match outcome {
-            None => r.status = Status::Ok,
-            Some(problem) => {
-                let f = explain(&problem);
-                r.status = Status::Failed;
-                r.cause = Some(f.cause);
-                r.summary = Some(f.summary);
-                r.remedy = Some(f.remedy);
-            }
+        let owner = problem.stage();
+        if owner != stage
+            && let Some(r) = self.report_mut(stage)
+        {
+            r.duration_ms = elapsed.as_millis() as u64;
+            r.status = Status::Skipped;
+            r.summary = Some(format!(
+                "skipped: the {} stage failed while this stage waited for its answer",
+                owner.title()
+            ));
+            let snapshot = r.clone();
+            self.send(Event::StageFinished(snapshot)).await;
         }
+        let f = explain(&problem);
+        let r = self.report_for(owner);
+        if owner == stage {
+            r.duration_ms = elapsed.as_millis() as u64;
+        }
+        r.status = Status::Failed;
+        r.cause = Some(f.cause);
+        r.summary = Some(f.summary);
+        r.remedy = Some(f.remedy);
         let snapshot = r.clone();
         self.send(Event::StageFinished(snapshot)).await;
+    }
+
+    /// The report of `stage`, added in stage order if the plan had none (so a problem always
+    /// has its own stage to land on).
+    fn report_for(&mut self, stage: Stage) -> &mut StageReport {
+        let at = match self.stages.iter().position(|s| s.stage >= stage) {
+            Some(i) if self.stages[i].stage == stage => i,
+            Some(i) => {
+                self.stages.insert(i, StageReport::new(stage));
+                i
+            }
+            None => {
+                self.stages.push(StageReport::new(stage));
+                self.stages.len() - 1
+            }
+        };
+        &mut self.stages[at]
     }
 
     async fn skip(&mut self, stage: Stage, why: &str) {
@@ -163,8 +202,9 @@ impl Run {
                 Some(v)
             }
             Err(p) => {
+                let failed = p.stage().min(stage);
                 self.end(stage, Some(p)).await;
-                self.skip_rest(stage).await;
+                self.skip_rest(failed).await;
                 None
             }
         }
@@ -197,11 +237,7 @@ impl Run {
             .guarded(
                 Stage::Tcp,
                 Problem::TcpTimeout {
-                    addrs: sockets
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    addrs: sockets.clone(),
                     secs,
                 },
                 async |run| tcp::run(run, &sockets).await,
@@ -286,7 +322,7 @@ impl Run {
         self.guarded(
             Stage::Sub,
             Problem::SubTimeout {
-                waiting_for: "SUBACK".into(),
+                waiting_for: crate::explain::Awaited::Suback,
                 secs,
             },
             async |run| mqtt::subscribe(run, session).await,

@@ -221,6 +221,10 @@ pub struct TlsInfo {
     /// What the chain analysis found, one sentence each (order, validity, names, keys …).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub chain_findings: Vec<String>,
+    /// "subject, issued by issuer" of the client certificate we sent, for a refusal that
+    /// arrives after the handshake; not in the JSON (the tls stage's facts name it).
+    #[serde(skip)]
+    pub client_certificate: Option<String>,
     /// The presented certificates themselves (for `cert fetch --pem`); not in the JSON.
     #[serde(skip)]
     pub chain_der: Vec<rustls_pki_types::CertificateDer<'static>>,

@@ -13,8 +13,10 @@ use super::plan::MqttVersion;
 use super::tcp::round_ms;
 use super::wire::{self, Frame, WireError};
 use super::{Stage, probe};
-use crate::explain::{PeerSpeaks, Problem, connack_name, suback_name};
-use crate::text::{sanitize, sanitize_bytes};
+use crate::explain::{
+    Awaited, Ended, NotMqttEvidence, PeerSpeaks, Problem, Sent, connack_name, puback_name,
+    suback_name,
+};
 
 /// A connected MQTT session, handed from the mqtt stage to the sub stage.
 pub struct Session {
@@ -39,7 +41,9 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
             password: o.password.as_ref().map(|p| p.expose()),
         })
         .map_err(|e| Problem::MqttClosedWithoutConnack {
-            how: format!("could not be sent a CONNECT ({e})"),
+            how: Ended::NotSent {
+                encode_error: e.to_string(),
+            },
         })?;
         let mut description = format!(
             "MQTT {}, client id {:?}, keep alive {} s, {}",
@@ -62,7 +66,10 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
         });
         run.fact(Stage::Mqtt, "connect", description).await;
         if let Err(e) = io.write_all(&packet).await {
-            return Err(closed(run, peer, &buf, &e.to_string()).await);
+            if let Some(p) = super::tls_stage::late_tls_problem(run, &e) {
+                return Err(p);
+            }
+            return Err(closed(run, peer, &buf, Ended::from_io(&e)).await);
         }
         let _ = io.flush().await;
         let frame = match timeout(run.timeout(), wire::read_frame(&mut io, &mut buf)).await {
@@ -77,27 +84,15 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
                 });
             }
             Ok(Err(WireError::Closed { .. })) => {
-                return Err(closed(run, peer, &buf, "closed the connection").await);
+                return Err(closed(run, peer, &buf, Ended::Closed).await);
             }
             Ok(Err(WireError::Io(e))) => {
-                if let Some(tls_err) = super::tls_stage::rustls_error(&e) {
-                    // A TLS alert after the handshake (slow TLS 1.3 client-auth refusal).
-                    run.fact(
-                        Stage::Mqtt,
-                        "tls_error_after_handshake",
-                        tls_err.to_string(),
-                    )
-                    .await;
-                    return Err(Problem::TlsClientCertRejected {
-                        ours: String::new(),
-                        alert: tls_err.to_string(),
-                    });
+                // A TLS alert after the handshake (a slow TLS 1.3 client-auth refusal): the
+                // tls stage failed, and the engine files it there.
+                if let Some(p) = super::tls_stage::late_tls_problem(run, &e) {
+                    return Err(p);
                 }
-                let how = match e.kind() {
-                    std::io::ErrorKind::ConnectionReset => "reset the connection".to_string(),
-                    _ => format!("failed ({e})"),
-                };
-                return Err(closed(run, peer, &buf, &how).await);
+                return Err(closed(run, peer, &buf, Ended::from_io(&e)).await);
             }
             Ok(Err(e @ (WireError::TooLarge(_) | WireError::Malformed(_)))) => {
                 run.fact(Stage::Mqtt, "error", e.to_string()).await;
@@ -116,17 +111,9 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
             wire::CONNACK => {}
             wire::DISCONNECT => {
                 let (code, reason) = wire::decode_disconnect(&frame);
-                let how = match code {
-                    Some(c) => format!(
-                        "sent DISCONNECT 0x{c:02X} ({}){}",
-                        wire::disconnect_reason_name(c),
-                        reason
-                            .map(|r| format!(" with reason \"{}\"", sanitize(&r)))
-                            .unwrap_or_default()
-                    ),
-                    None => "sent DISCONNECT".into(),
-                };
-                return Err(Problem::MqttClosedWithoutConnack { how });
+                return Err(Problem::MqttClosedWithoutConnack {
+                    how: Ended::Disconnect { code, reason },
+                });
             }
             other => {
                 run.fact(
@@ -140,7 +127,9 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
         }
         let ack = wire::decode_connack(&frame, version).map_err(|e| Problem::MqttNotMqtt {
             speaks: PeerSpeaks::Unknown,
-            first_bytes: format!("a CONNACK that could not be read: {e}"),
+            seen: NotMqttEvidence::UnreadableConnack {
+                wire_error: e.to_string(),
+            },
         })?;
         let answered = if ack.answered_as_311 {
             MqttVersion::V311
@@ -149,6 +138,7 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
         };
         run.fact(Stage::Mqtt, "connack_ms", round_ms(started.elapsed()))
             .await;
+        run.fact(Stage::Mqtt, "connack_code", ack.code).await;
         run.fact(
             Stage::Mqtt,
             "connack",
@@ -178,19 +168,20 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
             )
             .await;
             version = MqttVersion::V311;
-            io = reconnect(run, peer)
-                .await
-                .map_err(|e| Problem::MqttClosedWithoutConnack {
-                    how: format!("refused MQTT 5, and the retry as 3.1.1 could not connect ({e})"),
-                })?;
+            io = reconnect(run, peer).await.map_err(|connect_error| {
+                Problem::MqttClosedWithoutConnack {
+                    how: Ended::RetryFailed { connect_error },
+                }
+            })?;
             continue;
         }
         let mut reason_string = None;
         let mut server_reference = None;
         if let Some(p) = &ack.props {
             connack_facts(run, p).await;
-            reason_string = p.reason_string.as_deref().map(sanitize);
-            server_reference = p.server_reference.as_deref().map(sanitize);
+            // Kept as the peer sent them: every front escapes them on output.
+            reason_string = p.reason_string.clone();
+            server_reference = p.server_reference.clone();
         }
         if let Some(e) = &ack.props_error {
             run.fact(
@@ -231,7 +222,7 @@ async fn tls_required(run: &mut Run, peer: SocketAddr) -> Problem {
 }
 
 /// The peer closed or reset before a CONNACK: on a plain port, check whether it wants TLS.
-async fn closed(run: &mut Run, peer: SocketAddr, buf: &BytesMut, how: &str) -> Problem {
+async fn closed(run: &mut Run, peer: SocketAddr, buf: &BytesMut, how: Ended) -> Problem {
     if !buf.is_empty() {
         return not_mqtt(buf, None, peer.port());
     }
@@ -247,9 +238,7 @@ async fn closed(run: &mut Run, peer: SocketAddr, buf: &BytesMut, how: &str) -> P
         )
         .await;
     }
-    Problem::MqttClosedWithoutConnack {
-        how: how.to_string(),
-    }
+    Problem::MqttClosedWithoutConnack { how }
 }
 
 fn not_mqtt(bytes: &[u8], speaks: Option<PeerSpeaks>, port: u16) -> Problem {
@@ -258,23 +247,18 @@ fn not_mqtt(bytes: &[u8], speaks: Option<PeerSpeaks>, port: u16) -> Problem {
         // A TLS alert in answer to our plain CONNECT: the port expects TLS.
         return Problem::MqttTlsRequired { port };
     }
-    let preview = &bytes[..bytes.len().min(48)];
-    let text =
-        if speaks == PeerSpeaks::Http || speaks == PeerSpeaks::Ssh || speaks == PeerSpeaks::Smtp {
-            format!("\"{}\"", sanitize_bytes(preview))
-        } else {
-            format!("bytes {}", crate::text::hex_preview(preview, 16))
-        };
     Problem::MqttNotMqtt {
         speaks,
-        first_bytes: text,
+        seen: NotMqttEvidence::Bytes(bytes[..bytes.len().min(48)].to_vec()),
     }
 }
 
+/// The CONNACK's properties as facts, values as the broker sent them (every front escapes
+/// them on output); user property names become part of a key, so they are sanitised here.
 async fn connack_facts(run: &mut Run, p: &rumqttc::v5::mqttbytes::v5::ConnAckProperties) {
     let s = Stage::Mqtt;
     if let Some(v) = &p.assigned_client_identifier {
-        run.fact(s, "assigned_client_id", sanitize(v)).await;
+        run.fact(s, "assigned_client_id", v.clone()).await;
     }
     if let Some(v) = p.server_keep_alive {
         run.fact(s, "server_keep_alive", v).await;
@@ -308,20 +292,20 @@ async fn connack_facts(run: &mut Run, p: &rumqttc::v5::mqttbytes::v5::ConnAckPro
         run.fact(s, "topic_alias_maximum", v).await;
     }
     if let Some(v) = &p.reason_string {
-        run.fact(s, "reason_string", sanitize(v)).await;
+        run.fact(s, "reason_string", v.clone()).await;
     }
     if let Some(v) = &p.server_reference {
-        run.fact(s, "server_reference", sanitize(v)).await;
+        run.fact(s, "server_reference", v.clone()).await;
     }
     if let Some(v) = &p.response_information {
-        run.fact(s, "response_information", sanitize(v)).await;
+        run.fact(s, "response_information", v.clone()).await;
     }
     if let Some(v) = &p.authentication_method {
-        run.fact(s, "authentication_method", sanitize(v)).await;
+        run.fact(s, "authentication_method", v.clone()).await;
     }
     for (k, v) in &p.user_properties {
-        run.fact(s, &format!("user_property.{}", sanitize(k)), sanitize(v))
-            .await;
+        let key = format!("user_property.{}", crate::text::sanitize(k));
+        run.fact(s, &key, v.clone()).await;
     }
 }
 
@@ -332,32 +316,31 @@ async fn reconnect(run: &Run, peer: SocketAddr) -> Result<BoxIo, String> {
 
 enum Wait {
     Frame(Frame),
-    Closed(String),
+    Closed(Ended),
+    /// A TLS error read after the tls stage passed: the tls stage's problem.
+    Tls(Problem),
     TimedOut,
 }
 
-async fn next(session: &mut Session, until: Instant) -> Wait {
+async fn next(run: &Run, session: &mut Session, until: Instant) -> Wait {
     let left = until.saturating_duration_since(Instant::now());
     match timeout(left, wire::read_frame(&mut session.io, &mut session.buf)).await {
         Err(_) => Wait::TimedOut,
         Ok(Ok(f)) => Wait::Frame(f),
-        Ok(Err(WireError::Closed { .. })) => Wait::Closed("closed the connection".into()),
-        Ok(Err(e)) => Wait::Closed(e.to_string()),
+        Ok(Err(WireError::Closed { .. })) => Wait::Closed(Ended::Closed),
+        Ok(Err(WireError::Io(e))) => match super::tls_stage::late_tls_problem(run, &e) {
+            Some(p) => Wait::Tls(p),
+            None => Wait::Closed(Ended::from_io(&e)),
+        },
+        Ok(Err(e)) => Wait::Closed(Ended::Unreadable {
+            wire_error: e.to_string(),
+        }),
     }
 }
 
-fn disconnect_text(frame: &Frame) -> String {
+fn disconnect(frame: &Frame) -> Ended {
     let (code, reason) = wire::decode_disconnect(frame);
-    match code {
-        Some(c) => format!(
-            "DISCONNECT 0x{c:02X} {}{}",
-            wire::disconnect_reason_name(c),
-            reason
-                .map(|r| format!(", reason \"{}\"", sanitize(&r)))
-                .unwrap_or_default()
-        ),
-        None => "DISCONNECT".into(),
-    }
+    Ended::Disconnect { code, reason }
 }
 
 pub async fn subscribe(run: &mut Run, mut session: Session) -> Result<(), Problem> {
@@ -384,7 +367,10 @@ async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Pro
     }
     let packet =
         wire::encode_subscribe(version, 1, &filters).map_err(|e| Problem::SubDisconnected {
-            reason: Some(format!("the SUBSCRIBE could not be encoded: {e}")),
+            after: Sent::Subscribe,
+            how: Ended::NotSent {
+                encode_error: e.to_string(),
+            },
         })?;
     run.fact(
         Stage::Sub,
@@ -396,29 +382,35 @@ async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Pro
     )
     .await;
     let started = Instant::now();
-    if session.io.write_all(&packet).await.is_err() {
-        return Err(Problem::SubDisconnected { reason: None });
+    if let Err(e) = session.io.write_all(&packet).await {
+        return Err(Problem::SubDisconnected {
+            after: Sent::Subscribe,
+            how: Ended::from_io(&e),
+        });
     }
     let until = Instant::now() + run.timeout();
     let mut other_messages = 0u32;
     let suback = loop {
-        match next(session, until).await {
+        match next(run, session, until).await {
             Wait::TimedOut => {
                 return Err(Problem::SubTimeout {
-                    waiting_for: "SUBACK".into(),
+                    waiting_for: Awaited::Suback,
                     secs,
                 });
             }
+            Wait::Tls(p) => return Err(p),
             Wait::Closed(how) => {
                 return Err(Problem::SubDisconnected {
-                    reason: Some(format!("the broker {how}")),
+                    after: Sent::Subscribe,
+                    how,
                 });
             }
             Wait::Frame(f) => match f.packet_type() {
                 wire::SUBACK => break f,
                 wire::DISCONNECT => {
                     return Err(Problem::SubDisconnected {
-                        reason: Some(format!("it sent {}", disconnect_text(&f))),
+                        after: Sent::Subscribe,
+                        how: disconnect(&f),
                     });
                 }
                 wire::PUBLISH => {
@@ -430,7 +422,10 @@ async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Pro
         }
     };
     let info = wire::decode_suback(&suback, version).map_err(|e| Problem::SubDisconnected {
-        reason: Some(format!("its SUBACK could not be read: {e}")),
+        after: Sent::Subscribe,
+        how: Ended::Unreadable {
+            wire_error: e.to_string(),
+        },
     })?;
     run.fact(Stage::Sub, "suback_ms", round_ms(started.elapsed()))
         .await;
@@ -447,15 +442,12 @@ async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Pro
         .collect();
     run.fact(Stage::Sub, "granted", granted).await;
     if let Some(r) = &info.reason_string {
-        run.fact(Stage::Sub, "reason_string", sanitize(r)).await;
+        run.fact(Stage::Sub, "reason_string", r.clone()).await;
     }
     if info.codes.len() != filters.len() {
-        run.fact(
-            Stage::Sub,
-            "suback_codes",
-            format!("{} codes for {} filters", info.codes.len(), filters.len()),
-        )
-        .await;
+        run.fact(Stage::Sub, "suback_code_count", info.codes.len())
+            .await;
+        run.fact(Stage::Sub, "filter_count", filters.len()).await;
     }
     if let Some(((filter, _), code)) = filters
         .iter()
@@ -476,26 +468,30 @@ async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Pro
     let nonce = format!("mqtt-doctor round trip {:016x}", rand::random::<u64>());
     let packet = wire::encode_publish(version, &private, 1, 2, nonce.as_bytes()).map_err(|e| {
         Problem::SubDisconnected {
-            reason: Some(format!("the PUBLISH could not be encoded: {e}")),
+            after: Sent::Publish,
+            how: Ended::NotSent {
+                encode_error: e.to_string(),
+            },
         }
     })?;
     let sent = Instant::now();
-    if session.io.write_all(&packet).await.is_err() {
+    if let Err(e) = session.io.write_all(&packet).await {
         return Err(Problem::SubDisconnected {
-            reason: Some("the broker closed the connection before our PUBLISH".into()),
+            after: Sent::Publish,
+            how: Ended::from_io(&e),
         });
     }
     let until = Instant::now() + run.timeout();
     let mut puback: Option<u8> = None;
     loop {
-        match next(session, until).await {
+        match next(run, session, until).await {
             Wait::TimedOut => {
                 if other_messages > 0 {
                     run.fact(Stage::Sub, "other_messages", other_messages).await;
                 }
                 return match puback {
                     None => Err(Problem::SubTimeout {
-                        waiting_for: "PUBACK for our test message".into(),
+                        waiting_for: Awaited::Puback,
                         secs,
                     }),
                     Some(_) => Err(Problem::SubNoRoundTrip {
@@ -505,15 +501,18 @@ async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Pro
                     }),
                 };
             }
+            Wait::Tls(p) => return Err(p),
             Wait::Closed(how) => {
                 return Err(Problem::SubDisconnected {
-                    reason: Some(format!("the broker {how} after our PUBLISH")),
+                    after: Sent::Publish,
+                    how,
                 });
             }
             Wait::Frame(f) => match f.packet_type() {
                 wire::PUBACK => {
                     if let Some((2, code)) = wire::decode_puback(&f) {
                         puback = Some(code);
+                        run.fact(Stage::Sub, "puback_code", code).await;
                         run.fact(
                             Stage::Sub,
                             "puback",
@@ -524,10 +523,7 @@ async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Pro
                             return Err(Problem::SubNoRoundTrip {
                                 topic: private,
                                 secs,
-                                puback: Some(format!(
-                                    "PUBACK 0x{code:02X} ({})",
-                                    puback_name(code)
-                                )),
+                                puback: Some(code),
                             });
                         }
                     }
@@ -548,7 +544,8 @@ async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Pro
                 }
                 wire::DISCONNECT => {
                     return Err(Problem::SubDisconnected {
-                        reason: Some(format!("it sent {} after our PUBLISH", disconnect_text(&f))),
+                        after: Sent::Publish,
+                        how: disconnect(&f),
                     });
                 }
                 _ => {}
@@ -566,20 +563,5 @@ async fn ack_if_needed(session: &mut Session, f: &Frame) {
             .io
             .write_all(&wire::encode_puback(session.version, p.pkid))
             .await;
-    }
-}
-
-fn puback_name(code: u8) -> &'static str {
-    match code {
-        0x00 => "Success",
-        0x10 => "No matching subscribers",
-        0x80 => "Unspecified error",
-        0x83 => "Implementation specific error",
-        0x87 => "Not authorized",
-        0x90 => "Topic Name invalid",
-        0x91 => "Packet identifier in use",
-        0x97 => "Quota exceeded",
-        0x99 => "Payload format invalid",
-        _ => "unknown reason code",
     }
 }

@@ -16,7 +16,7 @@ use super::plan::{Host, Target};
 use super::route::{Proxy, ProxyKind};
 use super::tcp::round_ms;
 use super::{Stage, probe};
-use crate::explain::{PeerSpeaks, Problem, ProxyProblem};
+use crate::explain::{PeerSpeaks, Problem, ProxyProblem, ProxyReply};
 use crate::text::{sanitize, sanitize_bytes, truncate};
 
 /// Facts gathered during a handshake, emitted by the stage afterwards.
@@ -324,10 +324,11 @@ async fn http_connect(
     if let Some(s) = header("server").or_else(|| header("via")) {
         notes.push(("proxy_server", s.into()));
     }
-    let detail = format!(
-        "HTTP {}",
-        status_line.split_once(' ').map(|x| x.1).unwrap_or("")
-    );
+    let reply = ProxyReply::Http {
+        status: code,
+        reason: status_line.splitn(3, ' ').nth(2).unwrap_or("").to_string(),
+    };
+    let detail = reply.words();
     match code {
         200..=299 => Ok(()),
         // tinyproxy 1.11 answers wrong credentials with 401 instead of 407.
@@ -344,12 +345,12 @@ async fn http_connect(
         403 => Err(ProxyProblem::Denied {
             proxy: url,
             target: auth,
-            detail,
+            reply,
         }),
         502 | 504 => Err(ProxyProblem::TargetUnreachable {
             proxy: url,
             target: auth,
-            detail,
+            reply,
         }),
         400 | 404 | 405 | 501 => Err(ProxyProblem::NotAProxy {
             proxy: url,
@@ -362,20 +363,8 @@ async fn http_connect(
 }
 
 /// The name of a SOCKS5 reply code (RFC 1928 §6).
-pub fn socks_reply_name(code: u8) -> &'static str {
-    match code {
-        0x00 => "succeeded",
-        0x01 => "general SOCKS server failure",
-        0x02 => "connection not allowed by ruleset",
-        0x03 => "network unreachable",
-        0x04 => "host unreachable",
-        0x05 => "connection refused",
-        0x06 => "TTL expired",
-        0x07 => "command not supported",
-        0x08 => "address type not supported",
-        _ => "unassigned reply code",
-    }
-}
+/// Kept here for the lab's SOCKS5 server; the names live in `explain`.
+pub use crate::explain::socks_reply_name;
 
 async fn socks5(
     proxy: &Proxy,
@@ -561,22 +550,23 @@ async fn socks5(
         }
         return Ok(());
     }
-    let detail = format!("SOCKS5 reply 0x{rep:02X} {}", socks_reply_name(rep));
+    let reply = ProxyReply::Socks5(rep);
+    let detail = reply.words();
     Err(match rep {
         0x02 => ProxyProblem::Denied {
             proxy: url,
             target: auth,
-            detail,
+            reply,
         },
         0x03 | 0x04 | 0x06 => ProxyProblem::TargetUnreachable {
             proxy: url,
             target: auth,
-            detail,
+            reply,
         },
         0x05 => ProxyProblem::Refused {
             proxy: url,
             target: auth,
-            detail,
+            reply,
         },
         _ if rep == 0x01 && matches!(host, Host::Name(_)) => ProxyProblem::Failed {
             proxy: url,

@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 
 use super::Stage;
 use super::engine::Run;
-use crate::explain::Problem;
+use crate::explain::{Ended, Problem, io_kind_words};
 
 const STAGGER: Duration = Duration::from_millis(250);
 
@@ -84,13 +84,13 @@ pub async fn run(run: &mut Run, addrs: &[SocketAddr]) -> Result<Connected, Probl
         Ok(Some(won)) => won,
         Ok(None) => return Err(classify(&errors)),
         Err(_) => {
-            let silent: Vec<String> = order
+            let silent: Vec<SocketAddr> = order
                 .iter()
                 .filter(|a| !errors.iter().any(|(e, _)| e == *a))
-                .map(|a| a.to_string())
+                .copied()
                 .collect();
             return Err(Problem::TcpTimeout {
-                addrs: silent.join(", "),
+                addrs: silent,
                 secs: deadline.as_secs().max(1),
             });
         }
@@ -120,8 +120,8 @@ pub async fn run(run: &mut Run, addrs: &[SocketAddr]) -> Result<Connected, Probl
         Err(_) => {}
         Ok(Ok(0)) => {
             return Err(Problem::TcpReset {
-                addr: peer.to_string(),
-                how: "closed".into(),
+                addr: peer,
+                how: Ended::Closed,
             });
         }
         Ok(Ok(n)) => {
@@ -134,14 +134,15 @@ pub async fn run(run: &mut Run, addrs: &[SocketAddr]) -> Result<Connected, Probl
         }
         Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
             return Err(Problem::TcpReset {
-                addr: peer.to_string(),
-                how: "reset".into(),
+                addr: peer,
+                how: Ended::Reset,
             });
         }
         Ok(Err(e)) => {
             return Err(Problem::TcpFailed {
-                addr: peer.to_string(),
-                error: describe(&e),
+                addr: Some(peer),
+                kind: e.kind(),
+                os_error: e.to_string(),
             });
         }
     }
@@ -152,15 +153,11 @@ pub fn round_ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
+/// A failed attempt for the `failed_attempts` fact: the kind's words, else the OS message.
 fn describe(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::ConnectionRefused => "connection refused".into(),
-        io::ErrorKind::ConnectionReset => "connection reset".into(),
-        io::ErrorKind::TimedOut => "timed out".into(),
-        io::ErrorKind::HostUnreachable => "host unreachable".into(),
-        io::ErrorKind::NetworkUnreachable => "network unreachable".into(),
-        io::ErrorKind::AddrNotAvailable => "address not available on this machine".into(),
-        _ => e.to_string(),
+    match io_kind_words(e.kind()) {
+        Some(w) => w.to_string(),
+        None => e.to_string(),
     }
 }
 
@@ -168,34 +165,34 @@ fn classify(errors: &[(SocketAddr, io::Error)]) -> Problem {
     use io::ErrorKind::*;
     let find = |kinds: &[io::ErrorKind]| errors.iter().find(|(_, e)| kinds.contains(&e.kind()));
     if let Some((a, _)) = find(&[ConnectionRefused]) {
-        return Problem::TcpRefused {
-            addr: a.to_string(),
-        };
+        return Problem::TcpRefused { addr: *a };
     }
     if let Some((a, _)) = find(&[ConnectionReset]) {
         return Problem::TcpReset {
-            addr: a.to_string(),
-            how: "reset".into(),
+            addr: *a,
+            how: Ended::Reset,
         };
     }
     if let Some((a, e)) = find(&[HostUnreachable, NetworkUnreachable, AddrNotAvailable]) {
         return Problem::TcpUnreachable {
-            addr: a.to_string(),
-            error: describe(e),
+            addr: *a,
+            kind: e.kind(),
         };
     }
     match errors.first() {
         Some((a, e)) if e.kind() == TimedOut => Problem::TcpTimeout {
-            addrs: a.to_string(),
+            addrs: vec![*a],
             secs: 0,
         },
         Some((a, e)) => Problem::TcpFailed {
-            addr: a.to_string(),
-            error: describe(e),
+            addr: Some(*a),
+            kind: e.kind(),
+            os_error: e.to_string(),
         },
         None => Problem::TcpFailed {
-            addr: "(no address)".into(),
-            error: "there was no address to connect to".into(),
+            addr: None,
+            kind: NotFound,
+            os_error: String::new(),
         },
     }
 }

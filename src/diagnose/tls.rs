@@ -7,8 +7,8 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::sign::CertifiedKey;
 use rustls::{
-    AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct, DistinguishedName,
-    RootCertStore, SignatureScheme,
+    CertificateError, ClientConfig, DigitallySignedStruct, DistinguishedName, RootCertStore,
+    SignatureScheme,
 };
 use std::sync::{Arc, Mutex};
 
@@ -406,41 +406,17 @@ pub fn ca_issuers_url(der: &[u8]) -> Option<String> {
         })
 }
 
-pub fn alert_name(a: &AlertDescription) -> String {
-    let code: u8 = (*a).into();
-    let name = format!("{a:?}");
-    // rustls names alerts in CamelCase; the RFC uses snake_case.
-    let mut snake = String::new();
-    let mut prev_lower = false;
-    for ch in name.chars() {
-        if ch.is_ascii_uppercase() {
-            if prev_lower {
-                snake.push('_');
-            }
-            snake.push(ch.to_ascii_lowercase());
-        } else {
-            snake.push(ch);
-        }
-        prev_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
-    }
-    format!("TLS alert {snake} ({code})")
+/// The rustls error inside an io::Error from tokio-rustls, if there is one (tokio-rustls
+/// wraps it; matching the typed error comes before any text).
+pub fn rustls_error(e: &std::io::Error) -> Option<rustls::Error> {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .cloned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn alerts_are_named_like_the_rfc() {
-        assert_eq!(
-            alert_name(&AlertDescription::CertificateRequired),
-            "TLS alert certificate_required (116)"
-        );
-        assert_eq!(
-            alert_name(&AlertDescription::UnknownCA),
-            "TLS alert unknown_ca (48)"
-        );
-    }
 
     /// Several tls stages (a listener that accepts and hangs up, so every run reaches the
     /// handshake) and direct calls read the system store once for the whole process.

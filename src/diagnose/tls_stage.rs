@@ -16,18 +16,19 @@ use super::tcp::round_ms;
 use super::tls::{self, Observed, Recorder};
 use super::{Stage, TlsInfo, probe};
 use crate::certs;
-use crate::explain::{CertRole, PeerSpeaks, Problem};
+use crate::explain::{CertRole, HandshakeError, PeerSpeaks, Problem, Refusal, VersionEvidence};
 
 pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxIo, Problem> {
     let opts = run.plan.tls.clone();
     let trust = tls::trust(&opts).await;
     run.fact(Stage::Tls, "trust", trust.label.clone()).await;
     let recorder = Recorder::default();
-    let config = tls::client_config(&opts, &trust, recorder.clone())
-        .map_err(|error| Problem::TlsHandshakeFailure { error })?;
+    let setup = |config_error| Problem::TlsHandshakeFailure {
+        error: HandshakeError::Setup { config_error },
+    };
+    let config = tls::client_config(&opts, &trust, recorder.clone()).map_err(setup)?;
     let name = run.plan.server_name();
-    let server_name =
-        tls::server_name(&name).map_err(|error| Problem::TlsHandshakeFailure { error })?;
+    let server_name = tls::server_name(&name).map_err(setup)?;
     let sni = match server_name {
         rustls::pki_types::ServerName::DnsName(_) => Some(name.clone()),
         _ => None,
@@ -85,7 +86,7 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
             let observed = recorder.take();
             record_chain(run, &mut info, &observed).await;
             run.tls_info = Some(info);
-            if let Some(inner) = rustls_error(&e) {
+            if let Some(inner) = tls::rustls_error(&e) {
                 run.fact(Stage::Tls, "error", inner.to_string()).await;
             } else {
                 run.fact(Stage::Tls, "error", e.to_string()).await;
@@ -130,6 +131,9 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
         chain_warnings(run, analysis);
         info.chain_findings = findings_text(analysis);
     }
+    info.client_certificate = observed
+        .client_cert_sent
+        .then(|| observed.client_cert_label.clone());
     if let Some(err) = &observed.verify_error {
         // Only reachable with --insecure: the handshake went on, the problem stays visible.
         let problem = cert_problem(run, err, &observed, analysis.as_ref()).await;
@@ -147,17 +151,17 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
                 run.tls_info = Some(info);
                 return Err(client_auth_refusal(
                     &observed,
-                    "closed the connection right after the handshake".into(),
+                    Refusal::Closed {
+                        during_handshake: false,
+                    },
                 ));
             }
             Ok(Ok(n)) => prefix.extend_from_slice(&byte[..n]),
             Ok(Err(e)) => {
                 run.tls_info = Some(info);
-                let desc = rustls_error(&e)
-                    .map(|r| describe_rustls(&r))
-                    .unwrap_or_else(|| e.to_string());
-                run.fact(Stage::Tls, "error", desc.clone()).await;
-                return Err(client_auth_refusal(&observed, desc));
+                let refusal = Refusal::from_io(&e);
+                run.fact(Stage::Tls, "error", refusal.words()).await;
+                return Err(client_auth_refusal(&observed, refusal));
             }
         }
     }
@@ -165,10 +169,10 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
     Ok(Box::new(Prefixed::new(prefix, stream)))
 }
 
-fn client_auth_refusal(observed: &Observed, detail: String) -> Problem {
+fn client_auth_refusal(observed: &Observed, refusal: Refusal) -> Problem {
     if observed.client_cert_sent {
         Problem::TlsClientCertRejected {
-            alert: detail,
+            refusal,
             ours: observed.client_cert_label.clone(),
         }
     } else {
@@ -211,18 +215,32 @@ async fn record_chain(run: &mut Run, info: &mut TlsInfo, observed: &Observed) {
     run.fact(Stage::Tls, "presented_chain", lines).await;
 }
 
-/// The rustls error inside an io::Error from tokio-rustls, if there is one.
-pub fn rustls_error(e: &io::Error) -> Option<rustls::Error> {
-    e.get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        .cloned()
-}
-
-fn describe_rustls(e: &rustls::Error) -> String {
-    match e {
-        rustls::Error::AlertReceived(a) => tls::alert_name(a),
-        other => other.to_string(),
+/// A TLS error read after the tls stage passed (a TLS 1.3 broker judges our client
+/// certificate after our handshake finished; a slow one answers after the stage's watch).
+/// It is the tls stage's problem, whichever stage read it.
+pub fn late_tls_problem(run: &Run, e: &io::Error) -> Option<Problem> {
+    let err = tls::rustls_error(e)?;
+    let info = run.tls_info.as_ref();
+    if let Some(ours) = info.and_then(|i| i.client_certificate.clone()) {
+        let refusal = match err {
+            rustls::Error::AlertReceived(a) => Refusal::Alert(a),
+            other => Refusal::Tls(other),
+        };
+        return Some(Problem::TlsClientCertRejected { refusal, ours });
     }
+    Some(match err {
+        rustls::Error::AlertReceived(
+            AlertDescription::CertificateRequired | AlertDescription::HandshakeFailure,
+        ) => Problem::TlsClientCertRequired {
+            ca_names: info.map(|i| i.client_ca_names.clone()).unwrap_or_default(),
+        },
+        rustls::Error::AlertReceived(a) => Problem::TlsHandshakeFailure {
+            error: HandshakeError::Alert(a),
+        },
+        other => Problem::TlsHandshakeFailure {
+            error: HandshakeError::Rustls(other),
+        },
+    })
 }
 
 pub fn version_name(v: ProtocolVersion) -> String {
@@ -245,7 +263,7 @@ async fn classify(
 ) -> Problem {
     let first = heard.first_bytes();
     let speaks = probe::sniff(&first);
-    if let Some(err) = rustls_error(e) {
+    if let Some(err) = tls::rustls_error(e) {
         let verify_error = observed.verify_error.clone().or(match &err {
             rustls::Error::InvalidCertificate(_) => Some(err.clone()),
             _ => None,
@@ -259,13 +277,13 @@ async fn classify(
                 alert_problem(alert, observed, &run.plan.tls.alpn, peer.port())
             }
             rustls::Error::PeerIncompatible(p) => Problem::TlsProtocolVersion {
-                detail: format!("{p:?}"),
+                seen: VersionEvidence::Incompatible(p.clone()),
             },
             rustls::Error::InvalidMessage(_) if speaks != PeerSpeaks::Tls => {
                 not_tls(run, speaks, peer).await
             }
             other => Problem::TlsHandshakeFailure {
-                error: other.to_string(),
+                error: HandshakeError::Rustls(other.clone()),
             },
         };
     }
@@ -279,11 +297,16 @@ async fn classify(
     if abrupt && observed.client_cert_requested.is_some() {
         return client_auth_refusal(
             observed,
-            "closed the connection during the handshake".into(),
+            Refusal::Closed {
+                during_handshake: true,
+            },
         );
     }
     Problem::TlsHandshakeFailure {
-        error: format!("the connection failed during the handshake: {e}"),
+        error: HandshakeError::Io {
+            kind: e.kind(),
+            os_error: e.to_string(),
+        },
     }
 }
 
@@ -327,13 +350,11 @@ fn alert_problem(
     alpn: &[String],
     port: u16,
 ) -> Problem {
-    let name = tls::alert_name(alert);
     use AlertDescription as A;
+    let refused = || client_auth_refusal(observed, Refusal::Alert(*alert));
     match alert {
-        A::CertificateRequired => client_auth_refusal(observed, name),
-        A::HandshakeFailure if observed.client_cert_requested.is_some() => {
-            client_auth_refusal(observed, name)
-        }
+        A::CertificateRequired => refused(),
+        A::HandshakeFailure if observed.client_cert_requested.is_some() => refused(),
         A::BadCertificate
         | A::UnknownCA
         | A::CertificateExpired
@@ -344,17 +365,17 @@ fn alert_problem(
         | A::DecryptError
             if observed.client_cert_requested.is_some() =>
         {
-            client_auth_refusal(observed, name)
+            refused()
         }
         A::NoApplicationProtocol if !alpn.is_empty() => Problem::TlsAlpnRejected {
             offered: alpn.to_vec(),
             port,
         },
         A::ProtocolVersion => Problem::TlsProtocolVersion {
-            detail: format!("the server answered with {name}"),
+            seen: VersionEvidence::Alert(*alert),
         },
         _ => Problem::TlsHandshakeFailure {
-            error: format!("the server sent {name}"),
+            error: HandshakeError::Alert(*alert),
         },
     }
 }
@@ -379,12 +400,7 @@ fn analyze_presented(
 }
 
 fn findings_text(analysis: &certs::Analysis) -> Vec<String> {
-    analysis
-        .findings
-        .iter()
-        .filter(|f| f.severity != certs::Severity::Info)
-        .map(|f| crate::text::sanitize(&certs::finding_sentence(f, &analysis.certs)))
-        .collect()
+    crate::explain::chain_findings(analysis)
 }
 
 fn role_of(analysis: &certs::Analysis, i: usize) -> CertRole {
@@ -410,18 +426,18 @@ fn chain_warnings(run: &mut Run, analysis: &certs::Analysis) {
     for f in &analysis.findings {
         let i = f.cert.unwrap_or(0);
         let problem = match &f.kind {
-            K::ExpiresSoon { not_after, in_secs } => Problem::TlsExpiresSoon {
+            K::ExpiresSoon { not_after, .. } => Problem::TlsExpiresSoon {
                 role: role_of(analysis, i),
                 subject: subject_of(analysis, i),
-                not_after: certs::rfc3339(*not_after),
-                in_: certs::human_duration(*in_secs),
+                not_after: *not_after,
+                now: analysis.now,
             },
             K::OutOfOrder {
                 presented,
                 expected,
             } => Problem::TlsChainOutOfOrder {
-                presented: order_text(presented),
-                expected: order_text(expected),
+                presented: presented.clone(),
+                expected: expected.clone(),
             },
             K::WeakSignature { algorithm } => Problem::TlsWeakSignature {
                 subject: subject_of(analysis, i),
@@ -436,14 +452,6 @@ fn chain_warnings(run: &mut Run, analysis: &certs::Analysis) {
         };
         run.warn(Stage::Tls, &problem);
     }
-}
-
-fn order_text(order: &[usize]) -> String {
-    order
-        .iter()
-        .map(|i| format!("#{i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Before connecting: does the client key belong to the client certificate?
@@ -478,7 +486,7 @@ async fn client_precheck(run: &mut Run, id: &super::ClientIdentity) -> Option<Pr
             certs::FindingKind::Expired { .. }
             | certs::FindingKind::NotYetValid { .. }
             | certs::FindingKind::BadEku { .. } => {
-                let sentence = certs::finding_sentence(f, &analysis.certs);
+                let sentence = crate::explain::finding_sentence(f, &analysis.certs);
                 run.fact(Stage::Tls, "client_certificate_problem", sentence)
                     .await;
             }
@@ -499,12 +507,12 @@ async fn cert_problem(
     use certs::FindingKind as K;
     let rustls::Error::InvalidCertificate(ce) = err else {
         return Problem::TlsHandshakeFailure {
-            error: err.to_string(),
+            error: HandshakeError::Rustls(err.clone()),
         };
     };
     let Some(analysis) = analysis else {
         return Problem::TlsHandshakeFailure {
-            error: format!("the certificate was refused ({ce:?}) and could not be analysed"),
+            error: HandshakeError::Unanalysed(ce.clone()),
         };
     };
     if let Some(info) = run.tls_info.as_mut() {
@@ -542,14 +550,14 @@ async fn cert_problem(
             run.fact(Stage::Tls, "local_clock", certs::rfc3339(now))
                 .await;
             match find(&|k| matches!(k, K::Expired { .. })) {
-                Some((i, K::Expired { not_after, by_secs })) => Problem::TlsCertExpired {
+                Some((i, K::Expired { not_after, .. })) => Problem::TlsCertExpired {
                     role: role_of(analysis, i),
                     subject: subject_of(analysis, i),
-                    not_after: certs::rfc3339(not_after),
-                    ago: certs::human_duration(by_secs),
+                    not_after,
+                    now: analysis.now,
                 },
                 _ => Problem::TlsHandshakeFailure {
-                    error: err.to_string(),
+                    error: HandshakeError::Rustls(err.clone()),
                 },
             }
         }
@@ -557,21 +565,14 @@ async fn cert_problem(
             run.fact(Stage::Tls, "local_clock", certs::rfc3339(now))
                 .await;
             match find(&|k| matches!(k, K::NotYetValid { .. })) {
-                Some((
-                    i,
-                    K::NotYetValid {
-                        not_before,
-                        in_secs,
-                    },
-                )) => Problem::TlsCertNotYetValid {
+                Some((i, K::NotYetValid { not_before, .. })) => Problem::TlsCertNotYetValid {
                     role: role_of(analysis, i),
                     subject: subject_of(analysis, i),
-                    not_before: certs::rfc3339(not_before),
-                    in_: certs::human_duration(in_secs),
-                    local_clock: certs::rfc3339(now),
+                    not_before,
+                    now: analysis.now,
                 },
                 _ => Problem::TlsHandshakeFailure {
-                    error: err.to_string(),
+                    error: HandshakeError::Rustls(err.clone()),
                 },
             }
         }
@@ -678,8 +679,8 @@ async fn cert_problem(
                 },
             }
         }
-        other => Problem::TlsHandshakeFailure {
-            error: format!("the certificate was refused: {other:?}"),
+        _ => Problem::TlsHandshakeFailure {
+            error: HandshakeError::Rustls(err.clone()),
         },
     }
 }

@@ -2,15 +2,29 @@
 //! (typed evidence); [`explain`] turns it into a [`Finding`]: a stable cause id, one sentence of
 //! what happened and one of what to do. [`CATALOG`] lists every cause id (`mqtt-doctor causes`).
 
+//!
+//! Certificate words live here too ([`finding_sentence`], [`inspect_text`]): `certs` stays
+//! pure analysis over bytes, and every sentence a user reads about a certificate — in a
+//! diagnosis, a warning or `cert inspect` — comes from this module.
+
 mod catalog;
+mod certs;
 mod codes;
+mod evidence;
 mod transport;
 
 pub use catalog::{CATALOG, CauseInfo, cause_info};
+pub use certs::{chain_findings, finding_sentence, human_duration, inspect_text, validity_phrase};
 pub use codes::{connack_cause, connack_name, suback_cause, suback_name};
-pub use transport::{ProxyProblem, WsProblem};
+pub use evidence::{
+    Awaited, Ended, HandshakeError, NotMqttEvidence, Refusal, Sent, VersionEvidence, alert_name,
+    io_kind_words, puback_name,
+};
+pub use transport::{ProxyProblem, ProxyReply, WsProblem, socks_reply_name};
 
 use crate::diagnose::{Finding, MqttVersion, Stage};
+use std::io;
+use std::net::SocketAddr;
 
 /// What the bytes a peer sent look like, for "this port speaks …" sentences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,29 +90,35 @@ pub enum Problem {
         host: String,
         reason: String,
     },
+    /// `resolver_error`: hickory's message; its error has no further structure we use.
     DnsFailed {
         host: String,
-        error: String,
+        resolver_error: String,
     },
 
     TcpRefused {
-        addr: String,
+        addr: SocketAddr,
     },
+    /// `addrs`: the addresses that never answered.
     TcpTimeout {
-        addrs: String,
+        addrs: Vec<SocketAddr>,
         secs: u64,
     },
     TcpUnreachable {
-        addr: String,
-        error: String,
+        addr: SocketAddr,
+        kind: io::ErrorKind,
     },
+    /// `how`: [`Ended::Closed`] or [`Ended::Reset`].
     TcpReset {
-        addr: String,
-        how: String,
+        addr: SocketAddr,
+        how: Ended,
     },
+    /// `addr` is `None` when there was no address to try; `os_error` is the OS message, the
+    /// only detail an `io::Error` of an unnamed kind has.
     TcpFailed {
-        addr: String,
-        error: String,
+        addr: Option<SocketAddr>,
+        kind: io::ErrorKind,
+        os_error: String,
     },
 
     TlsNotTls {
@@ -108,18 +128,18 @@ pub enum Problem {
     TlsTimeout {
         secs: u64,
     },
+    /// Times are unix seconds; `now` is the local clock they were compared with.
     TlsCertExpired {
         role: CertRole,
         subject: String,
-        not_after: String,
-        ago: String,
+        not_after: i64,
+        now: i64,
     },
     TlsCertNotYetValid {
         role: CertRole,
         subject: String,
-        not_before: String,
-        in_: String,
-        local_clock: String,
+        not_before: i64,
+        now: i64,
     },
     TlsHostnameMismatch {
         expected: String,
@@ -150,12 +170,13 @@ pub enum Problem {
     TlsExpiresSoon {
         role: CertRole,
         subject: String,
-        not_after: String,
-        in_: String,
+        not_after: i64,
+        now: i64,
     },
+    /// Positions in the presented chain (0 = first sent).
     TlsChainOutOfOrder {
-        presented: String,
-        expected: String,
+        presented: Vec<usize>,
+        expected: Vec<usize>,
     },
     TlsWeakSignature {
         subject: String,
@@ -175,17 +196,18 @@ pub enum Problem {
         present: Vec<String>,
     },
     TlsProtocolVersion {
-        detail: String,
+        seen: VersionEvidence,
     },
     TlsClientCertRequired {
         ca_names: Vec<String>,
     },
+    /// `ours`: "subject, issued by issuer" of the certificate we sent.
     TlsClientCertRejected {
-        alert: String,
+        refusal: Refusal,
         ours: String,
     },
     TlsHandshakeFailure {
-        error: String,
+        error: HandshakeError,
     },
 
     MqttTlsRequired {
@@ -193,10 +215,10 @@ pub enum Problem {
     },
     MqttNotMqtt {
         speaks: PeerSpeaks,
-        first_bytes: String,
+        seen: NotMqttEvidence,
     },
     MqttClosedWithoutConnack {
-        how: String,
+        how: Ended,
     },
     MqttConnackTimeout {
         secs: u64,
@@ -214,16 +236,18 @@ pub enum Problem {
         code: u8,
     },
     SubDisconnected {
-        reason: Option<String>,
+        after: Sent,
+        how: Ended,
     },
     SubTimeout {
-        waiting_for: String,
+        waiting_for: Awaited,
         secs: u64,
     },
+    /// `puback`: the MQTT 5 PUBACK reason code, when the broker refused our test message.
     SubNoRoundTrip {
         topic: String,
         secs: u64,
-        puback: Option<String>,
+        puback: Option<u8>,
     },
 
     Proxy(ProxyProblem),
@@ -280,10 +304,54 @@ impl Problem {
         }
     }
 
+    /// The stage this problem belongs to, from the variant alone: the engine files the
+    /// problem on this stage whichever stage was running when it surfaced.
     pub fn stage(&self) -> Stage {
-        cause_info(self.cause())
-            .map(|c| c.stage)
-            .unwrap_or(Stage::Mqtt)
+        use Problem::*;
+        match self {
+            DnsNxDomain { .. }
+            | DnsNoRecords { .. }
+            | DnsTimeout { .. }
+            | DnsServFail { .. }
+            | DnsInvalidHost { .. }
+            | DnsFailed { .. } => Stage::Dns,
+            TcpRefused { .. }
+            | TcpTimeout { .. }
+            | TcpUnreachable { .. }
+            | TcpReset { .. }
+            | TcpFailed { .. } => Stage::Tcp,
+            TlsNotTls { .. }
+            | TlsTimeout { .. }
+            | TlsCertExpired { .. }
+            | TlsCertNotYetValid { .. }
+            | TlsHostnameMismatch { .. }
+            | TlsCnOnly { .. }
+            | TlsSelfSigned { .. }
+            | TlsIncompleteChain { .. }
+            | TlsAlpnRejected { .. }
+            | TlsClientKeyMismatch { .. }
+            | TlsExpiresSoon { .. }
+            | TlsChainOutOfOrder { .. }
+            | TlsWeakSignature { .. }
+            | TlsWeakKey { .. }
+            | TlsUntrustedRoot { .. }
+            | TlsBadEku { .. }
+            | TlsProtocolVersion { .. }
+            | TlsClientCertRequired { .. }
+            | TlsClientCertRejected { .. }
+            | TlsHandshakeFailure { .. } => Stage::Tls,
+            MqttTlsRequired { .. }
+            | MqttNotMqtt { .. }
+            | MqttClosedWithoutConnack { .. }
+            | MqttConnackTimeout { .. }
+            | MqttRefused { .. } => Stage::Mqtt,
+            SubRefused { .. }
+            | SubDisconnected { .. }
+            | SubTimeout { .. }
+            | SubNoRoundTrip { .. } => Stage::Sub,
+            Proxy(_) => Stage::Proxy,
+            Ws(_) => Stage::Ws,
+        }
     }
 }
 
@@ -314,8 +382,8 @@ pub fn explain(problem: &Problem) -> Finding {
             format!("{host:?} is not a valid host name: {reason}."),
             "Write the broker's host name or IP address without spaces or special characters, e.g. mqtts://broker.example.com:8883.".into(),
         ),
-        DnsFailed { host, error } => (
-            format!("Resolving {host} failed: {error}."),
+        DnsFailed { host, resolver_error } => (
+            format!("Resolving {host} failed: {resolver_error}."),
             "Check this machine's DNS configuration, or use the broker's IP address.".into(),
         ),
         TcpRefused { addr } => (
@@ -323,19 +391,26 @@ pub fn explain(problem: &Problem) -> Finding {
             "Check the port (MQTT is usually 1883, MQTT over TLS 8883, WebSockets 8083/8084/443) and that the broker is running and listening on this interface.".into(),
         ),
         TcpTimeout { addrs, secs } => (
-            format!("{addrs} did not answer the connection attempt within {secs} s: the packets are dropped on the way (firewall, security group, black hole) or the host is down."),
+            format!("{} did not answer the connection attempt within {secs} s: the packets are dropped on the way (firewall, security group, black hole) or the host is down.", join_addrs(addrs)),
             "Check firewalls and cloud security groups between here and the broker for this port, and that the address is right; a refusal would have come back at once.".into(),
         ),
-        TcpUnreachable { addr, error } => (
-            format!("{addr} is unreachable from this machine ({error})."),
+        TcpUnreachable { addr, kind } => (
+            format!("{addr} is unreachable from this machine ({}).", io_kind_words(*kind).unwrap_or("no route")),
             "There is no route to that network: check the address, this machine's network connection, VPN and routing.".into(),
         ),
         TcpReset { addr, how } => (
-            format!("{addr} accepted the TCP connection and {how} it at once, before anything was sent."),
+            format!(
+                "{addr} accepted the TCP connection and {} it at once, before anything was sent.",
+                if *how == Ended::Closed { "closed" } else { "reset" }
+            ),
             "Something behind that port drops clients on arrival: the broker's connection limit (max_connections), a load balancer without a healthy backend, TCP wrappers or a firewall sending resets. Check the broker's log for refused connections.".into(),
         ),
-        TcpFailed { addr, error } => (
-            format!("Connecting to {addr} failed: {error}."),
+        TcpFailed { addr: None, .. } => (
+            "There was no address to connect to.".to_string(),
+            "Check the host name and the DNS answer above.".into(),
+        ),
+        TcpFailed { addr: Some(addr), kind, os_error } => (
+            format!("Connecting to {addr} failed: {}.", io_kind_words(*kind).unwrap_or(os_error)),
             "Check the address and this machine's network connection.".into(),
         ),
         TlsNotTls { speaks, port } => match speaks {
@@ -356,17 +431,25 @@ pub fn explain(problem: &Problem) -> Finding {
             format!("The server did not complete the TLS handshake within {secs} s."),
             "The port accepted the connection but does not answer TLS: check that it is the TLS port, or that nothing in between (a proxy, a firewall doing inspection) holds the connection.".into(),
         ),
-        TlsCertExpired { role, subject, not_after, ago } => (
-            format!("The {} {subject} expired {ago} ago (valid until {not_after}).", role.label()),
+        TlsCertExpired { role, subject, not_after, now } => (
+            format!(
+                "The {} {subject} expired {} ago (valid until {}).",
+                role.label(),
+                human_duration(now - not_after),
+                crate::certs::rfc3339(*not_after)
+            ),
             match role {
                 CertRole::Leaf => "The broker's certificate must be renewed and the broker restarted or reloaded; check also this machine's clock.".into(),
                 _ => "The broker sends an expired CA certificate in its chain: its operator must replace the chain file with the current intermediate (a classic mistake after a CA renewal); check also this machine's clock.".into(),
             },
         ),
-        TlsCertNotYetValid { role, subject, not_before, in_, local_clock } => (
+        TlsCertNotYetValid { role, subject, not_before, now } => (
             format!(
-                "The {} {subject} is not valid yet: it becomes valid on {not_before}, in {in_}; this machine's clock says {local_clock} (the broker's clock cannot be seen from here, so this compares the certificate with the local clock).",
-                role.label()
+                "The {} {subject} is not valid yet: it becomes valid on {}, in {}; this machine's clock says {} (the broker's clock cannot be seen from here, so this compares the certificate with the local clock).",
+                role.label(),
+                crate::certs::rfc3339(*not_before),
+                human_duration(not_before - now),
+                crate::certs::rfc3339(*now)
             ),
             "If this machine's clock is behind (a gateway without NTP or with a dead RTC battery often is, by months), fix it: `timedatectl set-ntp true` or set the date; otherwise the certificate was issued with a future start date and must be reissued.".into(),
         ),
@@ -419,12 +502,21 @@ pub fn explain(problem: &Problem) -> Finding {
             format!("The private key does not belong to the client certificate {cert} ({source}); the broker would refuse the handshake."),
             "Pass the key that was generated with this certificate (compare `openssl x509 -noout -pubkey -in CERT` with `openssl pkey -pubout -in KEY`).".into(),
         ),
-        TlsExpiresSoon { role, subject, not_after, in_ } => (
-            format!("The {} {subject} expires in {in_} (on {not_after}).", role.label()),
+        TlsExpiresSoon { role, subject, not_after, now } => (
+            format!(
+                "The {} {subject} expires in {} (on {}).",
+                role.label(),
+                human_duration(not_after - now),
+                crate::certs::rfc3339(*not_after)
+            ),
             "Renew it before it expires, or clients will stop connecting.".into(),
         ),
         TlsChainOutOfOrder { presented, expected } => (
-            format!("The broker sends its chain out of order (sent {presented}, expected {expected}: leaf first, each certificate followed by its issuer)."),
+            format!(
+                "The broker sends its chain out of order (sent {}, expected {}: leaf first, each certificate followed by its issuer).",
+                positions(presented),
+                positions(expected)
+            ),
             "Reorder the broker's certificate file (leaf, then intermediates); strict clients refuse out-of-order chains.".into(),
         ),
         TlsWeakSignature { subject, algorithm } => (
@@ -442,8 +534,14 @@ pub fn explain(problem: &Problem) -> Finding {
             ),
             "The certificate must be reissued with extendedKeyUsage serverAuth (a client certificate cannot serve as a broker certificate).".into(),
         ),
-        TlsProtocolVersion { detail } => (
-            format!("The server and this client share no TLS version: {detail}."),
+        TlsProtocolVersion { seen } => (
+            format!(
+                "The server and this client share no TLS version: {}.",
+                match seen {
+                    VersionEvidence::Alert(a) => format!("the server answered with {}", alert_name(a)),
+                    VersionEvidence::Incompatible(p) => format!("{p:?}"),
+                }
+            ),
             "This tool offers TLS 1.2 and 1.3. A server limited to TLS 1.0/1.1 is obsolete and must be upgraded; check the broker's tls_version setting.".into(),
         ),
         TlsClientCertRequired { ca_names } => (
@@ -454,32 +552,41 @@ pub fn explain(problem: &Problem) -> Finding {
             },
             "Pass your device certificate and key with --cert FILE --key FILE (issued by one of the CAs the broker names).".into(),
         ),
-        TlsClientCertRejected { alert, ours } => (
+        TlsClientCertRejected { refusal, ours } => (
             if ours.is_empty() {
-                format!("The broker rejected our client certificate ({alert}).")
+                format!("The broker rejected our client certificate ({}).", refusal.words())
             } else {
-                format!("The broker rejected our client certificate {ours} ({alert}).")
+                format!("The broker rejected our client certificate {ours} ({}).", refusal.words())
             },
-            if alert.contains("unknown_ca") {
-                "The broker does not trust the CA that issued this certificate: add that CA to the broker's cafile (Mosquitto: cafile/capath), or use a certificate issued by the CA the broker trusts.".to_string()
-            } else if alert.contains("certificate_expired") {
-                "The client certificate has expired (or the broker's clock is wrong): renew the device certificate.".to_string()
-            } else if alert.contains("bad_certificate") || alert.contains("unsupported_certificate") {
-                "The broker refuses this certificate itself: check that it carries extendedKeyUsage clientAuth, a key type the broker supports, and a valid signature.".to_string()
-            } else {
-                "The client certificate is not trusted by the broker, expired, or not meant for client authentication: check that it was issued by the CA configured as the broker's cafile and that it is still valid.".to_string()
+            {
+                use rustls::AlertDescription as A;
+                match refusal.alert() {
+                    Some(A::UnknownCA) => "The broker does not trust the CA that issued this certificate: add that CA to the broker's cafile (Mosquitto: cafile/capath), or use a certificate issued by the CA the broker trusts.".to_string(),
+                    Some(A::CertificateExpired) => "The client certificate has expired (or the broker's clock is wrong): renew the device certificate.".to_string(),
+                    Some(A::BadCertificate | A::UnsupportedCertificate) => "The broker refuses this certificate itself: check that it carries extendedKeyUsage clientAuth, a key type the broker supports, and a valid signature.".to_string(),
+                    _ => "The client certificate is not trusted by the broker, expired, or not meant for client authentication: check that it was issued by the CA configured as the broker's cafile and that it is still valid.".to_string(),
+                }
             },
         ),
         TlsHandshakeFailure { error } => (
-            format!("The TLS handshake failed: {error}."),
+            format!("The TLS handshake failed: {}.", error.words()),
             "Compare the broker's TLS settings (versions, cipher suites, certificates) with this client's; the detail above names the exact error or alert.".into(),
         ),
         MqttTlsRequired { port } => (
             format!("Port {port} expects TLS: our plain MQTT CONNECT got no answer, but a TLS greeting got a TLS reply."),
             "Use mqtts:// for this port (with --ca if the broker uses a private CA).".into(),
         ),
-        MqttNotMqtt { speaks, first_bytes } => (
-            format!("The peer did not answer like an MQTT broker: it sent {} ({first_bytes}).", speaks.label()),
+        MqttNotMqtt { speaks, seen } => (
+            format!(
+                "The peer did not answer like an MQTT broker: it sent {} ({}).",
+                speaks.label(),
+                match seen {
+                    NotMqttEvidence::Bytes(b) if matches!(speaks, PeerSpeaks::Http | PeerSpeaks::Ssh | PeerSpeaks::Smtp) =>
+                        format!("\"{}\"", crate::text::sanitize_bytes(b)),
+                    NotMqttEvidence::Bytes(b) => format!("bytes {}", crate::text::hex_preview(b, 16)),
+                    NotMqttEvidence::UnreadableConnack { wire_error } => format!("a CONNACK that could not be read: {wire_error}"),
+                }
+            ),
             match speaks {
                 PeerSpeaks::Http => "This is a web server: for MQTT over WebSockets use ws:// or wss:// with the right path; otherwise check the port.".into(),
                 PeerSpeaks::Tls => "This port speaks TLS: use mqtts://.".into(),
@@ -487,7 +594,10 @@ pub fn explain(problem: &Problem) -> Finding {
             },
         ),
         MqttClosedWithoutConnack { how } => (
-            format!("The broker {how} after our CONNECT without sending a CONNACK."),
+            match how {
+                Ended::NotSent { encode_error } => format!("Our CONNECT could not be encoded ({encode_error}), so no CONNACK could come."),
+                other => format!("The broker {} after our CONNECT without sending a CONNACK.", other.words()),
+            },
             "The broker dropped the client before answering: check the broker's log; common reasons are a client id already in use with a stricter broker, a protocol version it does not accept, an authentication plugin failing, or a connection limit.".into(),
         ),
         MqttConnackTimeout { secs } => (
@@ -517,20 +627,31 @@ pub fn explain(problem: &Problem) -> Finding {
             ),
             generic.map(|g| g.remedy.to_string()).unwrap_or_default(),
         ),
-        SubDisconnected { reason } => (
-            match reason {
-                Some(r) => format!("The broker closed the connection after our SUBSCRIBE ({r})."),
-                None => "The broker closed the connection after our SUBSCRIBE, without a SUBACK.".into(),
+        SubDisconnected { after, how } => (
+            match (after, how) {
+                (_, Ended::NotSent { encode_error }) => format!(
+                    "Our {} could not be encoded ({encode_error}).",
+                    if *after == Sent::Subscribe { "SUBSCRIBE" } else { "test message" }
+                ),
+                (Sent::Subscribe, Ended::Closed) => "The broker closed the connection after our SUBSCRIBE, without a SUBACK.".into(),
+                (Sent::Subscribe, other) => format!("The broker closed the connection after our SUBSCRIBE (it {}).", other.words()),
+                (Sent::Publish, other) => format!("The broker closed the connection after our test message (it {}).", other.words()),
             },
             "Brokers with per-topic policies (AWS IoT, Azure, some plugins) disconnect a client that subscribes to a filter it may not use: check the policy/ACL for this client id and topic.".into(),
         ),
         SubTimeout { waiting_for, secs } => (
-            format!("The broker sent no {waiting_for} within {secs} s."),
+            format!(
+                "The broker sent no {} within {secs} s.",
+                match waiting_for {
+                    Awaited::Suback => "SUBACK",
+                    Awaited::Puback => "PUBACK for our test message",
+                }
+            ),
             "The broker is overloaded or stuck: check its health and log, or raise --timeout on slow links.".into(),
         ),
         SubNoRoundTrip { topic, secs, puback } => (
             match puback {
-                Some(p) => format!("Subscribed fine, but our own message on {topic:?} never came back within {secs} s; the broker answered the publish with {p}."),
+                Some(code) => format!("Subscribed fine, but our own message on {topic:?} never came back within {secs} s; the broker answered the publish with PUBACK 0x{code:02X} ({}).", puback_name(*code)),
                 None => format!("Subscribed fine, but our own message on {topic:?} never came back within {secs} s."),
             },
             "The broker accepts the subscription but does not deliver: usually the ACL denies publishing or reading this topic (Mosquitto's acl_file never refuses a SUBSCRIBE, it only filters delivery), or a rule rewrites the topic. Check the ACL for this user; use --no-publish for read-only accounts.".into(),
@@ -551,6 +672,27 @@ pub fn code_label(version: MqttVersion, code: u8) -> String {
         MqttVersion::V5 => format!("0x{code:02X}"),
         MqttVersion::V311 => format!("{code}"),
     }
+}
+
+/// "127.0.0.1:1883, [::1]:1883"
+fn join_addrs(addrs: &[SocketAddr]) -> String {
+    if addrs.is_empty() {
+        return "No address".into();
+    }
+    addrs
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "#1, #0": positions in the presented chain.
+fn positions(order: &[usize]) -> String {
+    order
+        .iter()
+        .map(|i| format!("#{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

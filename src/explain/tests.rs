@@ -1,10 +1,12 @@
 use super::codes::{all_connack_causes, all_suback_causes};
 use super::*;
 use std::collections::HashSet;
+use std::io;
 
 fn samples() -> Vec<Problem> {
     use Problem::*;
     let h = || "broker.example.com".to_string();
+    let a = || "127.0.0.1:1".parse::<std::net::SocketAddr>().unwrap();
     vec![
         DnsNxDomain { host: h() },
         DnsNoRecords { host: h() },
@@ -16,26 +18,30 @@ fn samples() -> Vec<Problem> {
         },
         DnsFailed {
             host: h(),
-            error: "x".into(),
+            resolver_error: "x".into(),
         },
-        TcpRefused {
-            addr: "127.0.0.1:1".into(),
-        },
+        TcpRefused { addr: a() },
         TcpTimeout {
-            addrs: "127.0.0.1:1".into(),
+            addrs: vec![a()],
             secs: 5,
         },
         TcpUnreachable {
-            addr: "a".into(),
-            error: "e".into(),
+            addr: a(),
+            kind: io::ErrorKind::NetworkUnreachable,
         },
         TcpReset {
-            addr: "a".into(),
-            how: "reset".into(),
+            addr: a(),
+            how: Ended::Reset,
         },
         TcpFailed {
-            addr: "a".into(),
-            error: "e".into(),
+            addr: Some(a()),
+            kind: io::ErrorKind::Other,
+            os_error: "e".into(),
+        },
+        TcpFailed {
+            addr: None,
+            kind: io::ErrorKind::NotFound,
+            os_error: String::new(),
         },
         TlsNotTls {
             speaks: PeerSpeaks::PlainMqtt,
@@ -53,15 +59,14 @@ fn samples() -> Vec<Problem> {
         TlsCertExpired {
             role: CertRole::Intermediate,
             subject: "CN=x".into(),
-            not_after: "d".into(),
-            ago: "3 days".into(),
+            not_after: 1_700_000_000,
+            now: 1_700_259_200,
         },
         TlsCertNotYetValid {
             role: CertRole::Leaf,
             subject: "CN=x".into(),
-            not_before: "d".into(),
-            in_: "2 days".into(),
-            local_clock: "now".into(),
+            not_before: 1_700_172_800,
+            now: 1_700_000_000,
         },
         TlsHostnameMismatch {
             expected: h(),
@@ -75,22 +80,40 @@ fn samples() -> Vec<Problem> {
             subject: "CN=x".into(),
             present: vec!["clientAuth".into()],
         },
-        TlsProtocolVersion { detail: "d".into() },
+        TlsProtocolVersion {
+            seen: VersionEvidence::Alert(rustls::AlertDescription::ProtocolVersion),
+        },
         TlsClientCertRequired {
             ca_names: vec!["CN=ca".into()],
         },
         TlsClientCertRejected {
-            alert: "a".into(),
+            refusal: Refusal::Alert(rustls::AlertDescription::UnknownCA),
             ours: "CN=c".into(),
         },
-        TlsHandshakeFailure { error: "e".into() },
+        TlsClientCertRejected {
+            refusal: Refusal::Closed {
+                during_handshake: false,
+            },
+            ours: String::new(),
+        },
+        TlsHandshakeFailure {
+            error: HandshakeError::Alert(rustls::AlertDescription::HandshakeFailure),
+        },
+        TlsHandshakeFailure {
+            error: HandshakeError::Setup {
+                config_error: "e".into(),
+            },
+        },
         MqttTlsRequired { port: 8883 },
         MqttNotMqtt {
             speaks: PeerSpeaks::Http,
-            first_bytes: "HTTP/1.1".into(),
+            seen: NotMqttEvidence::Bytes(b"HTTP/1.1".to_vec()),
         },
+        MqttClosedWithoutConnack { how: Ended::Closed },
         MqttClosedWithoutConnack {
-            how: "closed".into(),
+            how: Ended::NotSent {
+                encode_error: "e".into(),
+            },
         },
         MqttConnackTimeout { secs: 5 },
         MqttRefused {
@@ -130,12 +153,12 @@ fn samples() -> Vec<Problem> {
         TlsExpiresSoon {
             role: CertRole::Leaf,
             subject: "CN=x".into(),
-            not_after: "d".into(),
-            in_: "3 days".into(),
+            not_after: 1_700_259_200,
+            now: 1_700_000_000,
         },
         TlsChainOutOfOrder {
-            presented: "1, 0".into(),
-            expected: "0, 1".into(),
+            presented: vec![1, 0],
+            expected: vec![0, 1],
         },
         TlsWeakSignature {
             subject: "CN=x".into(),
@@ -151,15 +174,25 @@ fn samples() -> Vec<Problem> {
             filter: "a/#".into(),
             code: 0x87,
         },
-        SubDisconnected { reason: None },
+        SubDisconnected {
+            after: Sent::Subscribe,
+            how: Ended::Closed,
+        },
+        SubDisconnected {
+            after: Sent::Publish,
+            how: Ended::Disconnect {
+                code: Some(0x87),
+                reason: None,
+            },
+        },
         SubTimeout {
-            waiting_for: "SUBACK".into(),
+            waiting_for: Awaited::Suback,
             secs: 5,
         },
         SubNoRoundTrip {
             topic: "t".into(),
             secs: 5,
-            puback: None,
+            puback: Some(0x87),
         },
     ]
 }
@@ -172,6 +205,91 @@ fn catalog_ids_are_unique_and_prefixed_by_their_stage() {
         assert_eq!(c.id.split('.').next(), Some(c.stage.id()), "{}", c.id);
         assert!(!c.title.is_empty() && !c.remedy.is_empty(), "{}", c.id);
     }
+}
+
+/// Each cause id is listed once, under the stage its prefix names, and every id the code can
+/// produce (problems, CONNACK and SUBACK codes) is in the catalog with that same stage.
+#[test]
+fn every_cause_belongs_to_exactly_one_stage() {
+    let mut count = std::collections::HashMap::new();
+    for c in CATALOG {
+        *count.entry(c.id).or_insert(0) += 1;
+    }
+    assert!(count.values().all(|&n| n == 1), "{count:?}");
+    let stage_ids = ["dns", "tcp", "proxy", "tls", "ws", "mqtt", "sub"];
+    for c in CATALOG {
+        let prefix = c.id.split('.').next().unwrap();
+        assert!(stage_ids.contains(&prefix), "{}", c.id);
+        assert_eq!(prefix, c.stage.id(), "{}", c.id);
+    }
+    for p in samples() {
+        let info = cause_info(p.cause()).unwrap();
+        assert_eq!(p.stage(), info.stage, "{}", p.cause());
+    }
+    for id in all_connack_causes() {
+        assert_eq!(cause_info(id).map(|c| c.stage), Some(Stage::Mqtt), "{id}");
+    }
+    for id in all_suback_causes() {
+        assert_eq!(cause_info(id).map(|c| c.stage), Some(Stage::Sub), "{id}");
+    }
+}
+
+/// The words come from typed evidence: durations, dates, alert names, reason codes.
+#[test]
+fn typed_evidence_is_worded_in_explain() {
+    let f = explain(&Problem::TlsCertExpired {
+        role: CertRole::Leaf,
+        subject: "CN=b".into(),
+        not_after: 1_700_000_000,
+        now: 1_700_000_000 + 3 * 86_400 + 60,
+    });
+    assert_eq!(
+        f.summary,
+        "The server certificate CN=b expired 3 days ago (valid until 2023-11-14T22:13:20Z)."
+    );
+    let f = explain(&Problem::TlsClientCertRejected {
+        refusal: Refusal::Alert(rustls::AlertDescription::UnknownCA),
+        ours: "CN=dev".into(),
+    });
+    assert_eq!(
+        f.summary,
+        "The broker rejected our client certificate CN=dev (TLS alert unknown_ca (48))."
+    );
+    assert!(
+        f.remedy.starts_with("The broker does not trust the CA"),
+        "{}",
+        f.remedy
+    );
+    let f = explain(&Problem::TcpReset {
+        addr: "127.0.0.1:1883".parse().unwrap(),
+        how: Ended::Closed,
+    });
+    assert!(
+        f.summary
+            .starts_with("127.0.0.1:1883 accepted the TCP connection and closed it"),
+        "{}",
+        f.summary
+    );
+    let f = explain(&Problem::SubNoRoundTrip {
+        topic: "t".into(),
+        secs: 5,
+        puback: Some(0x87),
+    });
+    assert!(
+        f.summary.ends_with("with PUBACK 0x87 (Not authorized)."),
+        "{}",
+        f.summary
+    );
+    let f = explain(&Problem::MqttClosedWithoutConnack {
+        how: Ended::Disconnect {
+            code: Some(0x9C),
+            reason: None,
+        },
+    });
+    assert_eq!(
+        f.summary,
+        "The broker sent DISCONNECT 0x9C (Use another server) after our CONNECT without sending a CONNACK."
+    );
 }
 
 #[test]

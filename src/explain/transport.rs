@@ -2,15 +2,56 @@
 
 use super::PeerSpeaks;
 
+/// What a proxy answered our CONNECT request with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProxyReply {
+    /// An HTTP status code and the reason phrase the proxy sent with it.
+    Http { status: u16, reason: String },
+    /// A SOCKS5 reply code (RFC 1928 §6).
+    Socks5(u8),
+}
+
+impl ProxyReply {
+    /// "HTTP 403 Forbidden", "SOCKS5 reply 0x02 connection not allowed by ruleset".
+    pub fn words(&self) -> String {
+        match self {
+            ProxyReply::Http { status, reason } => {
+                format!("HTTP {status} {reason}").trim_end().to_string()
+            }
+            ProxyReply::Socks5(code) => {
+                format!("SOCKS5 reply 0x{code:02X} {}", socks_reply_name(*code))
+            }
+        }
+    }
+}
+
+/// The names of SOCKS5 reply codes (RFC 1928 §6).
+pub fn socks_reply_name(code: u8) -> &'static str {
+    match code {
+        0x00 => "succeeded",
+        0x01 => "general SOCKS server failure",
+        0x02 => "connection not allowed by ruleset",
+        0x03 => "network unreachable",
+        0x04 => "host unreachable",
+        0x05 => "connection refused",
+        0x06 => "TTL expired",
+        0x07 => "command not supported",
+        0x08 => "address type not supported",
+        _ => "unassigned reply code",
+    }
+}
+
 /// What went wrong talking to a proxy. `proxy` is the proxy URL (no password), `target` the
-/// `host:port` asked for.
+/// `host:port` asked for. Where the proxy answered with a status or reply code, that code is
+/// the evidence ([`ProxyReply`]); `detail` is the proxy stage's description where the
+/// evidence is a mix of what was sent and heard (auth exchanges, non-proxy answers).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProxyProblem {
     /// The proxy reached the target, which refused the connection (SOCKS5 reply 0x05).
     Refused {
         proxy: String,
         target: String,
-        detail: String,
+        reply: ProxyReply,
     },
     Timeout {
         proxy: String,
@@ -26,13 +67,13 @@ pub enum ProxyProblem {
     Denied {
         proxy: String,
         target: String,
-        detail: String,
+        reply: ProxyReply,
     },
     /// HTTP 502/504, SOCKS5 replies 0x03/0x04 (network/host unreachable), 0x06 (TTL expired).
     TargetUnreachable {
         proxy: String,
         target: String,
-        detail: String,
+        reply: ProxyReply,
     },
     /// The peer did not answer like this kind of proxy.
     NotAProxy {
@@ -63,8 +104,8 @@ impl ProxyProblem {
 
     pub fn words(&self) -> (String, String) {
         match self {
-            ProxyProblem::Refused { proxy, target, detail } => (
-                format!("The proxy {proxy} reached {target}, but the broker refused the connection ({detail})."),
+            ProxyProblem::Refused { proxy, target, reply } => (
+                format!("The proxy {proxy} reached {target}, but the broker refused the connection ({}).", reply.words()),
                 "The proxy works; nothing listens on that port of the broker as seen from the proxy: check the broker's host and port (MQTT 1883, MQTT over TLS 8883, WebSockets 80/443/8083/8084).".into(),
             ),
             ProxyProblem::Timeout { proxy, secs } => (
@@ -83,12 +124,12 @@ impl ProxyProblem {
                     "Put the proxy user in the URL (--proxy http://USER@HOST:PORT or socks5://USER@HOST:PORT) and pass the password with --proxy-password-env VAR.".into()
                 },
             ),
-            ProxyProblem::Denied { proxy, target, detail } => (
-                format!("The proxy {proxy} does not allow connections to {target} ({detail})."),
+            ProxyProblem::Denied { proxy, target, reply } => (
+                format!("The proxy {proxy} does not allow connections to {target} ({}).", reply.words()),
                 "The proxy's rules forbid this destination or port (many proxies allow CONNECT to 443 only): ask the proxy's administrator to allow the broker's host and port, or use the broker's WebSocket port 443 (wss://).".into(),
             ),
-            ProxyProblem::TargetUnreachable { proxy, target, detail } => (
-                format!("The proxy {proxy} could not reach {target} ({detail})."),
+            ProxyProblem::TargetUnreachable { proxy, target, reply } => (
+                format!("The proxy {proxy} could not reach {target} ({}).", reply.words()),
                 "The proxy itself cannot resolve or reach the broker: check the broker's host name (it is resolved by the proxy, not here) and that the proxy's network may reach it.".into(),
             ),
             ProxyProblem::NotAProxy { proxy, expected, speaks, detail } => (
@@ -220,7 +261,7 @@ mod tests {
             ProxyProblem::Refused {
                 proxy: p(),
                 target: t(),
-                detail: d(),
+                reply: ProxyReply::Socks5(0x05),
             },
             ProxyProblem::Timeout {
                 proxy: p(),
@@ -239,12 +280,15 @@ mod tests {
             ProxyProblem::Denied {
                 proxy: p(),
                 target: t(),
-                detail: d(),
+                reply: ProxyReply::Http {
+                    status: 403,
+                    reason: "Forbidden".into(),
+                },
             },
             ProxyProblem::TargetUnreachable {
                 proxy: p(),
                 target: t(),
-                detail: d(),
+                reply: ProxyReply::Socks5(0x04),
             },
             ProxyProblem::NotAProxy {
                 proxy: p(),
@@ -315,6 +359,27 @@ mod tests {
             assert!(f.summary.ends_with('.'), "{}: {}", f.cause, f.summary);
             assert!(f.remedy.ends_with('.'), "{}: {}", f.cause, f.remedy);
         }
+    }
+
+    #[test]
+    fn proxy_replies_are_named_from_their_codes() {
+        let f = explain(&Problem::Proxy(ProxyProblem::Denied {
+            proxy: "socks5://127.0.0.1:1080".into(),
+            target: "b:1883".into(),
+            reply: ProxyReply::Socks5(0x02),
+        }));
+        assert_eq!(
+            f.summary,
+            "The proxy socks5://127.0.0.1:1080 does not allow connections to b:1883 (SOCKS5 reply 0x02 connection not allowed by ruleset)."
+        );
+        assert_eq!(
+            ProxyReply::Http {
+                status: 502,
+                reason: "Bad Gateway".into()
+            }
+            .words(),
+            "HTTP 502 Bad Gateway"
+        );
     }
 
     #[test]

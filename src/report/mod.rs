@@ -6,13 +6,9 @@ use crate::diagnose::{Report, Stage, StageReport, Status};
 use crate::text::sanitize;
 
 /// The `--json` document (schema in the README).
+/// C1 and bidi controls from a peer are escaped like C0 ([`crate::text::json`]).
 pub fn json(report: &Report) -> String {
-    serde_json::to_string_pretty(report).unwrap_or_else(|e| {
-        format!(
-            "{{\"error\": {:?}}}",
-            format!("the report could not be serialised: {e}")
-        )
-    })
+    crate::text::json(report)
 }
 
 pub fn glyph(status: Status) -> &'static str {
@@ -144,14 +140,15 @@ pub fn text(report: &Report, with_stages: bool, verbose: bool) -> String {
             for (k, val) in s.facts.iter() {
                 match val {
                     serde_json::Value::Array(items) if items.len() > 1 => {
-                        out.push_str(&format!("  {}.{k}:\n", s.stage.id()));
+                        out.push_str(&format!("  {}.{}:\n", s.stage.id(), sanitize(k)));
                         for item in items {
                             out.push_str(&format!("    - {}\n", sanitize(&value_text(item))));
                         }
                     }
                     _ => out.push_str(&format!(
-                        "  {}.{k}: {}\n",
+                        "  {}.{}: {}\n",
                         s.stage.id(),
+                        sanitize(k),
                         sanitize(&value_text(val))
                     )),
                 }

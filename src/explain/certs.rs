@@ -1,10 +1,9 @@
-//! Human-readable words for certificate findings. Plain strings, no terminal codes; everything
-//! taken from a certificate goes through [`crate::text::sanitize`].
+//! Words for certificate findings (`cert inspect`, the tls stage's chain findings): the one
+//! place they are written. Plain strings; everything taken from a certificate is sanitised.
 
 use std::fmt::Write as _;
 
-use super::analyze::{Analysis, CertFinding, FindingKind, Purpose, Severity};
-use super::info::{CertInfo, human_utc};
+use crate::certs::{Analysis, CertFinding, CertInfo, FindingKind, Purpose, Severity, human_utc};
 use crate::text::sanitize;
 
 /// "3 days", "2 hours", "45 minutes", "1 second": the largest sensible unit, rounded down.
@@ -242,6 +241,16 @@ pub fn finding_sentence(f: &CertFinding, certs: &[CertInfo]) -> String {
             format!("The {the} {subj} is itself one of the trusted CA certificates.")
         }
     }
+}
+
+/// The sentences of a chain's warnings and errors, for the report's `tls.chain_findings`.
+pub fn chain_findings(analysis: &Analysis) -> Vec<String> {
+    analysis
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+        .map(|f| finding_sentence(f, &analysis.certs))
+        .collect()
 }
 
 fn key_id_words(akid: &Option<String>) -> String {
