@@ -6,7 +6,7 @@ mod common;
 
 use common::run;
 use mqtt_doctor::cli::{Cli, Command, build_plan};
-use mqtt_doctor::diagnose::{MqttVersion, Plan, route::ProxyKind};
+use mqtt_doctor::diagnose::{MqttVersion, Plan, ProxyKind};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -80,7 +80,7 @@ impl ClientCertVerifier for SlowVerifier {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_cert_refusal_after_the_tls13_handshake_is_a_tls_failure() {
     let pki = LabPki::generate(time::OffsetDateTime::now_utc()).unwrap();
-    let provider = mqtt_doctor::diagnose::tls::provider();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut client_roots = rustls::RootCertStore::empty();
     client_roots.add(pki.client_ca.issued.cert.clone()).unwrap();
     let webpki = rustls::server::WebPkiClientVerifier::builder_with_provider(

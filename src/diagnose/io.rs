@@ -23,7 +23,6 @@ pub struct Heard(Arc<Mutex<HeardInner>>);
 #[derive(Debug, Default)]
 struct HeardInner {
     first: Vec<u8>,
-    total: u64,
     keep: usize,
 }
 
@@ -32,13 +31,8 @@ impl Heard {
         self.0.lock().map(|h| h.first.clone()).unwrap_or_default()
     }
 
-    pub fn total(&self) -> u64 {
-        self.0.lock().map(|h| h.total).unwrap_or(0)
-    }
-
     fn record(&self, bytes: &[u8]) {
         if let Ok(mut h) = self.0.lock() {
-            h.total += bytes.len() as u64;
             let room = h.keep.saturating_sub(h.first.len());
             let take = room.min(bytes.len());
             h.first.extend_from_slice(&bytes[..take]);

@@ -1,26 +1,39 @@
 //! The staged diagnostic engine: dns → tcp → (proxy) → tls → ws → mqtt → sub.
 //!
-//! [`spawn`] starts a run as a tokio task and streams [`Event`]s over a channel; [`run`] does
-//! the same and returns the [`Report`]. Stages stop at the first failure; later ones are
-//! reported `skipped`.
+//! In: a [`Plan`] (what to diagnose, every file already read; fronts get one from
+//! [`crate::profile::resolve`]). Run it with [`spawn`] (a tokio task streaming [`Event`]s over a
+//! channel, for live fronts) or [`run`] (the same, awaited to the end). Out: a [`Report`] —
+//! each [`StageReport`] with its [`Status`], duration, [`Facts`] and, for the failed stage, the
+//! cause that `explain` worded. Stages stop at the first failure; later ones are `skipped`.
+//!
+//! Everything else here is private to the engine; the lab's servers and the profile resolver
+//! reach a few pieces of it through `pub(crate)` modules (the wire codec, the WebSocket framing,
+//! the crypto provider, the route parser).
 
 mod connector;
 mod dns;
 mod engine;
-pub mod io;
-pub mod model;
+mod io;
+mod model;
 mod mqtt;
-pub mod plan;
-pub mod probe;
-pub mod proxy;
-pub mod route;
+mod plan;
+mod probe;
+mod proxy;
+pub(crate) mod route;
 mod tcp;
-pub mod tls;
+pub(crate) mod tls;
 mod tls_stage;
-pub mod wire;
-pub mod ws;
+pub(crate) mod wire;
+pub(crate) mod ws;
 
-pub use engine::{Run, run, spawn};
-pub use model::*;
-pub use plan::*;
-pub use tcp::interleave;
+pub use engine::{run, spawn};
+pub use model::{
+    CertSummary, Event, Facts, Finding, Report, Stage, StageReport, Status, TargetInfo, TlsInfo,
+    Verdict,
+};
+pub use plan::{
+    CaBundle, ClientIdentity, Host, MqttOptions, MqttVersion, ParsedUrl, Plan, SubOptions, Target,
+    TlsOptions, Transport, UrlError, env_value, random_client_id,
+};
+pub use route::{Proxy, ProxyKind, Route, WsOptions};
+pub use tls::system_roots;

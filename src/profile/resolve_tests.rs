@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::certs::testutil::{Chain, chain, openssl, pem};
-use crate::diagnose::{self, Plan, route::ProxyKind};
+use crate::diagnose::{self, Plan, ProxyKind};
 use crate::secrets::{Backend, Kind, Secret, SecretStore};
 
 /// Certificate files on disk: a CA, a client certificate with its key, the same as PKCS#12

@@ -97,6 +97,7 @@ pub struct KeyInput {
 }
 
 impl KeyInput {
+    #[cfg(test)]
     pub fn press(key: Key) -> KeyInput {
         KeyInput {
             key,

@@ -9,11 +9,8 @@ mod view;
 #[cfg(test)]
 mod tests;
 
-pub use app::{
-    Action, App, Binding, Command, DEMO_STAGE_KEYS, Demo, Effect, Focus, Key, KeyInput, KeyKind,
-    SCENARIO_KEYS, STAGE_KEYS, STAGES, update,
-};
-pub use view::view;
+use app::{Action, App, Effect, update};
+use view::view;
 
 use std::io;
 use std::time::Duration;

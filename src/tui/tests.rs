@@ -5,6 +5,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
 
+use super::app::*;
+use super::view::view;
 use super::*;
 use crate::diagnose::{Stage, StageReport, Status, TargetInfo, Verdict};
 
