@@ -8,6 +8,7 @@ pub mod certs;
 pub mod cli;
 pub mod diagnose;
 pub mod explain;
+pub mod exporter;
 pub mod lab;
 pub mod profile;
 pub mod report;
