@@ -76,11 +76,7 @@ impl Health {
             probes.get_or_create(&vec![("result", r.label())]).inc_by(0);
         }
         let in_flight = Gauge::default();
-        registry.register(
-            "probes_in_flight",
-            "Probes running now",
-            in_flight.clone(),
-        );
+        registry.register("probes_in_flight", "Probes running now", in_flight.clone());
         let limit: Gauge = Gauge::default();
         limit.set(max_concurrent as i64);
         registry.register(
@@ -109,7 +105,9 @@ impl Health {
     }
 
     pub(crate) fn record(&self, result: ProbeResult, took: Option<Duration>) {
-        self.probes.get_or_create(&vec![("result", result.label())]).inc();
+        self.probes
+            .get_or_create(&vec![("result", result.label())])
+            .inc();
         if let Some(t) = took {
             self.duration.observe(t.as_secs_f64());
         }

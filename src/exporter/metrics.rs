@@ -107,8 +107,15 @@ fn fill(reg: &mut Registry, ran: &Ran) {
         "Expiry (notAfter, Unix time) of every presented certificate and of the profile's client certificate",
         Some(Unit::Seconds),
     );
-    let presented = ran.tls.as_ref().map(|t| t.chain_der.as_slice()).unwrap_or(&[]);
-    for (side, chain) in [("server", presented), ("client", ran.client_chain.as_slice())] {
+    let presented = ran
+        .tls
+        .as_ref()
+        .map(|t| t.chain_der.as_slice())
+        .unwrap_or(&[]);
+    for (side, chain) in [
+        ("server", presented),
+        ("client", ran.client_chain.as_slice()),
+    ] {
         for (i, der) in chain.iter().enumerate() {
             if let Some(labels) = cert_labels(side, i, der) {
                 not_after.get_or_create(&labels.0).set(labels.1);
@@ -130,14 +137,9 @@ fn fill(reg: &mut Registry, ran: &Ran) {
         .set(code);
     }
     if let Some(version) = ran.tls.as_ref().and_then(|t| t.version.as_deref()) {
-        family(
-            reg,
-            "tls_version_info",
-            "The negotiated TLS version",
-            None,
-        )
-        .get_or_create(&vec![("version", sanitize(version))])
-        .set(1.0);
+        family(reg, "tls_version_info", "The negotiated TLS version", None)
+            .get_or_create(&vec![("version", sanitize(version))])
+            .set(1.0);
     }
     if let Some(ms) = ran
         .stages
@@ -220,8 +222,14 @@ mod tests {
 
     #[test]
     fn a_311_return_code_is_read_as_decimal() {
-        assert_eq!(connack_code(&mqtt_stage("5 Not authorized".into())), Some(5.0));
-        assert_eq!(connack_code(&mqtt_stage(serde_json::json!(134))), Some(134.0));
+        assert_eq!(
+            connack_code(&mqtt_stage("5 Not authorized".into())),
+            Some(5.0)
+        );
+        assert_eq!(
+            connack_code(&mqtt_stage(serde_json::json!(134))),
+            Some(134.0)
+        );
     }
 
     #[test]

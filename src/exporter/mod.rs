@@ -58,7 +58,12 @@ pub async fn run(args: ExporterArgs, profiles: Option<&Path>) -> Result<i32, Inp
     let profiles = crate::cli::profiles::config_path(profiles.or(config.profiles.as_deref()))?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|e| InputError(format!("--listen {}: cannot listen there ({e})", config.listen)))?;
+        .map_err(|e| {
+            InputError(format!(
+                "--listen {}: cannot listen there ({e})",
+                config.listen
+            ))
+        })?;
     let addr = listener
         .local_addr()
         .map_err(|e| InputError(format!("--listen {}: {e}", config.listen)))?;
@@ -66,7 +71,11 @@ pub async fn run(args: ExporterArgs, profiles: Option<&Path>) -> Result<i32, Inp
         "mqtt-doctor exporter: listening on http://{addr} (profiles: {}; at most {} probes at once; ad-hoc targets {})",
         sanitize(&profiles.display().to_string()),
         config.max_concurrent_probes,
-        if config.allow_targets { "allowed" } else { "off" },
+        if config.allow_targets {
+            "allowed"
+        } else {
+            "off"
+        },
     );
     let app = router(config, profiles);
     axum::serve(listener, app)
@@ -278,10 +287,19 @@ mod tests {
     #[test]
     fn the_scrape_timeout_minus_a_margin_is_the_deadline() {
         let default = Duration::from_secs(10);
-        assert_eq!(deadline(&with_header("10"), default), Duration::from_millis(9500));
-        assert_eq!(deadline(&with_header("2.5"), default), Duration::from_secs(2));
+        assert_eq!(
+            deadline(&with_header("10"), default),
+            Duration::from_millis(9500)
+        );
+        assert_eq!(
+            deadline(&with_header("2.5"), default),
+            Duration::from_secs(2)
+        );
         // Under a second the margin would eat most of it: half the timeout instead.
-        assert_eq!(deadline(&with_header("0.6"), default), Duration::from_millis(300));
+        assert_eq!(
+            deadline(&with_header("0.6"), default),
+            Duration::from_millis(300)
+        );
         assert_eq!(deadline(&HeaderMap::new(), default), default);
         assert_eq!(deadline(&with_header("soon"), default), default);
         assert_eq!(deadline(&with_header("-3"), default), default);

@@ -117,7 +117,11 @@ fn ran_stage(s: &StageReport) -> bool {
 }
 
 fn from_report(report: Report, client_chain: Vec<CertificateDer<'static>>) -> Ran {
-    let failed = match (report.verdict.ok, report.verdict.stage, report.verdict.cause) {
+    let failed = match (
+        report.verdict.ok,
+        report.verdict.stage,
+        report.verdict.cause,
+    ) {
         (false, Some(stage), Some(cause)) => Some((stage, cause)),
         _ => None,
     };
