@@ -56,14 +56,12 @@ pub async fn run(args: ExporterArgs, profiles: Option<&Path>) -> Result<i32, Inp
         config.listen = listen;
     }
     let profiles = crate::cli::profiles::config_path(profiles.or(config.profiles.as_deref()))?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| {
-            InputError(format!(
-                "--listen {}: cannot listen there ({e})",
-                config.listen
-            ))
-        })?;
+    let listener = listen(config.listen).map_err(|e| {
+        InputError(format!(
+            "--listen {}: cannot listen there ({e})",
+            config.listen
+        ))
+    })?;
     let addr = listener
         .local_addr()
         .map_err(|e| InputError(format!("--listen {}: {e}", config.listen)))?;
@@ -85,6 +83,20 @@ pub async fn run(args: ExporterArgs, profiles: Option<&Path>) -> Result<i32, Inp
         .await
         .map_err(|e| InputError(format!("the exporter's HTTP server stopped: {e}")))?;
     Ok(0)
+}
+
+/// A listener with a deep accept queue: the default (128) drops the SYNs of a burst of
+/// scrapes, and each dropped one waits a full second for its retransmission (measured with 200
+/// concurrent scrapes: answers at deadline + 1 s).
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 struct Shared {
