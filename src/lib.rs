@@ -10,6 +10,7 @@ pub mod certs;
 pub mod cli;
 pub mod diagnose;
 pub mod explain;
+pub mod exporter;
 pub mod lab;
 pub mod profile;
 pub mod report;

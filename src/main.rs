@@ -49,6 +49,7 @@ async fn run(cli: Cli) -> i32 {
         Some(Command::Lab) => cli::lab().await,
         Some(Command::Cert(cli::CertCommand::Inspect(a))) => cli::cert_inspect(&a),
         Some(Command::Cert(cli::CertCommand::Fetch(a))) => cli::cert_fetch(&a).await,
+        Some(Command::Exporter(a)) => mqtt_doctor::exporter::run(a, cli.config.as_deref()).await,
         None => match cli.url {
             Some(url) => cli::live(&url, &cli.conn).await,
             None => Err(InputError(

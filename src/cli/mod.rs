@@ -58,6 +58,8 @@ pub enum Command {
     /// The OS keyring that holds profile secrets.
     #[command(subcommand)]
     Secrets(profiles::SecretsCommand),
+    /// Serve diagnoses to Prometheus: /probe?profile=NAME answers in the Prometheus text format.
+    Exporter(crate::exporter::ExporterArgs),
 }
 
 #[derive(Debug, Subcommand)]
