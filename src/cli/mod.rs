@@ -413,6 +413,7 @@ fn command_name(c: &Command) -> &'static str {
             profiles::ProfileCommand::Export { .. } => "profile export",
         },
         Command::Secrets(_) => "secrets status",
+        Command::Exporter(_) => "exporter",
     }
 }
 

@@ -504,12 +504,6 @@ async fn plan_for(
         .map_err(|e| InputError(e.to_string()))
 }
 
-/// A profile's plan without command-line overrides: the exporter's profile → plan step until
-/// the one core API for every front lands.
-pub(crate) fn profile_plan(p: &Profile) -> Result<Plan, InputError> {
-    plan_for(p, &ConnArgs::default(), &mut LazyKeyring(None))
-}
-
 /// `check --profile NAME…` / `check --all`.
 pub async fn check_profiles(
     names: &[String],

@@ -5,9 +5,8 @@ use rustls_pki_types::CertificateDer;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::cli::{self, ConnArgs};
 use crate::diagnose::{self, Event, Plan, Report, Stage, StageReport, Status, TlsInfo};
-use crate::profile::ProfileStore;
+use crate::profile::{self, Profile, ProfileStore};
 
 /// Why no diagnosis ran. `reason` is the label value; the message goes to the log only.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,9 +15,9 @@ pub(crate) struct PlanError {
     pub message: String,
 }
 
-/// The profile → Plan step, in one place so the core API for every front can replace it.
-/// Reads the profiles file on every probe, so edits apply without a restart. Blocking (file,
-/// keyring): call it from `spawn_blocking`.
+/// The profile → Plan step: the core resolver every front uses, without command-line
+/// overrides. Reads the profiles file on every probe, so edits apply without a restart.
+/// Blocking (file, keyring): call it from `spawn_blocking`.
 pub(crate) fn plan(profiles: &Path, name: &str) -> Result<Plan, PlanError> {
     let store = ProfileStore::load(profiles).map_err(|e| PlanError {
         reason: "profiles_file",
@@ -28,18 +27,23 @@ pub(crate) fn plan(profiles: &Path, name: &str) -> Result<Plan, PlanError> {
         reason: "unknown_profile",
         message: format!("no profile named {name:?} in {}", profiles.display()),
     })?;
-    cli::profiles::profile_plan(profile).map_err(|e| PlanError {
+    let env = |k: &str| std::env::var(k).ok();
+    profile::resolve(profile, &env, &profile::KeyringOnDemand::new()).map_err(|e| PlanError {
         reason: "profile_unusable",
-        message: e.0,
+        message: e.to_string(),
     })
 }
 
 /// An ad-hoc URL with default options. No environment lookups: a scraper must not be able
 /// to make the exporter send a secret anywhere.
 pub(crate) fn target_plan(url: &str) -> Result<Plan, PlanError> {
-    cli::build_plan(url, &ConnArgs::default(), &|_| None).map_err(|e| PlanError {
+    let adhoc = Profile {
+        url: Some(url.to_string()),
+        ..Profile::default()
+    };
+    profile::resolve(&adhoc, &|_| None, &profile::KeyringOnDemand::new()).map_err(|e| PlanError {
         reason: "bad_target",
-        message: e.0,
+        message: e.to_string(),
     })
 }
 
