@@ -2,29 +2,12 @@
 //! expected cause (or ok) in the stage the cause belongs to, carry the expected warnings and exit
 //! with the stage's code.
 
+mod common;
+
+use common::check_json_async as check;
 use mqtt_doctor::lab::Lab;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
-async fn check(args: &[String], env: &[(String, String)]) -> (i32, Value, String) {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_mqtt-doctor"));
-    cmd.arg("check").args(args).arg("--json");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("the binary must finish within its deadlines")
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), json, stdout)
-}
 
 fn exit_code_for(stage: &str) -> i32 {
     match stage {
@@ -108,6 +91,22 @@ async fn every_lab_scenario_produces_its_cause() {
         };
         if code != want_code {
             failures.push(format!("{}: exit code {code}, expected {want_code}", s.id));
+        }
+        // Exactly one stage failed (none when ok), the verdict's own.
+        let failed: Vec<&Value> = json["stages"]
+            .as_array()
+            .map(|v| v.iter().filter(|st| st["status"] == "failed").collect())
+            .unwrap_or_default();
+        let want_failed = usize::from(s.expect != "ok");
+        if failed.len() != want_failed
+            || failed
+                .first()
+                .is_some_and(|f| f["stage"] != verdict["stage"])
+        {
+            failures.push(format!(
+                "{}: failed stages {failed:?} for verdict {verdict}",
+                s.id
+            ));
         }
         // The stage that failed carries the cause; every later stage is skipped.
         if let Some(stages) = json["stages"].as_array() {

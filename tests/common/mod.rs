@@ -108,3 +108,28 @@ pub fn cause(json: &serde_json::Value) -> String {
         json["verdict"]["cause"].as_str().unwrap_or("?").into()
     }
 }
+
+/// Runs `mqtt-doctor check ARGS --json` with extra environment; returns the exit code, the
+/// parsed JSON report and the raw stdout. Every run has a deadline of its own.
+pub async fn check_json_async(
+    args: &[String],
+    env: &[(String, String)],
+) -> (i32, serde_json::Value, String) {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_mqtt-doctor"));
+    cmd.arg("check").args(args).arg("--json");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("the binary must finish within its deadlines")
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json, stdout)
+}
