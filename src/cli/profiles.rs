@@ -14,7 +14,7 @@ use crate::profile::{
     self, AsyncKeyring, HeaderValue, KeyringOnDemand, Material, Overrides, Profile, ProfileStore,
     SecretSource,
 };
-use crate::secrets::{Kind, Secret, SecretStore};
+use crate::secrets::{BoundedStore, Kind, Secret};
 use crate::text::sanitize;
 
 #[derive(Debug, Subcommand)]
@@ -128,7 +128,7 @@ fn load(config: Option<&Path>) -> Result<ProfileStore, InputError> {
     ProfileStore::load(&path).map_err(|e| InputError(e.to_string()))
 }
 
-fn keyring(k: &KeyringOnDemand) -> Result<&SecretStore, InputError> {
+fn keyring(k: &KeyringOnDemand) -> Result<&BoundedStore, InputError> {
     k.store().map_err(InputError)
 }
 

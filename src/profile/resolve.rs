@@ -13,7 +13,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use super::model::{HeaderValue, Material, MqttVersion, Profile, SecretSource, TlsVersion};
 use crate::certs;
 use crate::diagnose::{self, CaBundle, ClientIdentity, ParsedUrl, Plan};
-use crate::secrets::{Kind, Secret, SecretStore};
+use crate::secrets::{BoundedStore, Kind, Secret, SecretError, SecretStore};
 
 /// The profile field a [`PlanError`] is about; also names the command-line option that sets
 /// it, for a run without a saved profile.
@@ -153,10 +153,10 @@ impl SecretLookup for SecretStore {
     }
 }
 
-/// The OS keyring, opened only when a profile needs it, then reused (blocking: for async code
-/// use [`resolve_async`]).
+/// The OS keyring, opened only when a profile needs it, then reused; every call (the open
+/// included) has [`KEYRING_DEADLINE`]. Blocking: for async code use [`resolve_async`].
 #[derive(Default)]
-pub struct KeyringOnDemand(OnceCell<Result<SecretStore, String>>);
+pub struct KeyringOnDemand(OnceCell<Result<BoundedStore, String>>);
 
 impl KeyringOnDemand {
     pub fn new() -> KeyringOnDemand {
@@ -164,9 +164,14 @@ impl KeyringOnDemand {
     }
 
     /// The opened store (or why it cannot be opened, with the alternatives).
-    pub fn store(&self) -> Result<&SecretStore, String> {
+    pub fn store(&self) -> Result<&BoundedStore, String> {
         self.0
-            .get_or_init(|| SecretStore::open().map_err(|e| keyring_unusable(&e.to_string())))
+            .get_or_init(|| {
+                BoundedStore::open(KEYRING_DEADLINE).map_err(|e| match e {
+                    SecretError::NoAnswer { .. } => e.to_string(),
+                    e => keyring_unusable(&e.to_string()),
+                })
+            })
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -180,7 +185,7 @@ fn keyring_unusable(why: &str) -> String {
 
 impl SecretLookup for KeyringOnDemand {
     fn secret(&self, profile: &str, kind: Kind) -> Result<Option<Secret>, String> {
-        self.store()?.secret(profile, kind)
+        self.store()?.get(profile, kind).map_err(|e| e.to_string())
     }
 }
 
@@ -495,8 +500,7 @@ impl Resolver<'_> {
     }
 }
 
-/// How long one keyring call may take before the async path gives up on it.
-pub const KEYRING_DEADLINE: Duration = Duration::from_secs(10);
+pub use crate::secrets::KEYRING_DEADLINE;
 
 /// The OS keyring for async code: opened once on tokio's blocking pool (opening connects to
 /// D-Bus on Linux), every call run there too, each with a deadline.

@@ -65,6 +65,13 @@ pub enum SecretError {
         parts: usize,
     },
 
+    /// The keyring did not answer within the deadline (a Secret Service behind a prompt, a
+    /// hung D-Bus daemon).
+    #[error(
+        "The OS keyring ({keyring}) did not answer within {secs} s; it may be locked behind a prompt or hung: refer to certificate and key files ({{ file = \"path\" }}) and pass passwords with --password-env VAR instead."
+    )]
+    NoAnswer { keyring: String, secs: u64 },
+
     /// Stored data does not match its checksum or header: altered or half-written.
     #[error(
         "The {} of profile `{profile}` in the {} is damaged ({reason}); store it again.",

@@ -5,15 +5,18 @@
 //! (e.g. `prod/password`). The backend is chosen at run time ([`SecretStore::open`]): on Linux
 //! the Secret Service when a session bus answers and its default collection is unlocked,
 //! otherwise the kernel keyutils keyring (call [`prepare_process`] first, on the main thread).
-//! The keyring API is blocking; async callers wrap calls in `tokio::task::spawn_blocking`.
+//! The keyring API is blocking: async callers run it on `tokio::task::spawn_blocking`, blocking
+//! callers through [`BoundedStore`]; both with a deadline ([`KEYRING_DEADLINE`]).
 
 use std::fmt;
 
 mod backend;
+mod bounded;
 mod error;
 mod store;
 
 pub use backend::{Backend, Status, prepare_process, status};
+pub use bounded::{BoundedStore, KEYRING_DEADLINE};
 pub use error::SecretError;
 pub use store::{Kind, SERVICE, SecretStore};
 
