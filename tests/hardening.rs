@@ -353,3 +353,50 @@ fn profile_show_never_prints_header_values() {
         assert!(out.contains("(hidden, 23 characters)"), "{out}");
     }
 }
+
+#[test]
+fn an_encrypted_key_can_be_added_with_a_passphrase_variable_set_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sh = |cmd: &str| {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out plain.pem");
+    sh("openssl pkcs8 -topk8 -v2 aes-256-cbc -in plain.pem -out key.pem -passout pass:s3cret");
+    sh("openssl req -x509 -key plain.pem -out cert.pem -days 3 -subj /CN=client");
+    let config = d.join("profiles.toml");
+    let (cert, key) = (d.join("cert.pem"), d.join("key.pem"));
+    let var = format!("MQTT_DOCTOR_TEST_UNSET_PASSPHRASE_{}", std::process::id());
+    let (code, out, err) = run_within(
+        &[
+            "profile",
+            "add",
+            "enc",
+            "mqtts://127.0.0.1:8883",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--passphrase-env",
+            &var,
+        ],
+        &config,
+        Duration::from_secs(10),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let toml = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        toml.contains(&format!("passphrase = {{ env = \"{var}\" }}")),
+        "{toml}"
+    );
+}

@@ -318,7 +318,13 @@ fn check_runs(p: &Profile) -> Result<(), InputError> {
     ]
     .iter()
     .any(|m| **m == Some(Material::Keyring));
-    if keyring_identity {
+    // A passphrase variable that is not set here may be set where the profile runs: the
+    // encrypted key cannot be opened now, and an empty passphrase would read as a wrong one.
+    let passphrase_elsewhere = matches!(
+        &probe.tls.passphrase,
+        Some(SecretSource::Env(var)) if std::env::var_os(var).is_none()
+    );
+    if keyring_identity || passphrase_elsewhere {
         probe.tls.client_cert = None;
         probe.tls.client_key = None;
         probe.tls.p12 = None;
