@@ -340,6 +340,23 @@ fn check_runs(p: &Profile) -> Result<(), InputError> {
         .map_err(plan_error)
 }
 
+/// Refuses files a profile names that exist but are not regular files.
+fn refuse_special_files(p: &Profile) -> Result<(), InputError> {
+    let files = [&p.tls.ca, &p.tls.client_cert, &p.tls.client_key, &p.tls.p12];
+    for path in files.into_iter().flatten().filter_map(|m| match m {
+        Material::File(path) => Some(path),
+        Material::Keyring => None,
+    }) {
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            return Err(InputError(format!(
+                "{}: it is not a regular file (a FIFO, a device or a directory); name the certificate or key file itself",
+                sanitize(&path.display().to_string())
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn save(store: &mut ProfileStore) -> Result<(), InputError> {
     store.save().map_err(|e| InputError(e.to_string()))
 }
@@ -490,9 +507,9 @@ pub fn profile(cmd: ProfileCommand, config: Option<&Path>) -> Result<i32, InputE
                 p.password = Some(SecretSource::Keyring);
             }
             p.validate().map_err(|e| InputError(e.to_string()))?;
-            // The same checks as `add`: the files it names are read through the checked
-            // reader, so a FIFO or /dev/zero as --cafile is refused here, not at check time.
-            check_runs(&p)?;
+            // The command may come from another machine, so a missing file is fine; one that
+            // exists but is a FIFO or a device (which would hang or never end) is not.
+            refuse_special_files(&p)?;
             save_with_secrets(&mut store, p, None, pending, &k)?;
             println!("saved profile {name:?} from {}", sanitize(&command[0]));
             if !imported.not_imported.is_empty() {
