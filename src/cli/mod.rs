@@ -437,27 +437,6 @@ pub fn raise_fd_limit() {
     }
 }
 
-/// How many checks may run at once within the open-file limit: each needs a few
-/// descriptors (sockets of Happy Eyeballs attempts, DNS, TLS), and the runtime keeps some.
-pub fn fd_concurrency_cap() -> usize {
-    const RESERVED: u64 = 32;
-    const PER_CHECK: u64 = 8;
-    #[cfg(unix)]
-    {
-        let mut lim = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: a plain syscall on a valid, owned struct.
-        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0
-            && lim.rlim_cur != libc::RLIM_INFINITY
-        {
-            return (lim.rlim_cur.saturating_sub(RESERVED) / PER_CHECK).max(1) as usize;
-        }
-    }
-    usize::MAX
-}
-
 /// Bad input: one sentence naming the argument, file or field. Exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -632,8 +632,7 @@ pub async fn check_profiles(
         ));
     }
     let started = Instant::now();
-    let concurrency = concurrency.clamp(1, super::fd_concurrency_cap());
-    let results = run_fleet(plans, concurrency).await;
+    let results = run_fleet(plans, concurrency.max(1)).await;
     let total_ms = started.elapsed().as_millis() as u64;
     let mut code = 0;
     for (_, r) in &results {
