@@ -5,6 +5,8 @@ use clap::Parser;
 use mqtt_doctor::cli::{self, Cli, Command, InputError};
 
 fn main() {
+    unix_output_conventions();
+    mqtt_doctor::cli::raise_fd_limit();
     let cli = Cli::parse();
     if !matches!(cli.command, Some(Command::Causes { .. } | Command::Lab)) {
         // The kernel keyutils store needs a session keyring; join one before any thread
@@ -25,6 +27,31 @@ fn main() {
     // Do not wait for lingering lab or probe tasks.
     runtime.shutdown_background();
     std::process::exit(code);
+}
+
+/// Output like every Unix tool: a reader that goes away (`| head -c1`) ends the process
+/// quietly through SIGPIPE, which Rust ignores by default; a write that fails otherwise
+/// (/dev/full) is one clear error line and exit 1 instead of a panic report.
+fn unix_output_conventions() {
+    #[cfg(unix)]
+    // SAFETY: called first in main, before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if let Some(reason) = message.strip_prefix("failed printing to stdout: ") {
+            eprintln!("mqtt-doctor: cannot write the output: {reason}");
+            std::process::exit(1);
+        }
+        default_hook(info);
+    }));
 }
 
 async fn run(cli: Cli) -> i32 {

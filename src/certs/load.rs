@@ -1,6 +1,7 @@
 //! Importing certificates and keys from whatever the user has: PEM bundles, DER files and
 //! PKCS#12 archives. Format detection looks at the bytes, never at the file extension.
 
+use std::io::{self, Read as _};
 use std::path::Path;
 
 use base64::Engine as _;
@@ -30,10 +31,84 @@ pub struct Loaded {
     pub format: Format,
 }
 
+/// No certificate bundle, key or PKCS#12 archive comes near this (the largest public CA
+/// bundles are well under 1 MB); a bigger input is a mistake or an attack on memory.
+pub const MAX_CERT_FILE: u64 = 8 * 1024 * 1024;
+
+/// The one way this tool reads a file a user named: refuses anything but a regular file
+/// (a FIFO, a device such as /dev/zero, a directory) before reading, opens it non-blocking so
+/// a FIFO swapped in after the check cannot hang, checks the type again on the open file and
+/// stops at `limit` bytes. Errors keep their `io::ErrorKind` and say what was wrong.
+pub fn read_checked(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    not_regular(&std::fs::metadata(path)?)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = opts.open(path)?;
+    let meta = file.metadata()?;
+    not_regular(&meta)?;
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("it is larger than {limit} bytes, more than any such file reaches"),
+        )
+    };
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+fn not_regular(meta: &std::fs::Metadata) -> io::Result<()> {
+    let t = meta.file_type();
+    if t.is_file() {
+        return Ok(());
+    }
+    let kind = if t.is_dir() {
+        "a directory"
+    } else {
+        special_kind(&t)
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("it is {kind}, not a regular file"),
+    ))
+}
+
+#[cfg(unix)]
+fn special_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
 /// Reads `path` and imports it like [`load`]; the file name in errors is the path as given.
 pub fn load_file(path: &Path, passphrase: Option<&str>) -> Result<Loaded, CertError> {
     let label = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| CertError::Unreadable {
+    let bytes = read_checked(path, MAX_CERT_FILE).map_err(|e| CertError::Unreadable {
         label: label.clone(),
         reason: e.to_string(),
     })?;

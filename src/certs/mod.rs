@@ -26,5 +26,7 @@ pub use error::{CertError, KEY_REEXPORT, P12_REEXPORT};
 pub use info::{
     CertInfo, hex_colon, human_utc, is_weak_signature, parse_cert, rfc3339, signature_name,
 };
-pub use load::{Format, Loaded, describe_key, load, load_certificates, load_file};
+pub use load::{
+    Format, Loaded, MAX_CERT_FILE, describe_key, load, load_certificates, load_file, read_checked,
+};
 pub use pem::pem;

@@ -417,6 +417,26 @@ fn command_name(c: &Command) -> &'static str {
     }
 }
 
+/// Raises the soft limit on open files to the hard limit: a fleet check opens several
+/// sockets per broker, and the default soft limit (often 1024, or less under `ulimit -n`) is
+/// this tool's limit, not a broker's.
+pub fn raise_fd_limit() {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: plain syscalls on a valid, owned struct.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+                lim.rlim_cur = lim.rlim_max;
+                libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            }
+        }
+    }
+}
+
 /// Bad input: one sentence naming the argument, file or field. Exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -424,7 +444,7 @@ pub struct InputError(pub String);
 
 /// Certificates from a PEM or DER file (`cert inspect --ca`, `cert fetch --ca`).
 fn read_certs(arg: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = certs::read_checked(path, certs::MAX_CERT_FILE).map_err(|e| {
         InputError(format!(
             "{arg} {}: the file cannot be read ({e})",
             path.display()

@@ -128,6 +128,15 @@ fn load(config: Option<&Path>) -> Result<ProfileStore, InputError> {
     ProfileStore::load(&path).map_err(|e| InputError(e.to_string()))
 }
 
+/// Load to change: holds the writers' lock until the store is dropped (after the save).
+fn load_for_update(config: Option<&Path>) -> Result<ProfileStore, InputError> {
+    let path = config_path(config)?;
+    ProfileStore::load_for_update(&path).map_err(|e| InputError(e.to_string()))
+}
+
+/// Secrets `add`/`edit`/`import` will put in the keyring once the profile is saved.
+type Pending = Vec<(Kind, Secret)>;
+
 fn keyring(k: &KeyringOnDemand) -> Result<&BoundedStore, InputError> {
     k.store().map_err(InputError)
 }
@@ -143,15 +152,44 @@ fn store_secret(
         .map_err(|e| InputError(e.to_string()))
 }
 
-/// Applies the command-line options of `add`/`edit` to a profile through the core layering;
-/// then secrets the user asked to keep move to the keyring. Nothing is written to the keyring
-/// before the layered profile has been checked (URL, files, options).
-fn apply(
-    p: &mut Profile,
-    c: &ConnArgs,
-    extra: &ProfileExtra,
+/// Saves `p`, then writes its pending keyring entries. Keyring entries come second so that
+/// a lost save never leaves secrets no profile refers to; if an entry cannot be written the
+/// file is put back as it was (`previous`) and the error says so.
+fn save_with_secrets(
+    store: &mut ProfileStore,
+    p: Profile,
+    previous: Option<Profile>,
+    pending: Pending,
     k: &KeyringOnDemand,
 ) -> Result<(), InputError> {
+    let name = p.name.clone();
+    store.upsert(p).map_err(|e| InputError(e.to_string()))?;
+    save(store)?;
+    for (kind, secret) in &pending {
+        if let Err(e) = store_secret(k, &name, *kind, secret) {
+            let restored = match previous {
+                Some(old) => store.upsert(old).map(|_| ()),
+                None => store.remove(&name).map(|_| ()),
+            };
+            let rolled_back = restored.is_ok() && store.save().is_ok();
+            return Err(InputError(if rolled_back {
+                format!("{}; the profile file was left as it was", e.0)
+            } else {
+                format!(
+                    "{}; profile {name:?} was saved but refers to keyring entries that are missing",
+                    e.0
+                )
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// Applies the command-line options of `add`/`edit` to a profile through the core layering;
+/// then secrets the user asked to keep are returned to be written to the keyring after the
+/// save ([`save_with_secrets`]), once the layered profile has been checked (URL, files, options).
+fn apply(p: &mut Profile, c: &ConnArgs, extra: &ProfileExtra) -> Result<Pending, InputError> {
+    let mut pending = Pending::new();
     if c.header.len() > 1 {
         return Err(InputError(
             "--header: a profile keeps one header value in the keyring; add further headers that are not secret to the profile file as literal values (ws_headers)".into(),
@@ -165,19 +203,19 @@ fn apply(
     if extra.key_to_keyring {
         if let Some(key) = &c.key {
             let text = key_text(key)?;
-            store_secret(k, &p.name, Kind::PrivateKey, &Secret::new(text))?;
+            pending.push((Kind::PrivateKey, Secret::new(text)));
             p.tls.client_key = Some(Material::Keyring);
         }
         if let Some(p12) = &c.p12 {
             use base64::Engine;
-            let bytes = std::fs::read(p12).map_err(|e| {
+            let bytes = certs::read_checked(p12, certs::MAX_CERT_FILE).map_err(|e| {
                 InputError(format!(
                     "--p12 {}: the file cannot be read ({e})",
                     p12.display()
                 ))
             })?;
             let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
-            store_secret(k, &p.name, Kind::PrivateKey, &Secret::new(b64))?;
+            pending.push((Kind::PrivateKey, Secret::new(b64)));
             p.tls.p12 = Some(Material::Keyring);
         }
     }
@@ -201,7 +239,7 @@ fn apply(
         None
     };
     if let Some(secret) = typed {
-        store_secret(k, &p.name, Kind::Password, &secret)?;
+        pending.push((Kind::Password, secret));
         p.password = Some(SecretSource::Keyring);
     }
     if extra.proxy_password_prompt {
@@ -211,7 +249,7 @@ fn apply(
             ));
         }
         let secret = super::prompt_password("Proxy password (kept in the OS keyring): ")?;
-        store_secret(k, &p.name, Kind::ProxyPassword, &secret)?;
+        pending.push((Kind::ProxyPassword, secret));
         p.proxy_password = Some(SecretSource::Keyring);
     }
     if !c.header.is_empty() {
@@ -225,19 +263,19 @@ fn apply(
             })
             .collect();
         for (name, value) in literal {
-            store_secret(k, &p.name, Kind::Header, &Secret::new(value))?;
+            pending.push((Kind::Header, Secret::new(value)));
             p.ws_headers.insert(name, HeaderValue::Keyring);
         }
     }
     if let Some(n) = &extra.notes {
         p.notes = Some(n.clone());
     }
-    Ok(())
+    Ok(pending)
 }
 
 /// A key file's PEM text (it is checked to be a key first; an encrypted one is fine).
 fn key_text(key: &Path) -> Result<String, InputError> {
-    let bytes = std::fs::read(key).map_err(|e| {
+    let bytes = certs::read_checked(key, certs::MAX_CERT_FILE).map_err(|e| {
         InputError(format!(
             "--key {}: the file cannot be read ({e})",
             key.display()
@@ -280,7 +318,13 @@ fn check_runs(p: &Profile) -> Result<(), InputError> {
     ]
     .iter()
     .any(|m| **m == Some(Material::Keyring));
-    if keyring_identity {
+    // A passphrase variable that is not set here may be set where the profile runs: the
+    // encrypted key cannot be opened now, and an empty passphrase would read as a wrong one.
+    let passphrase_elsewhere = matches!(
+        &probe.tls.passphrase,
+        Some(SecretSource::Env(var)) if std::env::var_os(var).is_none()
+    );
+    if keyring_identity || passphrase_elsewhere {
         probe.tls.client_cert = None;
         probe.tls.client_key = None;
         probe.tls.p12 = None;
@@ -294,6 +338,23 @@ fn check_runs(p: &Profile) -> Result<(), InputError> {
     profile::resolve(&probe, &env, &KeyringOnDemand::new())
         .map(|_| ())
         .map_err(plan_error)
+}
+
+/// Refuses files a profile names that exist but are not regular files.
+fn refuse_special_files(p: &Profile) -> Result<(), InputError> {
+    let files = [&p.tls.ca, &p.tls.client_cert, &p.tls.client_key, &p.tls.p12];
+    for path in files.into_iter().flatten().filter_map(|m| match m {
+        Material::File(path) => Some(path),
+        Material::Keyring => None,
+    }) {
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            return Err(InputError(format!(
+                "{}: it is not a regular file (a FIFO, a device or a directory); name the certificate or key file itself",
+                sanitize(&path.display().to_string())
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn save(store: &mut ProfileStore) -> Result<(), InputError> {
@@ -331,7 +392,7 @@ pub fn profile(cmd: ProfileCommand, config: Option<&Path>) -> Result<i32, InputE
         }
         ProfileCommand::Show { name, json } => {
             let store = load(config)?;
-            let p = get(&store, &name)?;
+            let p = &hide_header_values(get(&store, &name)?);
             if json {
                 let value = serde_json::to_value(p).unwrap_or_default();
                 let mut doc = serde_json::json!({ "name": p.name });
@@ -354,7 +415,7 @@ pub fn profile(cmd: ProfileCommand, config: Option<&Path>) -> Result<i32, InputE
             Ok(0)
         }
         ProfileCommand::Add(a) => {
-            let mut store = load(config)?;
+            let mut store = load_for_update(config)?;
             if store.get(&a.name).is_some() {
                 return Err(InputError(format!(
                     "profile {:?} already exists in {}; use `mqtt-doctor profile edit`",
@@ -365,31 +426,30 @@ pub fn profile(cmd: ProfileCommand, config: Option<&Path>) -> Result<i32, InputE
             // apply() checks the URL and files first, so a profile that cannot run is never
             // saved.
             let mut p = Profile::new(a.name.clone(), a.url.clone());
-            apply(&mut p, &a.conn, &a.extra, &k)?;
+            let pending = apply(&mut p, &a.conn, &a.extra)?;
             p.validate().map_err(|e| InputError(e.to_string()))?;
-            store.upsert(p).map_err(|e| InputError(e.to_string()))?;
-            save(&mut store)?;
+            save_with_secrets(&mut store, p, None, pending, &k)?;
             println!("saved profile {:?} in {}", a.name, store.path().display());
             Ok(0)
         }
         ProfileCommand::Edit(a) => {
-            let mut store = load(config)?;
-            let mut p = get(&store, &a.name)?.clone();
+            let mut store = load_for_update(config)?;
+            let previous = get(&store, &a.name)?.clone();
+            let mut p = previous.clone();
             if let Some(url) = &a.url {
                 p.url = Some(url.clone());
                 p.host = None;
                 p.port = None;
                 p.transport = None;
             }
-            apply(&mut p, &a.conn, &a.extra, &k)?;
+            let pending = apply(&mut p, &a.conn, &a.extra)?;
             p.validate().map_err(|e| InputError(e.to_string()))?;
-            store.upsert(p).map_err(|e| InputError(e.to_string()))?;
-            save(&mut store)?;
+            save_with_secrets(&mut store, p, Some(previous), pending, &k)?;
             println!("updated profile {:?}", a.name);
             Ok(0)
         }
         ProfileCommand::Remove { name, keep_secrets } => {
-            let mut store = load(config)?;
+            let mut store = load_for_update(config)?;
             let p = store.remove(&name).map_err(|e| InputError(e.to_string()))?;
             save(&mut store)?;
             if keep_secrets || p.keyring_entries().is_empty() {
@@ -403,37 +463,54 @@ pub fn profile(cmd: ProfileCommand, config: Option<&Path>) -> Result<i32, InputE
             Ok(0)
         }
         ProfileCommand::Rename { old, new } => {
-            let mut store = load(config)?;
+            let mut store = load_for_update(config)?;
             let has_secrets = !get(&store, &old)?.keyring_entries().is_empty();
+            if old == new {
+                // Moving the secrets onto themselves would delete them.
+                println!("profile {old:?} already has that name; nothing changed");
+                return Ok(0);
+            }
             store
                 .rename(&old, &new)
                 .map_err(|e| InputError(e.to_string()))?;
-            if has_secrets {
-                keyring(&k)?
-                    .move_profile(&old, &new)
-                    .map_err(|e| InputError(e.to_string()))?;
-            }
             save(&mut store)?;
+            if has_secrets
+                && let Err(e) = keyring(&k).and_then(|ring| {
+                    ring.move_profile(&old, &new)
+                        .map_err(|e| InputError(e.to_string()))
+                })
+            {
+                let rolled_back = store.rename(&new, &old).is_ok() && store.save().is_ok();
+                return Err(InputError(if rolled_back {
+                    format!("{}; the profile keeps its old name {old:?}", e.0)
+                } else {
+                    format!(
+                        "{}; the profile is now named {new:?} but its keyring entries may still be under {old:?}",
+                        e.0
+                    )
+                }));
+            }
             println!("renamed profile {old:?} to {new:?}");
             Ok(0)
         }
         ProfileCommand::Import { name, command } => {
-            let mut store = load(config)?;
+            let mut store = load_for_update(config)?;
             if store.get(&name).is_some() {
                 return Err(InputError(format!("profile {name:?} already exists")));
             }
             let imported = profile::import_mosquitto(&name, &command)
                 .map_err(|e| InputError(e.to_string()))?;
             let mut p = imported.profile;
+            let mut pending = Pending::new();
             if let Some(pw) = imported.password {
-                keyring(&k)?
-                    .set(&name, Kind::Password, &pw)
-                    .map_err(|e| InputError(e.to_string()))?;
+                pending.push((Kind::Password, pw));
                 p.password = Some(SecretSource::Keyring);
             }
             p.validate().map_err(|e| InputError(e.to_string()))?;
-            store.upsert(p).map_err(|e| InputError(e.to_string()))?;
-            save(&mut store)?;
+            // The command may come from another machine, so a missing file is fine; one that
+            // exists but is a FIFO or a device (which would hang or never end) is not.
+            refuse_special_files(&p)?;
+            save_with_secrets(&mut store, p, None, pending, &k)?;
             println!("saved profile {name:?} from {}", sanitize(&command[0]));
             if !imported.not_imported.is_empty() {
                 eprintln!(
@@ -455,6 +532,18 @@ pub fn profile(cmd: ProfileCommand, config: Option<&Path>) -> Result<i32, InputE
             Ok(0)
         }
     }
+}
+
+/// Header values are often tokens (`Authorization = "Bearer …"`): `show` promises never to
+/// print secret values, so literal ones are replaced by their length.
+fn hide_header_values(p: &Profile) -> Profile {
+    let mut shown = p.clone();
+    for v in shown.ws_headers.values_mut() {
+        if let HeaderValue::Literal(text) = v {
+            *v = HeaderValue::Literal(format!("(hidden, {} characters)", text.chars().count()));
+        }
+    }
+    shown
 }
 
 fn sanitize_lines(text: &str) -> String {

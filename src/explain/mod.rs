@@ -472,11 +472,11 @@ pub fn explain(problem: &Problem) -> Finding {
             "Reissue the certificate with the host name in subjectAltName (DNS:name or IP:address); this is why it \"works with mosquitto_sub but fails in my app\".".into(),
         ),
         TlsUntrustedRoot { issuer, trust } => (
-            format!("The broker's certificate chains to {issuer}, which is not in the trust store used ({trust})."),
+            format!("The broker's certificate chains to {issuer}, which is not in the trust store used{}.", trust_in_parens(trust)),
             format!("Pass a CA file that contains the certificate of {issuer} with --ca FILE (ask the broker's operator for it, or save the chain with `mqtt-doctor cert fetch URL --pem`)."),
         ),
         TlsSelfSigned { subject, trust } => (
-            format!("The broker presents a self-signed certificate ({subject}) that is not in the trust store used ({trust})."),
+            format!("The broker presents a self-signed certificate ({subject}) that is not in the trust store used{}.", trust_in_parens(trust)),
             "Trust exactly this certificate by passing it with --ca FILE (save it with `mqtt-doctor cert fetch URL --pem`), or give the broker a certificate issued by a CA.".into(),
         ),
         TlsIncompleteChain { leaf, missing, authority_key_id } => (
@@ -667,6 +667,16 @@ pub fn explain(problem: &Problem) -> Finding {
 }
 
 /// `0x87` for MQTT 5 reason codes, `5` for 3.1.1 return codes.
+/// " (system trust store …)", or nothing when the run recorded no trust store (--insecure
+/// probes skip recording it) rather than an empty "()".
+fn trust_in_parens(trust: &str) -> String {
+    if trust.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" ({trust})")
+    }
+}
+
 pub fn code_label(version: MqttVersion, code: u8) -> String {
     match version {
         MqttVersion::V5 => format!("0x{code:02X}"),

@@ -523,3 +523,23 @@ fn server_moved_shows_the_reference() {
     );
     assert!(f.summary.contains("maintenance"), "{}", f.summary);
 }
+
+#[test]
+fn an_unrecorded_trust_store_is_not_shown_as_empty_parentheses() {
+    let f = explain(&Problem::TlsUntrustedRoot {
+        issuer: "CN=Lab Root".into(),
+        trust: String::new(),
+    });
+    assert_eq!(
+        f.summary,
+        "The broker's certificate chains to CN=Lab Root, which is not in the trust store used."
+    );
+    let f = explain(&Problem::TlsSelfSigned {
+        subject: "CN=b".into(),
+        trust: "system trust store (140 certificates)".into(),
+    });
+    assert_eq!(
+        f.summary,
+        "The broker presents a self-signed certificate (CN=b) that is not in the trust store used (system trust store (140 certificates))."
+    );
+}

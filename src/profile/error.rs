@@ -82,6 +82,15 @@ pub enum ProfileError {
     #[error("{} cannot be parsed, so it was not overwritten; fix or move it first (the previous version may be in {}.bak).", path.display(), path.display())]
     Unparseable { path: PathBuf },
 
+    #[error("{} is locked by another mqtt-doctor saving profiles (lock file {}); nothing was written: run the command again when it has finished.", path.display(), lock.display())]
+    Locked { path: PathBuf, lock: PathBuf },
+
+    #[error("{} is not a regular file ({kind}); profiles are only saved to a regular file: pass --config with a file path.", path.display())]
+    NotRegularFile { path: PathBuf, kind: &'static str },
+
+    #[error("{} is larger than {limit} bytes, more than any profiles file reaches; it was not read.", path.display())]
+    TooLarge { path: PathBuf, limit: u64 },
+
     #[error("There is no profile named `{name}`.")]
     NotFound { name: String },
 

@@ -577,7 +577,7 @@ impl Profile {
             if url.password().is_some() {
                 return Err(self.invalid(
                     "proxy",
-                    "the proxy URL contains a password; remove it and store it in the keyring (`--proxy-password-prompt`)",
+                    "the proxy URL contains a password; remove it and give the password with --proxy-password-env VAR (a saved profile can keep it in the keyring: `profile edit NAME --proxy-password-prompt`)",
                 ));
             }
             if url.host_str().is_none_or(str::is_empty) {

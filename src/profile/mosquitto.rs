@@ -196,9 +196,33 @@ fn sh(s: &str) -> String {
             .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
     {
         s.to_string()
+    } else if s.chars().any(unprintable) {
+        // Inside '…' an ESC or BEL would reach the terminal of whoever pastes the command:
+        // ANSI-C quoting ($'…', bash, zsh, ksh and POSIX.1-2024 sh) spells them out instead.
+        let mut out = String::from("$'");
+        for c in s.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\'' => out.push_str("\\'"),
+                c if unprintable(c) && (c as u32) < 0x100 => {
+                    out.push_str(&format!("\\x{:02x}", c as u32))
+                }
+                c if unprintable(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        out
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
     }
+}
+
+/// Control characters and the invisible/bidi ones that make a pasted command read other
+/// than it runs.
+fn unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
 fn env_name(profile: &str, what: &str) -> String {

@@ -141,3 +141,22 @@ fn openssl_export_of_a_plain_profile_is_refused() {
         }
     );
 }
+
+#[test]
+fn control_characters_in_fields_are_spelled_out_for_the_shell() {
+    let mut p = Profile::new("gw", "mqtt://broker.example.com:1883");
+    p.client_id = Some("a\u{1b}]0;pwned\u{7}b'\u{202e}c".into());
+    let text = export(&p, ExportFormat::MosquittoSub).unwrap();
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'));
+    assert!(
+        text.contains(r"-i $'a\x1b]0;pwned\x07b\'\u202ec'"),
+        "{text}"
+    );
+    // A real bash reads the quoted word back as the original value.
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(r"printf %s $'a\x1b]0;pwned\x07b\'\u202ec'")
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, "a\u{1b}]0;pwned\u{7}b'\u{202e}c".as_bytes());
+}

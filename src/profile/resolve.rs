@@ -388,7 +388,7 @@ impl Resolver<'_> {
     }
 
     fn read(&self, field: Field, path: &Path) -> Result<Vec<u8>, PlanError> {
-        std::fs::read(path).map_err(|e| {
+        certs::read_checked(path, certs::MAX_CERT_FILE).map_err(|e| {
             self.err(
                 field,
                 format!("{}: the file cannot be read ({e})", path.display()),

@@ -4,12 +4,15 @@
 //! target and fsyncs the directory, so a crash leaves either the old or the new file. The
 //! previous version is kept as `profiles.toml.bak`. If the file changed on disk since it was
 //! loaded (SHA-256 of the bytes read vs. now) or no longer parses, nothing is written.
+//! Writers are serialised by an advisory lock on `profiles.toml.lock` beside the file: a
+//! command that changes profiles holds it from load to save ([`ProfileStore::load_for_update`]).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -34,6 +37,87 @@ pub struct ProfileStore {
     profiles: BTreeMap<String, Profile>,
     /// SHA-256 of the bytes loaded (or last saved); `None` when the file did not exist.
     disk_hash: Option<[u8; 32]>,
+    /// Held from [`ProfileStore::load_for_update`] until the store is dropped.
+    lock: Option<StoreLock>,
+}
+
+/// No profiles file written by people or this tool comes near this size.
+pub const MAX_PROFILES_FILE: u64 = 4 * 1024 * 1024;
+
+/// How long a writer waits for another one to finish before it gives up loudly.
+const LOCK_WAIT: Duration = Duration::from_secs(20);
+
+/// An exclusive advisory lock on the lock file beside the profiles file; released on drop
+/// (also when the process dies, so a killed writer never leaves it held).
+#[derive(Debug)]
+struct StoreLock {
+    _file: fs::File,
+}
+
+impl StoreLock {
+    fn acquire(target: &Path) -> Result<StoreLock, ProfileError> {
+        let mut lock_path = target.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let lock_path = PathBuf::from(lock_path);
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(io_err("create the directory", dir))?;
+        }
+        let mut opts = fs::OpenOptions::new();
+        opts.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let file = opts
+            .open(&lock_path)
+            .map_err(io_err("open the lock file", &lock_path))?;
+        let deadline = Instant::now() + LOCK_WAIT;
+        loop {
+            match fs4::FileExt::try_lock(&file) {
+                Ok(()) => return Ok(StoreLock { _file: file }),
+                Err(fs4::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(fs4::TryLockError::WouldBlock) => {
+                    return Err(ProfileError::Locked {
+                        path: target.to_path_buf(),
+                        lock: lock_path,
+                    });
+                }
+                Err(fs4::TryLockError::Error(e)) => {
+                    return Err(io_err("lock", &lock_path)(e));
+                }
+            }
+        }
+    }
+}
+
+/// The file a save replaces: the path itself, or what a symlink there points to (dotfile
+/// managers link profiles.toml into their repository; the link is kept).
+fn save_target(path: &Path) -> Result<PathBuf, ProfileError> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            fs::canonicalize(path).map_err(io_err("resolve the symlink", path))
+        }
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// Only a regular file (or nothing) may be replaced by a save: renaming over a device node
+/// such as /dev/null would replace it for the whole system.
+fn check_replaceable(target: &Path) -> Result<(), ProfileError> {
+    match fs::symlink_metadata(target) {
+        Ok(m) if !m.file_type().is_file() => Err(ProfileError::NotRegularFile {
+            path: target.to_path_buf(),
+            kind: if m.file_type().is_dir() {
+                "a directory"
+            } else {
+                "a device, FIFO or socket"
+            },
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -49,9 +133,10 @@ fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Profil
     }
 }
 
-/// Read a file; `Ok(None)` when it does not exist.
+/// Read a file through the one checked reader (regular files only, size capped);
+/// `Ok(None)` when it does not exist.
 fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, ProfileError> {
-    match fs::read(path) {
+    match crate::certs::read_checked(path, MAX_PROFILES_FILE) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_err("read", path)(e)),
@@ -93,7 +178,19 @@ impl ProfileStore {
             path,
             profiles,
             disk_hash,
+            lock: None,
         })
+    }
+
+    /// Load profiles to change them: takes the writers' lock first and keeps it until the
+    /// store is dropped, so no other mqtt-doctor can save between this load and our save.
+    /// Waits for another writer up to 20 s, then fails with [`ProfileError::Locked`].
+    pub fn load_for_update(path: impl Into<PathBuf>) -> Result<ProfileStore, ProfileError> {
+        let path = path.into();
+        let lock = StoreLock::acquire(&save_target(&path)?)?;
+        let mut store = ProfileStore::load(path)?;
+        store.lock = Some(lock);
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {
@@ -187,15 +284,16 @@ impl ProfileStore {
         Ok(out)
     }
 
-    /// Write the profiles back, atomically, keeping the previous version as `.bak`.
+    /// Write the profiles back, atomically, keeping the previous version as `.bak`. Holds the
+    /// writers' lock while it compares and writes (taking it here if the store was loaded
+    /// without it), so a save never silently replaces another process's.
     pub fn save(&mut self) -> Result<(), ProfileError> {
         let text = self.to_toml()?;
-        // Write through a symlink (dotfile managers) instead of replacing it.
-        let target = match fs::symlink_metadata(&self.path) {
-            Ok(m) if m.file_type().is_symlink() => {
-                fs::canonicalize(&self.path).map_err(io_err("resolve the symlink", &self.path))?
-            }
-            _ => self.path.clone(),
+        let target = save_target(&self.path)?;
+        check_replaceable(&target)?;
+        let _lock_for_this_save = match self.lock {
+            Some(_) => None,
+            None => Some(StoreLock::acquire(&target)?),
         };
         let current = read_if_exists(&target)?;
         let current_hash = current.as_deref().map(sha256);
@@ -210,6 +308,7 @@ impl ProfileStore {
         if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io_err("create the directory", dir))?;
         }
+        remove_stale_temp_files(&target);
         if let Some(old) = &current {
             let mut bak = target.clone().into_os_string();
             bak.push(".bak");
@@ -217,13 +316,12 @@ impl ProfileStore {
         }
         atomic_write(&target, text.as_bytes())?;
         self.disk_hash = Some(sha256(text.as_bytes()));
-        remove_stale_temp_files(&target);
         Ok(())
     }
 }
 
-/// Temp files of writers killed mid-save (older than an hour) are removed; a fresh one may
-/// belong to a save in progress in another process.
+/// Temp files of writers killed mid-save are removed. Called with the writers' lock held:
+/// only the holder writes temp files, so every one found then is a leftover.
 fn remove_stale_temp_files(target: &Path) {
     let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
         return;
@@ -240,16 +338,8 @@ fn remove_stale_temp_files(target: &Path) {
     for entry in entries.flatten() {
         let file_name = entry.file_name();
         let n = file_name.to_string_lossy();
-        if !(n.starts_with(&prefix) && n.ends_with(".tmp")) {
-            continue;
-        }
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age.as_secs() > 3600);
-        if old {
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        if regular && n.starts_with(&prefix) && n.ends_with(".tmp") {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -323,9 +413,15 @@ pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), ProfileError
             opts.mode(0o600);
         }
         let mut f = opts.open(&tmp)?;
-        // Keep the permissions the user gave the existing file.
-        if let Ok(meta) = fs::metadata(path) {
-            f.set_permissions(meta.permissions())?;
+        // Keep the mode the user gave the existing regular file, but never group or world
+        // write access (a file with such a mode gets 0600 plus its read bits).
+        #[cfg(unix)]
+        if let Ok(meta) = fs::symlink_metadata(path)
+            && meta.file_type().is_file()
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o744 | 0o600;
+            f.set_permissions(fs::Permissions::from_mode(mode))?;
         }
         f.write_all(bytes)?;
         f.sync_all()?;

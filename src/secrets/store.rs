@@ -281,6 +281,10 @@ impl SecretStore {
     /// Each value is written under the new name before the old one is deleted.
     pub fn move_profile(&self, old: &str, new: &str) -> Result<usize, SecretError> {
         check_profile(new)?;
+        if old == new {
+            // Setting then deleting the same entries would lose them.
+            return Ok(0);
+        }
         let mut moved = 0;
         for kind in Kind::ALL {
             if let Some(value) = self.get(old, kind)? {
