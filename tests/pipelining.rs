@@ -60,3 +60,26 @@ async fn a_refusal_answers_the_connect_and_nothing_after_it() {
     assert_eq!(report["verdict"]["cause"], json!("mqtt.not_authorized"));
     assert_eq!(stage(&report, "sub")["status"], json!("skipped"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls13_client_cert_demand_is_judged_in_the_mqtt_flight_and_filed_on_tls() {
+    let lab = Lab::start().await.expect("lab starts");
+    let (code, report) = run(&lab, "tls.client_cert_required").await;
+    assert_eq!(code, 12, "{report}");
+    assert_eq!(
+        report["verdict"]["cause"],
+        json!("tls.client_cert_required")
+    );
+    let tls = stage(&report, "tls");
+    assert_eq!(tls["status"], json!("failed"));
+    assert_eq!(
+        tls["facts"]["client_certificate_judged"],
+        json!("with the CONNACK")
+    );
+    assert_eq!(stage(&report, "mqtt")["status"], json!("skipped"));
+
+    let (code, report) = run(&lab, "ok.mtls").await;
+    assert_eq!(code, 0, "{report}");
+    let tls = &stage(&report, "tls")["facts"];
+    assert_eq!(tls["client_certificate_judged"], json!("with the CONNACK"));
+}

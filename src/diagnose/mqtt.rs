@@ -113,6 +113,9 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
             if let Some(p) = super::tls_stage::late_tls_problem(run, &e) {
                 return Err(p);
             }
+            if let Some(p) = late_refusal(run, Some(&e)).await {
+                return Err(p);
+            }
             return Err(closed(run, peer, &buf, Ended::from_io(&e)).await);
         }
         let _ = io.flush().await;
@@ -128,12 +131,22 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
                 });
             }
             Ok(Err(WireError::Closed { .. })) => {
+                if buf.is_empty()
+                    && let Some(p) = late_refusal(run, None).await
+                {
+                    return Err(p);
+                }
                 return Err(closed(run, peer, &buf, Ended::Closed).await);
             }
             Ok(Err(WireError::Io(e))) => {
                 // A TLS alert after the handshake (a slow TLS 1.3 client-auth refusal): the
                 // tls stage failed, and the engine files it there.
                 if let Some(p) = super::tls_stage::late_tls_problem(run, &e) {
+                    return Err(p);
+                }
+                if buf.is_empty()
+                    && let Some(p) = late_refusal(run, Some(&e)).await
+                {
                     return Err(p);
                 }
                 return Err(closed(run, peer, &buf, Ended::from_io(&e)).await);
@@ -283,6 +296,21 @@ async fn unpipelined(run: &Run, peer: SocketAddr, version: MqttVersion) -> Resul
         Ok(ack) => Err(format!("CONNACK code {}", ack.code)),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// The TLS 1.3 client-certificate refusal read where the CONNACK was due, with the read's
+/// error as the tls stage's evidence (as the tls stage records it when it reads the refusal).
+async fn late_refusal(run: &mut Run, e: Option<&std::io::Error>) -> Option<Problem> {
+    let p = super::tls_stage::late_refusal(run, e)?;
+    if let Some(e) = e {
+        run.fact(
+            Stage::Tls,
+            "error",
+            crate::explain::Refusal::from_io(e).words(),
+        )
+        .await;
+    }
+    Some(p)
 }
 
 fn probe_deadline(run: &Run) -> Duration {
