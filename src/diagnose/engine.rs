@@ -32,6 +32,8 @@ pub struct Run {
     tx: mpsc::Sender<Event>,
     stages: Vec<StageReport>,
     pub tls_info: Option<TlsInfo>,
+    /// A TLS 1.3 broker asked for a client certificate and judges it during the mqtt flight.
+    pub client_auth_in_flight: bool,
     started: Option<Instant>,
 }
 
@@ -43,6 +45,7 @@ impl Run {
             tx,
             stages,
             tls_info: None,
+            client_auth_in_flight: false,
             started: None,
         }
     }

@@ -140,9 +140,18 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
         run.warn(Stage::Tls, &problem);
     }
     // Under TLS 1.3 the server judges our client certificate after we finished the handshake:
-    // its refusal arrives as an alert on the first read. Watch briefly so it lands here.
+    // its refusal arrives as an alert on the first read. Over mqtt(s) that read is the mqtt
+    // flight's (no wait here: `late_refusal`); the ws stage reads an HTTP answer first, so for
+    // wss the stage still watches briefly so the refusal lands here.
     let mut prefix = Vec::new();
-    if version == Some(ProtocolVersion::TLSv1_3) && observed.client_cert_requested.is_some() {
+    let judged_late =
+        version == Some(ProtocolVersion::TLSv1_3) && observed.client_cert_requested.is_some();
+    run.client_auth_in_flight = judged_late && !run.plan.target.transport.uses_ws();
+    if run.client_auth_in_flight {
+        run.fact(Stage::Tls, "client_certificate_judged", "with the CONNACK")
+            .await;
+    }
+    if judged_late && !run.client_auth_in_flight {
         let grace = (handshake * 2 + Duration::from_millis(50)).min(run.timeout());
         let mut byte = [0u8; 1];
         match tokio::time::timeout(grace, stream.read(&mut byte)).await {
@@ -213,6 +222,28 @@ async fn record_chain(run: &mut Run, info: &mut TlsInfo, observed: &Observed) {
         })
         .collect();
     run.fact(Stage::Tls, "presented_chain", lines).await;
+}
+
+/// A close or reset where the CONNACK was due, before any byte came back, after a TLS 1.3
+/// handshake in which the broker asked for a client certificate: its refusal of ours (or of
+/// none), which is the tls stage's problem.
+pub fn late_refusal(run: &Run, e: Option<&io::Error>) -> Option<Problem> {
+    if !run.client_auth_in_flight {
+        return None;
+    }
+    let info = run.tls_info.as_ref()?;
+    let refusal = match e {
+        Some(e) => Refusal::from_io(e),
+        None => Refusal::Closed {
+            during_handshake: false,
+        },
+    };
+    Some(match info.client_certificate.clone() {
+        Some(ours) => Problem::TlsClientCertRejected { refusal, ours },
+        None => Problem::TlsClientCertRequired {
+            ca_names: info.client_ca_names.clone(),
+        },
+    })
 }
 
 /// A TLS error read after the tls stage passed (a TLS 1.3 broker judges our client

@@ -3,7 +3,7 @@
 
 use bytes::BytesMut;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::scenarios::Broker;
 use super::wire::{self, ConnAckProps, connack, decode_connect, suback, subscribe_filters};
@@ -31,6 +31,8 @@ pub struct Script {
     pub suback: u8,
     /// Close after SUBSCRIBE instead of a SUBACK.
     pub close_after_subscribe: bool,
+    /// Send CONNACK 0 and close when packets arrived behind the CONNECT before the CONNACK.
+    pub no_pipelining: bool,
     /// Never send a SUBACK.
     pub no_suback: bool,
     /// Deliver PUBLISHes back to the client (the round trip).
@@ -55,6 +57,7 @@ impl Default for Script {
             connack_delay: Duration::ZERO,
             suback: 1,
             close_after_subscribe: false,
+            no_pipelining: false,
             no_suback: false,
             deliver: true,
             puback: 0,
@@ -112,6 +115,10 @@ impl From<Broker> for Script {
                 close_after_subscribe: true,
                 ..base
             },
+            Broker::NoPipelining => Script {
+                no_pipelining: true,
+                ..base
+            },
             Broker::NoSuback => Script {
                 no_suback: true,
                 ..base
@@ -150,8 +157,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, script: Script)
         return;
     }
     if script.no_connack {
-        // Hold the connection open without answering until the client gives up.
-        let _ = wire::read_frame(&mut io, &mut buf).await;
+        // Hold the connection open without answering until the client gives up (reading on:
+        // a pipelining client has already sent more packets).
+        while wire::read_frame(&mut io, &mut buf).await.is_ok() {}
         return;
     }
     tokio::time::sleep(script.connack_delay).await;
@@ -174,13 +182,21 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, script: Script)
             };
         }
     }
+    // A patient client sends nothing before its CONNACK: anything that arrives in this window
+    // came behind the CONNECT.
+    let pipelined = script.no_pipelining
+        && (!buf.is_empty()
+            || matches!(
+                tokio::time::timeout(Duration::from_millis(50), io.read_buf(&mut buf)).await,
+                Ok(Ok(n)) if n > 0
+            ));
     let assigned = format!("lab-{}", connect.client_id);
     let props = ConnAckProps {
         reason_string: script.reason_string.as_deref(),
         server_reference: script.server_reference.as_deref(),
         assigned_client_id: script.assigned_client_id.then_some(assigned.as_str()),
     };
-    if io.write_all(&connack(version, code, &props)).await.is_err() || code != 0 {
+    if io.write_all(&connack(version, code, &props)).await.is_err() || code != 0 || pipelined {
         let _ = io.shutdown().await;
         return;
     }

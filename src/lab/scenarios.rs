@@ -69,6 +69,8 @@ pub enum Broker {
     /// Answers every SUBSCRIBE with this code.
     Suback(u8),
     CloseAfterSubscribe,
+    /// Hangs up after CONNACK 0 when packets arrived behind the CONNECT (mishandles pipelining).
+    NoPipelining,
     NoSuback,
     /// Accepts PUBLISHes and never delivers them.
     NoDelivery,
@@ -294,6 +296,12 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
         id: "ok.v311_fallback",
         title: "3.1.1-only broker: v5 refused, retried as 3.1.1",
         fault: V311_ONLY,
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "ok.no_pipelining",
+        title: "a broker that hangs up on a pipelined SUBSCRIBE: retried without pipelining",
+        fault: mqtt(Broker::NoPipelining),
         ..ScenarioSpec::BASE
     },
     // DNS
@@ -1293,7 +1301,7 @@ mod tests {
                 assert!(crate::explain::cause_info(w).is_some(), "{}: {w}", s.id);
             }
         }
-        assert_eq!(SCENARIOS.len(), 115);
+        assert_eq!(SCENARIOS.len(), 116);
     }
 
     #[test]
