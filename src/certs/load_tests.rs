@@ -400,6 +400,37 @@ fn encrypted_pkcs8_in_der_form() {
     );
 }
 
+/// `openssl req -newkey … -keyout` and `openssl pkcs8 -topk8 -v2 des3` write PBES2 with
+/// hmacWithSHA256 and DES-EDE3-CBC: the default encrypted key of many OpenSSL 3 recipes.
+#[test]
+fn encrypted_pkcs8_with_pbes2_and_triple_des_opens() {
+    let c = chain();
+    let f = OpensslFiles::new(&c);
+    f.run(&[
+        "pkcs8",
+        "-topk8",
+        "-in",
+        "leaf.key",
+        "-out",
+        "des3.key",
+        "-v2",
+        "des3",
+        "-passout",
+        "pass:hunter2",
+    ]);
+    let bytes = f.read("des3.key");
+    let ok = load("des3.key", &bytes, Some("hunter2")).unwrap();
+    assert_eq!(
+        ok.key.expect("decrypted key").secret_der(),
+        c.leaf.key.serialize_der().as_slice()
+    );
+    let wrong = load("des3.key", &bytes, Some("hunter3")).unwrap_err();
+    assert!(
+        matches!(wrong, CertError::WrongPassphrase { block: Some(1), .. }),
+        "{wrong:?}"
+    );
+}
+
 #[test]
 fn byte_order_mark_and_crlf_are_tolerated() {
     let c = chain();
