@@ -502,20 +502,11 @@ impl Resolver<'_> {
 
 pub use crate::secrets::KEYRING_DEADLINE;
 
-/// The OS keyring for async code: opened once on tokio's blocking pool (opening connects to
-/// D-Bus on Linux), every call run there too, each with a deadline.
+/// The OS keyring for async code: a [`BoundedStore`] (every call, the open included, within
+/// [`KEYRING_DEADLINE`]) whose calls run on tokio's blocking pool.
+#[derive(Default)]
 pub struct AsyncKeyring {
-    store: tokio::sync::OnceCell<Result<SecretStore, String>>,
-    deadline: Duration,
-}
-
-impl Default for AsyncKeyring {
-    fn default() -> Self {
-        AsyncKeyring {
-            store: tokio::sync::OnceCell::new(),
-            deadline: KEYRING_DEADLINE,
-        }
-    }
+    store: tokio::sync::OnceCell<Result<BoundedStore, String>>,
 }
 
 impl AsyncKeyring {
@@ -527,37 +518,22 @@ impl AsyncKeyring {
     /// An already opened store (e.g. a chosen backend).
     pub fn with_store(store: SecretStore) -> AsyncKeyring {
         AsyncKeyring {
-            store: tokio::sync::OnceCell::new_with(Some(Ok(store))),
-            deadline: KEYRING_DEADLINE,
+            store: tokio::sync::OnceCell::new_with(Some(Ok(BoundedStore::new(
+                store,
+                KEYRING_DEADLINE,
+            )))),
         }
     }
 
-    pub fn with_deadline(mut self, deadline: Duration) -> AsyncKeyring {
-        self.deadline = deadline;
-        self
-    }
-
-    fn silent(&self, what: &str) -> String {
-        format!(
-            "the OS keyring ({what}) did not answer within {} s; it may be locked behind a prompt or hung: refer to certificate and key files ({{ file = \"path\" }}) and pass passwords with --password-env VAR instead",
-            self.deadline.as_secs()
-        )
-    }
-
-    async fn store(&self) -> Result<&SecretStore, String> {
+    async fn store(&self) -> Result<&BoundedStore, String> {
         let opened = self
             .store
             .get_or_init(|| async {
-                let open = tokio::task::spawn_blocking(SecretStore::open);
-                match tokio::time::timeout(self.deadline, open).await {
-                    Err(_) => Err(self.silent(if cfg!(target_os = "linux") {
-                        "Secret Service"
-                    } else {
-                        "keychain"
-                    })),
-                    Ok(Err(e)) => Err(format!("the keyring could not be opened ({e})")),
-                    Ok(Ok(Err(e))) => Err(keyring_unusable(&e.to_string())),
-                    Ok(Ok(Ok(store))) => Ok(store),
+                match tokio::task::spawn_blocking(|| BoundedStore::open(KEYRING_DEADLINE)).await {
+                    Err(e) => Err(format!("the keyring could not be opened ({e})")),
+                    Ok(Err(e @ SecretError::NoAnswer { .. })) => Err(e.to_string()),
+                    Ok(Err(e)) => Err(keyring_unusable(&e.to_string())),
+                    Ok(Ok(store)) => Ok(store),
                 }
             })
             .await;
@@ -575,18 +551,9 @@ impl AsyncKeyring {
                 .map_err(|e| PlanError::new(&profile.name, field, e))?
                 .clone();
             let name = profile.name.clone();
-            let get = tokio::task::spawn_blocking(move || store.secret(&name, kind));
-            let value = match tokio::time::timeout(self.deadline, get).await {
-                Err(_) => {
-                    let backend = self
-                        .store()
-                        .await
-                        .map(|s| s.backend().describe())
-                        .unwrap_or("keyring");
-                    Err(self.silent(backend))
-                }
-                Ok(Err(e)) => Err(format!("the keyring could not be read ({e})")),
-                Ok(Ok(v)) => v,
+            let value = match tokio::task::spawn_blocking(move || store.get(&name, kind)).await {
+                Err(e) => Err(format!("the keyring could not be read ({e})")),
+                Ok(v) => v.map_err(|e| e.to_string()),
             }
             .map_err(|e| PlanError::new(&profile.name, field, e))?;
             fetched.0.insert(kind, value);
