@@ -442,7 +442,7 @@ pub fn raise_fd_limit() {
 #[error("{0}")]
 pub struct InputError(pub String);
 
-/// Certificates from a PEM or DER file (`cert inspect --ca`, `cert fetch --ca`).
+/// Certificates from a PEM or DER file (`cert inspect --ca`).
 fn read_certs(arg: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, InputError> {
     let bytes = certs::read_checked(path, certs::MAX_CERT_FILE).map_err(|e| {
         InputError(format!(
@@ -795,6 +795,8 @@ pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
     }
     plan.stop_after = Some(diagnose::Stage::Tls);
     let host = plan.server_name();
+    // The plan already read and checked the --ca file: analyse against the same certificates.
+    let ca_anchors = plan.tls.ca.as_ref().map(|ca| ca.certs.clone());
     let report = diagnose::run(plan, tokio::sync::mpsc::channel(64).0).await;
     let tls = report.tls.clone().unwrap_or_default();
     if tls.chain_der.is_empty() {
@@ -807,9 +809,9 @@ pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
         }
         return Ok(0);
     }
-    let anchors = match &a.ca {
-        Some(ca) => read_certs("--ca", ca)?,
-        None => diagnose::tls::system_roots().await.anchors.clone(),
+    let anchors = match ca_anchors {
+        Some(certs) => certs,
+        None => diagnose::system_roots().await.anchors.clone(),
     };
     let opts = certs::AnalyzeOptions {
         host: Some(&host),
