@@ -548,19 +548,7 @@ async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Pro
             .collect::<Vec<_>>(),
     )
     .await;
-    let started = match flown {
-        Some(sent) => sent,
-        None => {
-            let now = Instant::now();
-            if let Err(e) = session.io.write_all(&subscribe).await {
-                return Err(Problem::SubDisconnected {
-                    after: Sent::Subscribe,
-                    how: Ended::from_io(&e),
-                });
-            }
-            now
-        }
-    };
+    let started = send_unless_flown(session, flown, &subscribe, Sent::Subscribe).await?;
     let until = Instant::now() + run.timeout();
     let mut other_messages = 0u32;
     // With the PUBLISH already in flight, its PUBACK and echo may come before a slow SUBACK:
@@ -646,19 +634,7 @@ async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Pro
             .await;
         return Ok(());
     };
-    let sent = match flown {
-        Some(sent) => sent,
-        None => {
-            let now = Instant::now();
-            if let Err(e) = session.io.write_all(&packet).await {
-                return Err(Problem::SubDisconnected {
-                    after: Sent::Publish,
-                    how: Ended::from_io(&e),
-                });
-            }
-            now
-        }
-    };
+    let sent = send_unless_flown(session, flown, &packet, Sent::Publish).await?;
     let until = Instant::now() + run.timeout();
     let mut puback: Option<u8> = None;
     loop {
@@ -737,6 +713,28 @@ async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Pro
             },
         }
     }
+}
+
+/// When the packet went out in the CONNECT flight, when that was; otherwise sends it now.
+async fn send_unless_flown(
+    session: &mut Session,
+    flown: Option<Instant>,
+    packet: &[u8],
+    after: Sent,
+) -> Result<Instant, Problem> {
+    if let Some(sent) = flown {
+        return Ok(sent);
+    }
+    let now = Instant::now();
+    session
+        .io
+        .write_all(packet)
+        .await
+        .map_err(|e| Problem::SubDisconnected {
+            after,
+            how: Ended::from_io(&e),
+        })?;
+    Ok(now)
 }
 
 async fn ack_if_needed(session: &mut Session, f: &Frame) {
