@@ -666,6 +666,20 @@ pub fn explain(problem: &Problem) -> Finding {
     }
 }
 
+/// The cause id of a stage that ran out of time (the exporter names the stage its scrape
+/// deadline cut off).
+pub fn timeout_cause(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Dns => "dns.timeout",
+        Stage::Tcp => "tcp.timeout",
+        Stage::Proxy => "proxy.timeout",
+        Stage::Tls => "tls.timeout",
+        Stage::Ws => "ws.timeout",
+        Stage::Mqtt => "mqtt.connack_timeout",
+        Stage::Sub => "sub.timeout",
+    }
+}
+
 /// `0x87` for MQTT 5 reason codes, `5` for 3.1.1 return codes.
 /// " (system trust store …)", or nothing when the run recorded no trust store (--insecure
 /// probes skip recording it) rather than an empty "()".

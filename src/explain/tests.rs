@@ -543,3 +543,12 @@ fn an_unrecorded_trust_store_is_not_shown_as_empty_parentheses() {
         "The broker presents a self-signed certificate (CN=b) that is not in the trust store used (system trust store (140 certificates))."
     );
 }
+
+#[test]
+fn every_stage_has_a_timeout_cause_of_its_own_stage_in_the_catalog() {
+    for stage in Stage::ALL {
+        let id = timeout_cause(stage);
+        let info = cause_info(id).unwrap_or_else(|| panic!("{id} is not in the catalog"));
+        assert_eq!(info.stage, stage, "{id}");
+    }
+}
