@@ -1,14 +1,27 @@
 //! mqtt-doctor: the binary. Thin: parse arguments, call the core, map outcomes to exit codes
 //! (0 ok, 2 usage or input error, 10 + stage for a failed stage).
 
-use clap::Parser;
 use mqtt_doctor::cli::{self, Cli, Command, InputError};
 
 fn main() {
     unix_output_conventions();
     mqtt_doctor::cli::raise_fd_limit();
-    let cli = Cli::parse();
-    if !matches!(cli.command, Some(Command::Causes { .. } | Command::Lab)) {
+    let cli = cli::share::parse();
+    cli::share::set_color(cli.color);
+    if let Err(e) = cli::share::init_log(cli.log_file.as_deref(), cli.log_level.as_deref()) {
+        cli::print_input_error(&e);
+        std::process::exit(2);
+    }
+    if !matches!(
+        cli.command,
+        Some(
+            Command::Causes(_)
+                | Command::Lab
+                | Command::Explain(_)
+                | Command::Completions(_)
+                | Command::Man(_)
+        )
+    ) {
         // The kernel keyutils store needs a session keyring; join one before any thread
         // starts. A failure here is reported by whatever needs the keyring later.
         let _ = mqtt_doctor::secrets::prepare_process();
@@ -68,10 +81,14 @@ async fn run(cli: Cli) -> i32 {
         Some(Command::Secrets(cli::profiles::SecretsCommand::Status { json })) => {
             Ok(cli::profiles::secrets_status(json))
         }
-        Some(Command::Causes { json }) => {
-            print!("{}", cli::causes(json));
+        Some(Command::Causes(a)) => {
+            print!("{}", cli::share::causes(&a));
             Ok(0)
         }
+        Some(Command::Explain(a)) => cli::share::explain(&a),
+        Some(Command::Bundle(a)) => cli::share::bundle(*a, cli.config.as_deref()).await,
+        Some(Command::Completions(a)) => Ok(cli::share::completions(&a)),
+        Some(Command::Man(a)) => cli::share::man(&a),
         Some(Command::Demo) => cli::demo().await,
         Some(Command::Lab) => cli::lab().await,
         Some(Command::Cert(cli::CertCommand::Inspect(a))) => cli::cert_inspect(&a),

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use crate::certs;
 
 pub mod profiles;
-use crate::diagnose::{self, Event, Plan, Report};
+pub mod share;
+use crate::diagnose::{self, Plan};
 use crate::profile::{self, Overrides, Profile, SecretSource, TlsVersion};
 use crate::secrets::Secret;
 use crate::text::sanitize;
@@ -18,6 +19,7 @@ use crate::text::sanitize;
 #[command(
     name = "mqtt-doctor",
     version,
+    long_version = crate::report::build::long_version(),
     about = "Tells you exactly why your secure MQTT connection fails, and how to fix it",
     long_about = "Runs staged diagnostics (DNS → TCP → TLS → WebSocket → MQTT → subscription) \
 against an MQTT broker and names the first failing stage, its cause and what to do.\n\n\
@@ -34,17 +36,33 @@ pub struct Cli {
     pub url: Option<String>,
     #[command(flatten)]
     pub conn: ConnArgs,
+    /// Colour in text output: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = share::ColorChoice::Auto, value_name = "WHEN")]
+    pub color: share::ColorChoice,
+    /// Write a log to FILE (appended, created 0600). No secret is ever logged.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+    /// Log level or RUST_LOG-style directives for --log-file: error, warn, info (default),
+    /// debug (every fact), trace (also every read, write and MQTT packet: sizes and types).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diagnose a broker and print the verdict (or JSON with --json).
     Check(Box<CheckArgs>),
-    /// List every cause id this tool can report.
-    Causes {
-        #[arg(long)]
-        json: bool,
-    },
+    /// List every cause id this tool can report, with its stage, summary and remedy.
+    Causes(share::CausesArgs),
+    /// Explain one cause id in full: what triggers it, how it is told from its neighbours,
+    /// what to change on common brokers.
+    Explain(share::ExplainArgs),
+    /// Run a check and write a redacted diagnostic bundle (.tar.gz) to hand to someone else.
+    Bundle(Box<share::BundleArgs>),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(share::CompletionsArgs),
+    /// Print the man page (roff), of the tool or of one subcommand.
+    Man(share::ManArgs),
     /// Open the live view against the built-in lab of faulty brokers.
     Demo,
     /// Start the lab's brokers in the foreground and print a command line for each scenario.
@@ -134,10 +152,13 @@ pub struct CheckArgs {
     pub concurrency: u64,
     #[command(flatten)]
     pub conn: ConnArgs,
-    /// Print one JSON document on stdout instead of text.
-    #[arg(long)]
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
-    /// Show the facts of every stage, not only the failing one.
+    /// Report format on stdout: text (default), json, markdown.
+    #[arg(long, value_enum)]
+    pub format: Option<share::FormatArg>,
+    /// Show the facts of every stage, not only the failing one (logs: --log-level).
     #[arg(long, short)]
     pub verbose: bool,
 }
@@ -336,6 +357,9 @@ pub fn apply_top_level(mut cli: Cli) -> Result<Cli, InputError> {
         Command::Check(args) => {
             args.conn = ConnArgs::joined(top, std::mem::take(&mut args.conn), name)?;
         }
+        Command::Bundle(args) => {
+            args.conn = ConnArgs::joined(top, std::mem::take(&mut args.conn), name)?;
+        }
         Command::Profile(p) => match p.as_mut() {
             profiles::ProfileCommand::Add(a) => {
                 a.conn = ConnArgs::joined(top, std::mem::take(&mut a.conn), name)?;
@@ -397,7 +421,11 @@ fn not_for(given: &[&str], name: &str) -> InputError {
 fn command_name(c: &Command) -> &'static str {
     match c {
         Command::Check(_) => "check",
-        Command::Causes { .. } => "causes",
+        Command::Causes(_) => "causes",
+        Command::Explain(_) => "explain",
+        Command::Bundle(_) => "bundle",
+        Command::Completions(_) => "completions",
+        Command::Man(_) => "man",
         Command::Demo => "demo",
         Command::Lab => "lab",
         Command::Cert(CertCommand::Inspect(_)) => "cert inspect",
@@ -557,7 +585,7 @@ pub async fn check(args: CheckArgs, config: Option<&Path>) -> Result<i32, InputE
             args.all,
             &args.conn,
             config,
-            args.json,
+            share::format_of(args.format, args.json),
             args.verbose,
             args.concurrency as usize,
         )
@@ -567,56 +595,20 @@ pub async fn check(args: CheckArgs, config: Option<&Path>) -> Result<i32, InputE
     if args.conn.password_prompt {
         plan.mqtt.password = Some(prompt_password("MQTT password: ")?);
     }
-    run_single(plan, args.json, args.verbose).await
+    run_single(plan, share::format_of(args.format, args.json), args.verbose).await
 }
 
-/// Runs one plan, printing progress lines and the verdict (or JSON); returns the exit code.
-pub async fn run_single(plan: Plan, json: bool, verbose: bool) -> Result<i32, InputError> {
-    let live = !json && std::io::stderr().is_terminal();
-    let (handle, mut rx) = diagnose::spawn(plan);
-    let mut report: Option<Report> = None;
-    while let Some(ev) = rx.recv().await {
-        match ev {
-            Event::StageFinished(s) if live => {
-                eprintln!("{}", crate::report::stage_line(&s));
-            }
-            Event::Finished(r) => report = Some(*r),
-            _ => {}
-        }
-    }
-    let report = match report {
-        Some(r) => r,
-        None => handle
-            .await
-            .map_err(|e| InputError(format!("the diagnosis stopped unexpectedly: {e}")))?,
-    };
-    if json {
-        println!("{}", crate::report::json(&report));
-    } else {
-        print!("{}", crate::report::text(&report, !live, verbose));
-    }
+/// Runs one plan, printing progress lines (text, on a terminal's stderr) and the report in
+/// `format` on stdout; returns the exit code. The text report always has the stage table,
+/// so `check URL > report.txt` keeps it.
+pub async fn run_single(
+    plan: Plan,
+    format: crate::report::Format,
+    verbose: bool,
+) -> Result<i32, InputError> {
+    let report = share::run_with_progress(plan, format == crate::report::Format::Text).await?;
+    print!("{}", share::render(&report, format, verbose));
     Ok(report.exit_code())
-}
-
-/// `mqtt-doctor causes`
-pub fn causes(json: bool) -> String {
-    // In stage order (the catalog lists some stages' causes at its end).
-    let mut catalog: Vec<_> = crate::explain::CATALOG.iter().collect();
-    catalog.sort_by_key(|c| c.stage);
-    if json {
-        return crate::text::json(&catalog);
-    }
-    let mut out = String::new();
-    let width = catalog.iter().map(|c| c.id.len()).max().unwrap_or(20);
-    for c in catalog {
-        out.push_str(&format!(
-            "{:<width$}  {:<5} {}\n",
-            c.id,
-            c.stage.id(),
-            c.title
-        ));
-    }
-    out
 }
 
 /// The lab scenarios as plans, for the demo.
@@ -673,10 +665,10 @@ pub async fn lab() -> Result<i32, InputError> {
     Ok(0)
 }
 
-/// Prints an input error the way `main` does: one sentence plus a hint.
+/// Prints an input error the way `main` does: one sentence, which carries its own hint
+/// when one helps (a generic "see --help" after every error would only be noise).
 pub fn print_input_error(e: &InputError) {
     eprintln!("mqtt-doctor: {}", sanitize(&e.0));
-    eprintln!("hint: run `mqtt-doctor --help` for the options");
 }
 
 /// The full-screen live view for one URL.

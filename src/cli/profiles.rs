@@ -123,7 +123,7 @@ pub fn config_path(config: Option<&Path>) -> Result<PathBuf, InputError> {
     }
 }
 
-fn load(config: Option<&Path>) -> Result<ProfileStore, InputError> {
+pub(super) fn load(config: Option<&Path>) -> Result<ProfileStore, InputError> {
     let path = config_path(config)?;
     ProfileStore::load(&path).map_err(|e| InputError(e.to_string()))
 }
@@ -550,7 +550,7 @@ fn sanitize_lines(text: &str) -> String {
     text.lines().map(|l| format!("{}\n", sanitize(l))).collect()
 }
 
-fn get<'a>(store: &'a ProfileStore, name: &str) -> Result<&'a Profile, InputError> {
+pub(super) fn get<'a>(store: &'a ProfileStore, name: &str) -> Result<&'a Profile, InputError> {
     store.get(name).ok_or_else(|| {
         let names: Vec<&str> = store.list().iter().map(|p| p.name.as_str()).collect();
         InputError(format!(
@@ -567,7 +567,7 @@ fn get<'a>(store: &'a ProfileStore, name: &str) -> Result<&'a Profile, InputErro
 
 /// The options of `check --profile`, as overrides for each profile; `--password-prompt` asks
 /// once and the typed password is used for this run only.
-fn run_overrides(over: &ConnArgs) -> Result<Overrides, InputError> {
+pub(super) fn run_overrides(over: &ConnArgs) -> Result<Overrides, InputError> {
     let mut o = Overrides::from(over);
     if over.password_prompt {
         o.password = Some(SecretSource::Typed(super::prompt_password(
@@ -599,7 +599,7 @@ pub async fn check_profiles(
     all: bool,
     over: &ConnArgs,
     config: Option<&Path>,
-    json: bool,
+    format: crate::report::Format,
     verbose: bool,
     concurrency: usize,
 ) -> Result<i32, InputError> {
@@ -622,7 +622,7 @@ pub async fn check_profiles(
     let keyring = AsyncKeyring::new();
     if chosen.len() == 1 && !all {
         let plan = plan_for(&chosen[0], &over, &keyring).await?;
-        return super::run_single(plan, json, verbose).await;
+        return super::run_single(plan, format, verbose).await;
     }
     let mut plans: Vec<(String, Result<Plan, String>)> = Vec::new();
     for p in &chosen {
@@ -642,19 +642,30 @@ pub async fn check_profiles(
             _ => {}
         }
     }
-    if json {
-        let doc: Vec<_> = results
-            .iter()
-            .map(|(name, r)| match r {
-                Ok(rep) => serde_json::json!({ "profile": name, "report": rep }),
-                Err(e) => serde_json::json!({ "profile": name, "error": e }),
-            })
-            .collect();
-        println!("{}", crate::text::json(&doc));
-    } else {
-        print!("{}", fleet_table(&results, total_ms));
-    }
+    print!("{}", fleet_output(&results, total_ms, format));
     Ok(code)
+}
+
+/// A fleet check's results in one of the three formats.
+fn fleet_output(
+    results: &[(String, Result<Report, String>)],
+    total_ms: u64,
+    format: crate::report::Format,
+) -> String {
+    match format {
+        crate::report::Format::Json => {
+            let doc: Vec<_> = results
+                .iter()
+                .map(|(name, r)| match r {
+                    Ok(rep) => serde_json::json!({ "profile": name, "report": rep }),
+                    Err(e) => serde_json::json!({ "profile": name, "error": e }),
+                })
+                .collect();
+            format!("{}\n", crate::text::json(&doc))
+        }
+        crate::report::Format::Markdown => crate::report::fleet_markdown(results, total_ms),
+        crate::report::Format::Text => fleet_table(results, total_ms),
+    }
 }
 
 /// Runs every plan, at most `concurrency` at a time; results come back in the given order.

@@ -55,6 +55,17 @@ impl Run {
     }
 
     async fn send(&self, event: Event) {
+        match &event {
+            Event::StageStarted(stage) => tracing::info!(%stage, "stage started"),
+            Event::StageFinished(r) => tracing::info!(
+                stage = %r.stage,
+                status = ?r.status,
+                ms = r.duration_ms,
+                cause = r.cause.unwrap_or("-"),
+                "stage finished"
+            ),
+            _ => {}
+        }
         let _ = self.tx.send(event).await;
     }
 
@@ -69,6 +80,8 @@ impl Run {
     /// Records a fact for a stage and tells the front.
     pub async fn fact(&mut self, stage: Stage, key: &str, value: impl Into<serde_json::Value>) {
         let value = value.into();
+        // Facts are what the JSON report shows: free of secrets by construction.
+        tracing::debug!(%stage, key, %value, "fact");
         if let Some(r) = self.report_mut(stage) {
             r.facts.push(key, value.clone());
         }
@@ -267,7 +280,7 @@ impl Run {
             tcp_stream = s;
         }
         let transport = self.plan.target.transport;
-        let mut stream: super::io::BoxIo = if transport.uses_tls() {
+        let stream: super::io::BoxIo = if transport.uses_tls() {
             let Some(s) = self
                 .guarded(Stage::Tls, Problem::TlsTimeout { secs }, async |run| {
                     tls_stage::run(run, tcp_stream, peer).await
@@ -285,6 +298,8 @@ impl Run {
             .await;
             Box::new(tcp_stream)
         };
+        // Byte counts of everything above TLS, for a trace-level log.
+        let mut stream: super::io::BoxIo = Box::new(super::io::Traced::new(stream));
         if self.plan.stop_after == Some(Stage::Tls) {
             for stage in [Stage::Ws, Stage::Mqtt, Stage::Sub] {
                 self.skip(stage, "not requested").await;

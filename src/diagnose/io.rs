@@ -101,6 +101,60 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Recording<S> {
     }
 }
 
+/// Logs, at trace level, how many bytes each read and write moved (never the bytes).
+pub struct Traced<S> {
+    inner: S,
+}
+
+impl<S> Traced<S> {
+    pub fn new(inner: S) -> Self {
+        Traced { inner }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Traced<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(r) = &poll {
+            match r {
+                Ok(()) => tracing::trace!(bytes = buf.filled().len() - before, "read"),
+                Err(e) => tracing::trace!(error = %e, "read failed"),
+            }
+        }
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Traced<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(r) = &poll {
+            match r {
+                Ok(n) => tracing::trace!(bytes = n, "written"),
+                Err(e) => tracing::trace!(error = %e, "write failed"),
+            }
+        }
+        poll
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 /// A stream with a few bytes already read from it put back in front.
 pub struct Prefixed<S> {
     pre: Vec<u8>,

@@ -109,6 +109,7 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
             }
             run.fact(Stage::Mqtt, "pipelined", sent).await;
         }
+        wire::trace_sent(&packet);
         if let Err(e) = io.write_all(&packet).await {
             if let Some(p) = super::tls_stage::late_tls_problem(run, &e) {
                 return Err(p);
@@ -279,6 +280,7 @@ async fn unpipelined(run: &Run, peer: SocketAddr, version: MqttVersion) -> Resul
     let mut io = reconnect(run, peer).await?;
     let packet =
         connect_packet(run, version).map_err(|_| "the CONNECT did not encode".to_string())?;
+    wire::trace_sent(&packet);
     io.write_all(&packet).await.map_err(|e| e.to_string())?;
     let mut buf = BytesMut::new();
     let frame = timeout(run.timeout(), wire::read_frame(&mut io, &mut buf))
@@ -726,6 +728,7 @@ async fn send_unless_flown(
         return Ok(sent);
     }
     let now = Instant::now();
+    wire::trace_sent(packet);
     session
         .io
         .write_all(packet)

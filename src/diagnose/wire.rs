@@ -76,12 +76,33 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
 ) -> Result<Frame, WireError> {
     loop {
         if let Some(frame) = try_frame(buf)? {
+            tracing::trace!(
+                packet = packet_type_name(frame.packet_type()),
+                bytes = frame.raw.len(),
+                "mqtt packet received"
+            );
             return Ok(frame);
         }
         let n = r.read_buf(buf).await?;
         if n == 0 {
             return Err(WireError::Closed { partial: buf.len() });
         }
+    }
+}
+
+/// Logs, at trace level, the packets in `bytes` that are about to be sent: their type and
+/// length, never their content (a CONNECT carries the password).
+pub fn trace_sent(bytes: &[u8]) {
+    if !tracing::enabled!(tracing::Level::TRACE) {
+        return;
+    }
+    let mut buf = BytesMut::from(bytes);
+    while let Ok(Some(f)) = try_frame(&mut buf) {
+        tracing::trace!(
+            packet = packet_type_name(f.packet_type()),
+            bytes = f.raw.len(),
+            "mqtt packet sent"
+        );
     }
 }
 

@@ -227,6 +227,11 @@ async fn head_facts(run: &mut Run, head: &[u8]) -> Option<u16> {
             run.fact(Stage::Ws, name, truncate(&sanitize(v), 200)).await;
         }
     }
+    // The broker's clock, the one place it shows (a bundle compares it with the local one).
+    if let Some(v) = h.header("date") {
+        run.fact(Stage::Ws, "server_date", truncate(&sanitize(v), 64))
+            .await;
+    }
     Some(h.code)
 }
 

@@ -172,3 +172,19 @@ pub fn all_suback_causes() -> impl Iterator<Item = &'static str> {
         .map(|(_, id, _)| *id)
         .chain([SUBACK_V311_FAILURE, SUBACK_UNKNOWN])
 }
+
+/// The wire codes behind a CONNACK or SUBACK cause id, for `explain CAUSE`: the MQTT 5 reason
+/// code and name, and the 3.1.1 return code that means the same (if any).
+pub fn codes_of(id: &str) -> Option<(u8, &'static str, Option<u8>)> {
+    if let Some((code, _, name)) = CONNACK_V5.iter().find(|(_, i, _)| *i == id) {
+        let v311 = CONNACK_V311
+            .iter()
+            .find(|(_, v5, _)| v5 == code)
+            .map(|(c, ..)| *c);
+        return Some((*code, name, v311));
+    }
+    SUBACK_V5
+        .iter()
+        .find(|(_, i, _)| *i == id)
+        .map(|(code, _, name)| (*code, *name, None))
+}

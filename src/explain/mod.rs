@@ -11,6 +11,7 @@ mod catalog;
 mod certs;
 mod codes;
 mod evidence;
+mod long;
 mod transport;
 
 pub use catalog::{CATALOG, CauseInfo, cause_info};
@@ -20,6 +21,7 @@ pub use evidence::{
     Awaited, Ended, HandshakeError, NotMqttEvidence, Refusal, Sent, VersionEvidence, alert_name,
     io_kind_words, puback_name,
 };
+pub use long::{cause_text, suggest_cause};
 pub use transport::{ProxyProblem, ProxyReply, WsProblem, socks_reply_name};
 
 use crate::diagnose::{Finding, MqttVersion, Stage};

@@ -1,9 +1,57 @@
-//! Serialising a finished diagnosis: the `--json` document, the text verdict for terminals and
-//! the one-line-per-stage progress lines. Every string from a peer or a certificate is
-//! sanitised here before it can reach a terminal.
+//! Serialising a finished diagnosis: the `--json` document, the text verdict for terminals,
+//! the markdown report, the one-line-per-stage progress lines and the redacted bundle
+//! ([`bundle::write`]). Every string from a peer or a certificate is sanitised here before it
+//! can reach a terminal. No terminal code: colour is a flag the front decides.
+
+pub mod build;
+pub mod bundle;
+mod markdown;
+pub mod redact;
+
+pub use markdown::{fleet_markdown, markdown};
 
 use crate::diagnose::{Report, Stage, StageReport, Status};
 use crate::text::sanitize;
+
+/// The three report formats of `check` (and `check --all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+    Markdown,
+}
+
+/// How the text report looks: the stage table, every stage's facts, ANSI colour.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextStyle {
+    pub stages: bool,
+    pub verbose: bool,
+    /// Colour for the verdict and the stage status; the symbols and words stay the same.
+    pub color: bool,
+}
+
+const GREEN: &str = "32";
+const RED: &str = "31";
+const YELLOW: &str = "33";
+const DIM: &str = "2";
+
+/// `text` in SGR colour `code` when `on`.
+fn paint(text: &str, code: &str, on: bool) -> String {
+    if on {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn status_color(status: Status) -> &'static str {
+    match status {
+        Status::Ok => GREEN,
+        Status::Failed => RED,
+        _ => DIM,
+    }
+}
 
 /// The `--json` document (schema in the README).
 /// C1 and bidi controls from a peer are escaped like C0 ([`crate::text::json`]).
@@ -71,7 +119,13 @@ pub fn duration_text(ms: u64) -> String {
 
 /// `✔ tcp   12 ms  127.0.0.1:8883`
 pub fn stage_line(stage: &StageReport) -> String {
-    let mut line = format!("{} {:<5}", glyph(stage.status), stage.stage.id());
+    stage_line_styled(stage, false)
+}
+
+/// [`stage_line`], with the symbol and stage name coloured by status when `color`.
+pub fn stage_line_styled(stage: &StageReport, color: bool) -> String {
+    let head = format!("{} {:<5}", glyph(stage.status), stage.stage.id());
+    let mut line = paint(&head, status_color(stage.status), color);
     match stage.status {
         Status::Skipped => {
             line.push_str(&format!(
@@ -93,22 +147,41 @@ pub fn stage_line(stage: &StageReport) -> String {
 
 /// The human verdict: what happened, what to do, and the facts behind it.
 pub fn text(report: &Report, with_stages: bool, verbose: bool) -> String {
+    text_styled(
+        report,
+        TextStyle {
+            stages: with_stages,
+            verbose,
+            color: false,
+        },
+    )
+}
+
+/// [`text`] with every choice of [`TextStyle`].
+pub fn text_styled(report: &Report, style: TextStyle) -> String {
+    let (with_stages, verbose, color) = (style.stages, style.verbose, style.color);
     let mut out = String::new();
     out.push_str(&format!("mqtt-doctor {}\n", sanitize(&report.target.url)));
     if with_stages {
         for s in &report.stages {
-            out.push_str(&stage_line(s));
+            out.push_str(&stage_line_styled(s, color));
             out.push('\n');
         }
     }
     out.push('\n');
     let v = &report.verdict;
     if v.ok {
-        out.push_str(&format!("✔ OK: {}\n", sanitize(&v.summary)));
+        out.push_str(&format!(
+            "{} {}\n",
+            paint("✔ OK:", GREEN, color),
+            sanitize(&v.summary)
+        ));
     } else {
         let stage = v.stage.map(|s| s.title()).unwrap_or("?");
+        let head = format!("✘ {stage} stage failed:");
         out.push_str(&format!(
-            "✘ {stage} stage failed: {}\n",
+            "{} {}\n",
+            paint(&head, RED, color),
             v.cause.unwrap_or("unknown")
         ));
         out.push_str(&format!("  What happened: {}\n", sanitize(&v.summary)));
@@ -119,7 +192,8 @@ pub fn text(report: &Report, with_stages: bool, verbose: bool) -> String {
     for s in &report.stages {
         for w in &s.warnings {
             out.push_str(&format!(
-                "  ⚠ {} ({}): {}\n",
+                "  {} {} ({}): {}\n",
+                paint("⚠", YELLOW, color),
                 s.stage.id(),
                 w.cause,
                 sanitize(&w.summary)
