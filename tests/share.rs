@@ -107,17 +107,18 @@ fn canary() -> Canary {
         .status()
         .expect("mosquitto_passwd must be installed");
     assert!(st.success());
-    let (wss, socks) = (free_port(), free_port());
+    let (plain, wss, socks) = (free_port(), free_port(), free_port());
+    // Mosquitto 2.0 starts no WebSocket listener without a plain one beside it.
     let config = format!(
-        "listener {wss} 127.0.0.1\nprotocol websockets\nallow_anonymous false\npassword_file {}\ncertfile {}\nkeyfile {}\n",
+        "listener {plain} 127.0.0.1\nallow_anonymous false\n\nlistener {wss} 127.0.0.1\nprotocol websockets\nallow_anonymous false\npassword_file {}\ncertfile {}\nkeyfile {}\n",
         pwfile.display(),
         chain.display(),
         key.display()
     );
-    let m = Mosquitto::start(mdir, &config, &[wss]);
+    let m = Mosquitto::start(mdir, &config, &[plain, wss]);
     let s = microsocks(dir.path(), socks);
     let url = format!(
-        "wss://localhost:{wss}/mqtt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={QUERY_CREDENTIAL}&X-Amz-Signature={QUERY_SIGNATURE}&X-Amz-Security-Token={QUERY_TOKEN}"
+        "wss://127.0.0.1:{wss}/mqtt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={QUERY_CREDENTIAL}&X-Amz-Signature={QUERY_SIGNATURE}&X-Amz-Security-Token={QUERY_TOKEN}"
     );
     let args: Vec<String> = [
         url.as_str(),
@@ -345,7 +346,7 @@ fn the_bundle_matches_its_readme_schema() {
     assert!(env["timings"]["total_ms"].is_u64());
     let reproduce = file("reproduce.sh");
     assert!(reproduce.starts_with("#!/bin/sh\n"), "{reproduce}");
-    assert!(reproduce.contains("mosquitto_sub -h localhost"), "{reproduce}");
+    assert!(reproduce.contains("mosquitto_sub -h 127.0.0.1"), "{reproduce}");
     assert!(reproduce.contains("openssl s_client"), "{reproduce}");
 }
 
