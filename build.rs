@@ -90,5 +90,9 @@ fn locked_version(name: &str) -> Option<String> {
     let needle = format!("name = \"{name}\"\n");
     let at = lock.find(&needle)? + needle.len();
     let line = lock[at..].lines().next()?;
-    Some(line.strip_prefix("version = \"")?.trim_end_matches('"').to_string())
+    Some(
+        line.strip_prefix("version = \"")?
+            .trim_end_matches('"')
+            .to_string(),
+    )
 }

@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_mqtt-doctor");
 
 /// The password is an Azure-style SAS token; every other secret has its own unique value.
-const PASSWORD: &str =
-    "SharedAccessSignature sr=hub.azure-devices.net%2Fdevices%2Fdev1&sig=CanarySig7Qw3&se=1999999999";
+const PASSWORD: &str = "SharedAccessSignature sr=hub.azure-devices.net%2Fdevices%2Fdev1&sig=CanarySig7Qw3&se=1999999999";
 const PASSPHRASE: &str = "canary-passphrase-5b1d";
 const PROXY_PASSWORD: &str = "canary-proxy-pw-93ac";
 const HEADER_VALUE: &str = "Bearer canary-header-token-71fe";
@@ -234,7 +233,10 @@ fn no_secret_reaches_any_output() {
             "trace".into(),
         ]);
         let (code, out, err) = run_in(c.dir.path(), &args);
-        assert_eq!(code, 0, "the canary check must pass ({format}):\n{out}\n{err}");
+        assert_eq!(
+            code, 0,
+            "the canary check must pass ({format}):\n{out}\n{err}"
+        );
         outputs.push((format!("check --format {format}"), out));
         outputs.push((format!("check --format {format} (stderr)"), err));
     }
@@ -257,8 +259,14 @@ fn no_secret_reaches_any_output() {
     }
     let trace = std::fs::read_to_string(&log).unwrap();
     // The trace log must really be at trace level: packets and byte counts of the stages.
-    assert!(trace.contains("mqtt packet sent") && trace.contains("CONNECT"), "{trace}");
-    assert!(trace.contains("mqtt packet received") && trace.contains("SUBACK"), "{trace}");
+    assert!(
+        trace.contains("mqtt packet sent") && trace.contains("CONNECT"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("mqtt packet received") && trace.contains("SUBACK"),
+        "{trace}"
+    );
     assert!(trace.contains("bytes="), "{trace}");
     outputs.push(("trace log".into(), trace));
     for (what, text) in &outputs {
@@ -306,13 +314,19 @@ fn the_bundle_matches_its_readme_schema() {
     );
     for (name, mode, mtime, _) in &files {
         assert_eq!(*mode, 0o600, "{name}");
-        assert!(*mtime >= before && *mtime <= before + 60, "{name}: mtime {mtime}");
+        assert!(
+            *mtime >= before && *mtime <= before + 60,
+            "{name}: mtime {mtime}"
+        );
         // The CLI prints the list of files.
         assert!(out.contains(name.as_str()), "{name} not listed:\n{out}");
     }
     let file = |n: &str| files.iter().find(|f| f.0 == n).unwrap().3.clone();
     for name in &names[1..] {
-        assert!(file("README.txt").contains(name), "README.txt does not describe {name}");
+        assert!(
+            file("README.txt").contains(name),
+            "README.txt does not describe {name}"
+        );
     }
     let report: serde_json::Value = serde_json::from_str(&file("report.json")).unwrap();
     assert_eq!(report["verdict"]["ok"], true);
@@ -320,7 +334,11 @@ fn the_bundle_matches_its_readme_schema() {
     assert!(file("report.md").starts_with("# mqtt-doctor report: "));
     assert!(file("report.md").contains("| ✔ | tls |"));
     let pem = file("chain.pem");
-    assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 2, "{pem}");
+    assert_eq!(
+        pem.matches("-----BEGIN CERTIFICATE-----").count(),
+        2,
+        "{pem}"
+    );
     let profile: toml::Table = toml::from_str(&file("profile.toml")).unwrap();
     assert_eq!(profile["version"].as_integer(), Some(1));
     let checked = &profile["profiles"]["checked"];
@@ -330,7 +348,15 @@ fn the_bundle_matches_its_readme_schema() {
         Some("[redacted]")
     );
     let env: serde_json::Value = serde_json::from_str(&file("environment.json")).unwrap();
-    for key in ["version", "git_commit", "build_date", "rustls", "crypto_provider", "os", "arch"] {
+    for key in [
+        "version",
+        "git_commit",
+        "build_date",
+        "rustls",
+        "crypto_provider",
+        "os",
+        "arch",
+    ] {
         assert!(env["tool"][key].is_string(), "tool.{key}: {env}");
     }
     assert_eq!(env["tool"]["crypto_provider"], "ring");
@@ -346,7 +372,10 @@ fn the_bundle_matches_its_readme_schema() {
     assert!(env["timings"]["total_ms"].is_u64());
     let reproduce = file("reproduce.sh");
     assert!(reproduce.starts_with("#!/bin/sh\n"), "{reproduce}");
-    assert!(reproduce.contains("mosquitto_sub -h 127.0.0.1"), "{reproduce}");
+    assert!(
+        reproduce.contains("mosquitto_sub -h 127.0.0.1"),
+        "{reproduce}"
+    );
     assert!(reproduce.contains("openssl s_client"), "{reproduce}");
 }
 
@@ -370,7 +399,10 @@ fn redact_hosts_gives_one_placeholder_per_name_in_every_file() {
     );
     for (name, _, _, text) in &files {
         assert!(!text.contains("127.0.0.1"), "{name}:\n{text}");
-        assert!(!text.contains("mqtt-doctor lab"), "{name} keeps a subject:\n{text}");
+        assert!(
+            !text.contains("mqtt-doctor lab"),
+            "{name} keeps a subject:\n{text}"
+        );
     }
     let report = &files.iter().find(|f| f.0 == "report.json").unwrap().3;
     let json: serde_json::Value = serde_json::from_str(report).unwrap();
@@ -399,7 +431,11 @@ fn bash_loads_the_completion_script() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("mqtt-doctor"), "{stdout}");
 }
 
@@ -418,7 +454,11 @@ fn man_renders(args: &[&str], expect: &[&str]) {
         .output()
         .expect("man must be installed (scripts/test installs man-db)");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for e in expect {
         assert!(text.contains(e), "{e:?} not in the rendered page:\n{text}");
     }
@@ -427,8 +467,14 @@ fn man_renders(args: &[&str], expect: &[&str]) {
 #[test]
 fn the_man_pages_render_with_man() {
     man_renders(&["man"], &["mqtt-doctor", "SYNOPSIS", "bundle", "--color"]);
-    man_renders(&["man", "check"], &["mqtt-doctor-check", "--format", "--ca"]);
-    man_renders(&["man", "profile", "add"], &["mqtt-doctor-profile-add", "--key-to-keyring"]);
+    man_renders(
+        &["man", "check"],
+        &["mqtt-doctor-check", "--format", "--ca"],
+    );
+    man_renders(
+        &["man", "profile", "add"],
+        &["mqtt-doctor-profile-add", "--key-to-keyring"],
+    );
     let (code, _, err) = run(&["man", "chek"], &[]);
     assert_eq!(code, 2);
     assert!(err.contains("no subcommand \"chek\""), "{err}");
@@ -472,7 +518,10 @@ fn explain_prints_a_cause_in_full() {
 fn causes_in_markdown_is_a_table_with_stage_summary_and_remedy() {
     let (code, out, _) = run(&["causes", "--format", "markdown"], &[]);
     assert_eq!(code, 0);
-    assert!(out.contains("| Cause | Stage | Summary | Remedy |"), "{out}");
+    assert!(
+        out.contains("| Cause | Stage | Summary | Remedy |"),
+        "{out}"
+    );
     assert!(out.contains("| `tls.cert_expired` | tls | "), "{out}");
     assert_eq!(
         out.lines().filter(|l| l.starts_with("| `")).count(),
@@ -484,8 +533,16 @@ fn causes_in_markdown_is_a_table_with_stage_summary_and_remedy() {
 fn version_names_commit_date_rustls_and_provider() {
     let (code, out, _) = run(&["--version"], &[]);
     assert_eq!(code, 0);
-    assert!(out.starts_with(&format!("mqtt-doctor {}\n", env!("CARGO_PKG_VERSION"))), "{out}");
-    for words in ["commit:", "built:", "rustls:          0.23.", "crypto provider: ring"] {
+    assert!(
+        out.starts_with(&format!("mqtt-doctor {}\n", env!("CARGO_PKG_VERSION"))),
+        "{out}"
+    );
+    for words in [
+        "commit:",
+        "built:",
+        "rustls:          0.23.",
+        "crypto provider: ring",
+    ] {
         assert!(out.contains(words), "{words:?}:\n{out}");
     }
 }
@@ -498,12 +555,20 @@ fn colour_follows_color_and_no_color() {
     let (_, plain, _) = run(&["check", &url, "--color", "never"], &[]);
     assert!(!plain.contains('\u{1b}'), "{plain}");
     let (_, coloured, _) = run(&["check", &url, "--color", "always"], &[]);
-    assert!(coloured.contains("\u{1b}[31m✘ TCP stage failed:\u{1b}[0m"), "{coloured}");
+    assert!(
+        coloured.contains("\u{1b}[31m✘ TCP stage failed:\u{1b}[0m"),
+        "{coloured}"
+    );
     // auto: stdout is a pipe here, so no colour.
     let (_, auto, _) = run(&["check", &url], &[]);
     assert!(!auto.contains('\u{1b}'), "{auto}");
     // The words and symbols are the same without colour.
-    let strip = coloured.replace("\u{1b}[31m", "").replace("\u{1b}[32m", "").replace("\u{1b}[2m", "").replace("\u{1b}[33m", "").replace("\u{1b}[0m", "");
+    let strip = coloured
+        .replace("\u{1b}[31m", "")
+        .replace("\u{1b}[32m", "")
+        .replace("\u{1b}[2m", "")
+        .replace("\u{1b}[33m", "")
+        .replace("\u{1b}[0m", "");
     assert_eq!(strip.lines().count(), plain.lines().count());
     // The text report on a pipe has the stage table.
     assert!(plain.contains("✘ tcp "), "{plain}");

@@ -9,7 +9,12 @@ use mqtt_doctor::diagnose::{
 };
 use mqtt_doctor::report;
 
-fn stage(stage: Stage, status: Status, ms: u64, facts: &[(&str, serde_json::Value)]) -> StageReport {
+fn stage(
+    stage: Stage,
+    status: Status,
+    ms: u64,
+    facts: &[(&str, serde_json::Value)],
+) -> StageReport {
     let mut r = StageReport::new(stage);
     r.status = status;
     r.duration_ms = ms;
@@ -71,7 +76,8 @@ fn failing() -> Report {
         ],
     );
     tls.cause = Some("tls.cert_expired");
-    tls.summary = Some("The broker's certificate CN=broker.example.com expired 30 days ago.".into());
+    tls.summary =
+        Some("The broker's certificate CN=broker.example.com expired 30 days ago.".into());
     tls.remedy = Some("Renew the certificate on the broker.".into());
     Report {
         version: "0.1.0".into(),
@@ -84,10 +90,23 @@ fn failing() -> Report {
             remedy: Some("Renew the certificate on the broker.".into()),
         },
         stages: vec![
-            stage(Stage::Dns, Status::Ok, 2, &[("addresses", serde_json::json!(["192.0.2.10"]))]),
-            stage(Stage::Tcp, Status::Ok, 3, &[("peer", "192.0.2.10:8883".into())]),
+            stage(
+                Stage::Dns,
+                Status::Ok,
+                2,
+                &[("addresses", serde_json::json!(["192.0.2.10"]))],
+            ),
+            stage(
+                Stage::Tcp,
+                Status::Ok,
+                3,
+                &[("peer", "192.0.2.10:8883".into())],
+            ),
             tls,
-            skipped(Stage::Ws, "not used: mqtts is MQTT directly over the connection"),
+            skipped(
+                Stage::Ws,
+                "not used: mqtts is MQTT directly over the connection",
+            ),
             skipped(Stage::Mqtt, "skipped: the TLS stage failed"),
             skipped(Stage::Sub, "skipped: the TLS stage failed"),
         ],
@@ -122,12 +141,35 @@ fn passing() -> Report {
             remedy: None,
         },
         stages: vec![
-            stage(Stage::Dns, Status::Ok, 2, &[("addresses", serde_json::json!(["192.0.2.10"]))]),
-            stage(Stage::Tcp, Status::Ok, 3, &[("peer", "192.0.2.10:8883".into())]),
+            stage(
+                Stage::Dns,
+                Status::Ok,
+                2,
+                &[("addresses", serde_json::json!(["192.0.2.10"]))],
+            ),
+            stage(
+                Stage::Tcp,
+                Status::Ok,
+                3,
+                &[("peer", "192.0.2.10:8883".into())],
+            ),
             tls,
-            skipped(Stage::Ws, "not used: mqtts is MQTT directly over the connection"),
-            stage(Stage::Mqtt, Status::Ok, 5, &[("connack", "Success".into()), ("protocol", "MQTT 5".into())]),
-            stage(Stage::Sub, Status::Ok, 6, &[("round_trip_ms", 4.into()), ("granted", "QoS 1".into())]),
+            skipped(
+                Stage::Ws,
+                "not used: mqtts is MQTT directly over the connection",
+            ),
+            stage(
+                Stage::Mqtt,
+                Status::Ok,
+                5,
+                &[("connack", "Success".into()), ("protocol", "MQTT 5".into())],
+            ),
+            stage(
+                Stage::Sub,
+                Status::Ok,
+                6,
+                &[("round_trip_ms", 4.into()), ("granted", "QoS 1".into())],
+            ),
         ],
         tls: Some(tls_info),
     }
@@ -200,7 +242,10 @@ fn powershell_and_elvish_completions_are_made() {
     for shell in ["powershell", "elvish"] {
         let (code, out, err) = common::run(&["completions", shell], &[]);
         assert_eq!(code, 0, "{err}");
-        assert!(out.contains("mqtt-doctor") && out.contains("bundle"), "{shell}: {out}");
+        assert!(
+            out.contains("mqtt-doctor") && out.contains("bundle"),
+            "{shell}: {out}"
+        );
     }
 }
 
@@ -216,7 +261,10 @@ fn fleet_markdown() {
     let results = vec![
         ("office".to_string(), Ok(passing())),
         ("plant|2".to_string(), Ok(failing())),
-        ("broken".to_string(), Err("profile \"broken\": tls.ca: the file cannot be read".to_string())),
+        (
+            "broken".to_string(),
+            Err("profile \"broken\": tls.ca: the file cannot be read".to_string()),
+        ),
     ];
     insta::assert_snapshot!(report::fleet_markdown(&results, 31));
 }

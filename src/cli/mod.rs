@@ -50,7 +50,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Diagnose a broker and print the verdict (or JSON with --json).
+    /// Diagnose a broker and print the report (text, JSON or markdown).
     Check(Box<CheckArgs>),
     /// List every cause id this tool can report, with its stage, summary and remedy.
     Causes(share::CausesArgs),

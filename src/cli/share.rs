@@ -19,7 +19,9 @@ pub enum ColorChoice {
     /// Colour when the output is a terminal and NO_COLOR is not set.
     #[default]
     Auto,
+    /// Colour even when the output is a file or a pipe.
     Always,
+    /// No colour.
     Never,
 }
 
@@ -285,7 +287,10 @@ pub fn init_log(file: Option<&Path>, level: Option<&str>) -> Result<(), InputErr
         .with_writer(std::sync::Mutex::new(f))
         .try_init()
         .map_err(|e| InputError(format!("--log-file: {e}")))?;
-    tracing::info!(version = report::build::long_version(), "mqtt-doctor started");
+    tracing::info!(
+        version = report::build::long_version(),
+        "mqtt-doctor started"
+    );
     Ok(())
 }
 
@@ -397,7 +402,10 @@ pub async fn bundle(a: BundleArgs, config: Option<&Path>) -> Result<i32, InputEr
         if report.verdict.ok {
             "check ok".to_string()
         } else {
-            format!("check failed: {}", report.verdict.cause.unwrap_or("unknown"))
+            format!(
+                "check failed: {}",
+                report.verdict.cause.unwrap_or("unknown")
+            )
         },
         if a.redact_hosts {
             "secrets and hosts redacted"
@@ -412,10 +420,7 @@ pub async fn bundle(a: BundleArgs, config: Option<&Path>) -> Result<i32, InputEr
 }
 
 /// Runs a plan with the live stage lines on stderr (when `progress` and stderr is a terminal).
-pub async fn run_with_progress(
-    plan: diagnose::Plan,
-    progress: bool,
-) -> Result<Report, InputError> {
+pub async fn run_with_progress(plan: diagnose::Plan, progress: bool) -> Result<Report, InputError> {
     let live = progress && std::io::stderr().is_terminal();
     let color = stderr_color();
     let (handle, mut rx) = diagnose::spawn(plan);

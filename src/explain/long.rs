@@ -122,7 +122,10 @@ static DETAILS: &[Detail] = &[
                 "HiveMQ",
                 "config.xml lists <tcp-listener> and <tls-tcp-listener> ports.",
             ),
-            ("AWS IoT", "MQTT over TLS listens on 8883 and 443 (443 needs ALPN x-amzn-mqtt-ca)."),
+            (
+                "AWS IoT",
+                "MQTT over TLS listens on 8883 and 443 (443 needs ALPN x-amzn-mqtt-ca).",
+            ),
         ],
     ),
     d(
@@ -422,7 +425,10 @@ static DETAILS: &[Detail] = &[
                 "Mosquitto",
                 "`listener 8080` with `protocol websockets`; the path is ignored.",
             ),
-            ("EMQX", "the ws listener serves the path /mqtt by default (8083, wss 8084)."),
+            (
+                "EMQX",
+                "the ws listener serves the path /mqtt by default (8083, wss 8084).",
+            ),
             ("HiveMQ", "<websocket-listener> with <path>/mqtt</path>."),
             (
                 "AWS IoT",

@@ -202,8 +202,7 @@ pub fn write(path: &Path, bundle: &Bundle) -> Result<(), BundleError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o600))
-            .map_err(io)?;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o600)).map_err(io)?;
     }
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
@@ -314,8 +313,7 @@ fn redacted_report(report: &Report, r: &mut Redactor) -> Report {
 fn register_addresses(v: &serde_json::Value, r: &mut Redactor) {
     match v {
         serde_json::Value::String(s) => {
-            for word in s.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
-            {
+            for word in s.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')') {
                 let word = word.trim_matches(|c: char| c == '"' || c == ';' || c == '.');
                 if let Ok(sa) = word.parse::<std::net::SocketAddr>() {
                     r.host(&sa.ip().to_string());
@@ -347,7 +345,11 @@ fn redacted_profile(p: &Profile, r: &mut Redactor) -> Profile {
             *v = HeaderValue::Literal(REDACTED.into());
         }
     }
-    for source in [&mut p.password, &mut p.tls.passphrase, &mut p.proxy_password] {
+    for source in [
+        &mut p.password,
+        &mut p.tls.passphrase,
+        &mut p.proxy_password,
+    ] {
         if matches!(source, Some(SecretSource::Typed(_))) {
             *source = None;
         }
@@ -368,7 +370,9 @@ fn profile_toml(p: &Profile) -> Result<String, BundleError> {
     store.upsert(p.clone()).map_err(|e| err(e.to_string()))?;
     let mut text = store.to_toml().map_err(|e| err(e.to_string()))?;
     if key_file {
-        text.push_str("# the client key is referred to by its path; its content is not in the bundle\n");
+        text.push_str(
+            "# the client key is referred to by its path; its content is not in the bundle\n",
+        );
     }
     Ok(text)
 }
@@ -518,7 +522,10 @@ pub fn http_date(s: &str) -> Option<i64> {
     .position(|m| *m == w[2])? as i64
         + 1;
     let year: i64 = w[3].parse().ok()?;
-    let hms: Vec<i64> = w[4].split(':').map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    let hms: Vec<i64> = w[4]
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
     if hms.len() != 3 || !(1..=31).contains(&day) {
         return None;
     }

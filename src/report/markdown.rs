@@ -27,10 +27,7 @@ pub fn escape(s: &str) -> String {
 
 /// The whole report of one check.
 pub fn markdown(report: &Report) -> String {
-    let mut out = format!(
-        "# mqtt-doctor report: {}\n\n",
-        escape(&report.target.url)
-    );
+    let mut out = format!("# mqtt-doctor report: {}\n\n", escape(&report.target.url));
     let v = &report.verdict;
     if v.ok {
         out.push_str(&format!("**✔ OK** — {}\n\n", escape(&v.summary)));
@@ -101,7 +98,9 @@ pub fn markdown(report: &Report) -> String {
     let shown: Vec<&StageReport> = report
         .stages
         .iter()
-        .filter(|s| !s.facts.is_empty() && (s.status == Status::Failed || (v.ok && s.stage == Stage::Sub)))
+        .filter(|s| {
+            !s.facts.is_empty() && (s.status == Status::Failed || (v.ok && s.stage == Stage::Sub))
+        })
         .collect();
     if !shown.is_empty() {
         out.push_str("\n## Facts\n\n");
@@ -158,7 +157,11 @@ pub fn fleet_markdown(results: &[(String, Result<Report, String>)], total_ms: u6
                 out.push_str(&format!(
                     "| {} | {} | {} | {} | {} |\n",
                     escape(name),
-                    if rep.verdict.ok { "✔ ok" } else { "✘ failed" },
+                    if rep.verdict.ok {
+                        "✔ ok"
+                    } else {
+                        "✘ failed"
+                    },
                     rep.verdict.stage.map(|s| s.id()).unwrap_or("-"),
                     rep.verdict
                         .cause

@@ -266,7 +266,9 @@ mod tests {
     #[test]
     fn signed_websocket_urls_lose_every_query_value() {
         assert_eq!(
-            url("wss://a.iot.eu-west-1.amazonaws.com/mqtt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F2026&X-Amz-Signature=abcdef&X-Amz-Security-Token=tok"),
+            url(
+                "wss://a.iot.eu-west-1.amazonaws.com/mqtt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F2026&X-Amz-Signature=abcdef&X-Amz-Security-Token=tok"
+            ),
             "wss://a.iot.eu-west-1.amazonaws.com/mqtt?X-Amz-Algorithm=[redacted]&X-Amz-Credential=[redacted]&X-Amz-Signature=[redacted]&X-Amz-Security-Token=[redacted]"
         );
         assert_eq!(url("mqtts://host:8883"), "mqtts://host:8883");
@@ -283,9 +285,7 @@ mod tests {
             "myhub.azure-devices.net/dev1/?api-version=2021-04-12"
         );
         assert_eq!(
-            username(
-                "myhub.azure-devices.net/dev1/SharedAccessSignature sr=myhub&sig=AbC%3D&se=1"
-            ),
+            username("myhub.azure-devices.net/dev1/SharedAccessSignature sr=myhub&sig=AbC%3D&se=1"),
             "myhub.azure-devices.net/dev1/[redacted]"
         );
         assert_eq!(
