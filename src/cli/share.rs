@@ -203,6 +203,7 @@ pub fn man_page(path: &[String]) -> Result<Vec<u8>, InputError> {
     cmd.build();
     let mut page = cmd.clone();
     let mut name = String::from("mqtt-doctor");
+    let mut bin = name.clone();
     for part in path.iter().flat_map(|p| p.split([' ', '-'])) {
         if part.is_empty() {
             continue;
@@ -219,11 +220,12 @@ pub fn man_page(path: &[String]) -> Result<Vec<u8>, InputError> {
             )));
         };
         name = format!("{name}-{part}");
+        bin = format!("{bin} {part}");
         page = sub;
     }
     // The short version: a man page does not change with every commit.
     // clap names are &'static str; this runs once per process, so leaking is the simple way.
-    let bin: &'static str = Box::leak(name.replace('-', " ").into_boxed_str());
+    let bin: &'static str = Box::leak(bin.into_boxed_str());
     let name: &'static str = Box::leak(name.into_boxed_str());
     let page = page
         .name(name)
