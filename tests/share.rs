@@ -574,3 +574,49 @@ fn colour_follows_color_and_no_color() {
     assert!(plain.contains("✘ tcp "), "{plain}");
     assert!(plain.contains("– tls "), "{plain}");
 }
+
+/// The lab's WebSocket broker answers the upgrade with a Date header, as RFC 9110 servers do:
+/// the bundle records the broker's clock next to the local one.
+#[tokio::test]
+async fn the_bundle_has_the_broker_clock_from_a_websocket_upgrade() {
+    let lab = mqtt_doctor::lab::Lab::start().await.unwrap();
+    let s = lab
+        .scenarios()
+        .into_iter()
+        .find(|s| s.id == "ok.ws")
+        .expect("the lab has ok.ws");
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("ws.tar.gz");
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.arg("bundle")
+        .arg(&s.url)
+        .args(&s.args)
+        .arg("-o")
+        .arg(&bundle);
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = unpack(&bundle);
+    let env = &files.iter().find(|f| f.0 == "environment.json").unwrap().3;
+    let env: serde_json::Value = serde_json::from_str(env).unwrap();
+    let broker = env["clock"]["broker"].as_str().expect("the broker's Date");
+    assert!(broker.ends_with(" GMT"), "{broker}");
+    let skew = env["clock"]["broker_minus_local_secs"].as_i64().unwrap();
+    assert!(skew.abs() <= 5, "same machine, same clock: {skew} s");
+    let report = &files.iter().find(|f| f.0 == "report.json").unwrap().3;
+    let report: serde_json::Value = serde_json::from_str(report).unwrap();
+    let ws = report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "ws")
+        .unwrap();
+    assert_eq!(ws["facts"]["server_date"].as_str(), Some(broker));
+}

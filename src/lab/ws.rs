@@ -86,6 +86,20 @@ fn refuse(status: StatusCode, body: &str) -> ErrorResponse {
     r
 }
 
+/// IMF-fixdate, `Tue, 01 Dec 2026 12:00:00 GMT`.
+fn http_date(t: time::OffsetDateTime) -> String {
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        &t.weekday().to_string()[..3],
+        t.day(),
+        &t.month().to_string()[..3],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 // The handshake callback's error type is tungstenite's.
 #[allow(clippy::result_large_err)]
 async fn serve_ws<S: AsyncRead + AsyncWrite + Unpin + Send>(stream: S, b: WsBroker) {
@@ -109,6 +123,10 @@ async fn serve_ws<S: AsyncRead + AsyncWrite + Unpin + Send>(stream: S, b: WsBrok
         }
         resp.headers_mut()
             .insert("Server", HeaderValue::from_static("lab-ws"));
+        // An origin server with a clock sends Date (RFC 9110 §6.6.1), as EMQX and nginx do.
+        if let Ok(date) = HeaderValue::from_str(&http_date(time::OffsetDateTime::now_utc())) {
+            resp.headers_mut().insert("Date", date);
+        }
         let offered = req
             .headers()
             .get("sec-websocket-protocol")

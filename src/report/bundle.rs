@@ -118,7 +118,7 @@ pub fn build(input: &BundleInput<'_>) -> Result<Bundle, BundleError> {
     let mut r = redactor(input);
     let report = redacted_report(input.report, &mut r);
     let mut files: Vec<(&'static str, String)> = Vec::new();
-    files.push(("report.json", super::json(&report)));
+    files.push(("report.json", format!("{}\n", super::json(&report))));
     files.push(("report.md", super::markdown(&report)));
     let chain = &input
         .report
@@ -136,7 +136,7 @@ pub fn build(input: &BundleInput<'_>) -> Result<Bundle, BundleError> {
     let profile = redacted_profile(input.profile, &mut r);
     files.push(("profile.toml", profile_toml(&profile)?));
     let env = environment(input, &mut r);
-    files.push(("environment.json", crate::text::json(&env)));
+    files.push(("environment.json", format!("{}\n", crate::text::json(&env))));
     files.push(("reproduce.sh", reproduce(&profile)));
     let mut entries: Vec<Entry> = Vec::new();
     let listed: Vec<&'static str> = files.iter().map(|(n, _)| *n).collect();
