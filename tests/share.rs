@@ -485,6 +485,9 @@ fn a_misspelt_command_gets_did_you_mean() {
     let (code, _, err) = run(&["chek", "mqtt://127.0.0.1:1"], &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("did you mean `mqtt-doctor check`"), "{err}");
+    let (code, _, err) = run(&["--ca", "ca.pem", "chek", "mqtt://127.0.0.1:1"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("did you mean `mqtt-doctor check`"), "{err}");
     let (code, _, err) = run(&["chek"], &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("did you mean `mqtt-doctor check`"), "{err}");

@@ -332,15 +332,22 @@ pub fn parse() -> Cli {
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
+            // The first word that is not an option, or an option's value, and is close to a
+            // command: `mqtt-doctor --ca ca.pem chek URL` too. A real command ends the search.
+            let known: Vec<String> = Cli::command()
+                .get_subcommands()
+                .map(|s| s.get_name().to_string())
+                .collect();
             let typo = args
                 .iter()
                 .skip(1)
                 .filter_map(|a| a.to_str())
-                .find(|a| !a.starts_with('-'));
+                .filter(|a| !a.starts_with('-'))
+                .take_while(|a| !known.iter().any(|k| k == a) && !a.contains("://"))
+                .find_map(|a| suggest_command(a).map(|s| (a, s)));
             if e.kind() != clap::error::ErrorKind::DisplayHelp
                 && e.kind() != clap::error::ErrorKind::DisplayVersion
-                && let Some(word) = typo
-                && let Some(s) = suggest_command(word)
+                && let Some((word, s)) = typo
             {
                 eprintln!("mqtt-doctor: {}", did_you_mean(word, &s));
                 std::process::exit(2);
