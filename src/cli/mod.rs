@@ -606,7 +606,9 @@ pub async fn run_single(
     format: crate::report::Format,
     verbose: bool,
 ) -> Result<i32, InputError> {
-    let report = share::run_with_progress(plan, format == crate::report::Format::Text).await?;
+    let text = format == crate::report::Format::Text;
+    let same_screen = text && std::io::stdout().is_terminal();
+    let report = share::run_with_progress(plan, text, same_screen).await?;
     print!("{}", share::render(&report, format, verbose));
     Ok(report.exit_code())
 }

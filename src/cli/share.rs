@@ -389,7 +389,7 @@ pub async fn bundle(a: BundleArgs, config: Option<&Path>) -> Result<i32, InputEr
     let plan = profile::resolve_async(&p, &env, &AsyncKeyring::new())
         .await
         .map_err(super::plan_error)?;
-    let report = run_with_progress(plan.clone(), true).await?;
+    let report = run_with_progress(plan.clone(), true, false).await?;
     let now = SystemTime::now();
     let input = report::bundle::BundleInput {
         profile: &p,
@@ -429,19 +429,41 @@ pub async fn bundle(a: BundleArgs, config: Option<&Path>) -> Result<i32, InputEr
 }
 
 /// Runs a plan with the live stage lines on stderr (when `progress` and stderr is a terminal).
-pub async fn run_with_progress(plan: diagnose::Plan, progress: bool) -> Result<Report, InputError> {
+/// With `erase`, the live lines are taken back at the end: the text report that follows on
+/// the same terminal has the stage table itself, and it should not show twice.
+pub async fn run_with_progress(
+    plan: diagnose::Plan,
+    progress: bool,
+    erase: bool,
+) -> Result<Report, InputError> {
     let live = progress && std::io::stderr().is_terminal();
     let color = stderr_color();
+    // One terminal row per line: a wrapped line could not be erased exactly.
+    let width = crossterm::terminal::size()
+        .map(|(w, _)| usize::from(w).saturating_sub(1).max(20))
+        .unwrap_or(79);
     let (handle, mut rx) = diagnose::spawn(plan);
     let mut report = None;
+    let mut shown = 0;
     while let Some(ev) = rx.recv().await {
         match ev {
             Event::StageFinished(s) if live => {
-                eprintln!("{}", report::stage_line_styled(&s, color));
+                let line = report::stage_line(&s);
+                let line = if line.chars().count() > width {
+                    crate::text::truncate(&line, width)
+                } else {
+                    report::stage_line_styled(&s, color)
+                };
+                eprintln!("{line}");
+                shown += 1;
             }
             Event::Finished(r) => report = Some(*r),
             _ => {}
         }
+    }
+    if erase && shown > 0 {
+        // Up to the first live line, then clear to the end of the screen.
+        eprint!("\x1b[{shown}F\x1b[J");
     }
     match report {
         Some(r) => Ok(r),
