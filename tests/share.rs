@@ -585,7 +585,7 @@ async fn the_bundle_has_the_broker_clock_from_a_websocket_upgrade() {
     let lab = mqtt_doctor::lab::Lab::start().await.unwrap();
     let s = lab
         .scenarios()
-        .into_iter()
+        .iter()
         .find(|s| s.id == "ok.ws")
         .expect("the lab has ok.ws");
     let dir = tempfile::tempdir().unwrap();

@@ -223,10 +223,8 @@ fn redactor(input: &BundleInput<'_>) -> Redactor {
     for (_, v) in &plan.route.ws.headers {
         r.secret(v.expose());
     }
-    if let Some(p) = &plan.route.proxy {
-        if let Some(pw) = &p.password {
-            r.secret(pw.expose());
-        }
+    if let Some(pw) = plan.route.proxy.as_ref().and_then(|p| p.password.as_ref()) {
+        r.secret(pw.expose());
     }
     if let Some((_, q)) = plan.target.path.split_once('?') {
         r.secret(&format!("?{q}"));
