@@ -65,76 +65,24 @@ pub struct App {
     pub facts_max_scroll: std::cell::Cell<u16>,
 }
 
-/// A key, independent of the terminal library.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Key {
-    Up,
-    Down,
-    Enter,
-    Esc,
-    Tab,
-    BackTab,
-    Char(char),
-    PageUp,
-    PageDown,
-    /// Ctrl-C (raw mode turns it into a key).
-    Interrupt,
-    Other,
+pub use super::keymap::{Key, KeyInput, KeyKind};
+
+/// The app's tabs, in tab-bar order (1–4 select). Certificates and Chain arrive with issue 12:
+/// the tab bar keeps their place, nothing is drawn for them yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tab {
+    Profiles,
+    Diagnose,
+    Certificates,
+    Chain,
 }
 
-/// Press, auto-repeat or release; only presses act.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    Press,
-    Repeat,
-    Release,
-}
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Profiles, Tab::Diagnose, Tab::Certificates, Tab::Chain];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyInput {
-    pub key: Key,
-    pub kind: KeyKind,
-}
-
-impl KeyInput {
-    #[cfg(test)]
-    pub fn press(key: Key) -> KeyInput {
-        KeyInput {
-            key,
-            kind: KeyKind::Press,
-        }
-    }
-
-    pub fn from_crossterm(ev: crossterm::event::KeyEvent) -> KeyInput {
-        use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
-        let key = match ev.code {
-            KeyCode::Char('c') | KeyCode::Char('C')
-                if ev.modifiers.contains(KeyModifiers::CONTROL) =>
-            {
-                Key::Interrupt
-            }
-            _ if ev.modifiers.contains(KeyModifiers::CONTROL)
-                || ev.modifiers.contains(KeyModifiers::ALT) =>
-            {
-                Key::Other
-            }
-            KeyCode::Up => Key::Up,
-            KeyCode::Down => Key::Down,
-            KeyCode::Enter => Key::Enter,
-            KeyCode::Esc => Key::Esc,
-            KeyCode::Tab => Key::Tab,
-            KeyCode::BackTab => Key::BackTab,
-            KeyCode::PageUp => Key::PageUp,
-            KeyCode::PageDown => Key::PageDown,
-            KeyCode::Char(c) => Key::Char(c),
-            _ => Key::Other,
-        };
-        let kind = match ev.kind {
-            KeyEventKind::Press => KeyKind::Press,
-            KeyEventKind::Repeat => KeyKind::Repeat,
-            KeyEventKind::Release => KeyKind::Release,
-        };
-        KeyInput { key, kind }
+    /// Whether the tab exists yet (issue 12 adds the other two).
+    pub fn available(self) -> bool {
+        matches!(self, Tab::Profiles | Tab::Diagnose)
     }
 }
 
@@ -228,7 +176,7 @@ const RERUN: Binding = Binding {
     command: Command::Rerun,
 };
 const QUIT: Binding = Binding {
-    keys: &[Key::Char('q'), Key::Esc, Key::Interrupt],
+    keys: &[Key::Char('q'), Key::Esc],
     label: s::KEY_QUIT,
     hint: s::HINT_QUIT,
     command: Command::Quit,
@@ -422,6 +370,9 @@ pub fn update(app: &mut App, action: Action) -> Effect {
         Action::Key(input) => {
             if input.kind != KeyKind::Press {
                 return Effect::Nothing;
+            }
+            if input.is_interrupt() {
+                return update(app, Action::Quit);
             }
             let command = app
                 .keymap()

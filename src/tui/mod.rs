@@ -3,6 +3,9 @@
 //! input, engine events and a spinner tick that only runs while a stage is running.
 
 mod app;
+pub mod keymap;
+pub mod look;
+pub mod profiles;
 mod strings;
 mod view;
 

@@ -380,7 +380,10 @@ fn quit_and_rerun_keys() {
     assert_eq!(press(&mut app, Key::Esc), Effect::Quit);
     assert!(app.quit);
     let mut app = started(URL);
-    assert_eq!(press(&mut app, Key::Interrupt), Effect::Quit);
+    assert_eq!(
+        update(&mut app, Action::Key(KeyInput::ctrl('c'))),
+        Effect::Quit
+    );
     // Rerun resets the screen when the loop starts the new run.
     let mut app = failed_at_tls();
     update(&mut app, Action::RunStarted { target: URL.into() });
