@@ -57,10 +57,8 @@ fn a_bad_profile_is_its_own_line_and_the_others_still_run() {
     );
     let dir = tempfile::tempdir().unwrap();
     // Unique names: the keyring is shared with other tests.
-    let text = fleet_file(dir.path(), port, closed).replace(
-        "no-keyring",
-        &format!("no-keyring-{}", std::process::id()),
-    );
+    let text = fleet_file(dir.path(), port, closed)
+        .replace("no-keyring", &format!("no-keyring-{}", std::process::id()));
     let config = write(dir.path(), "profiles.toml", &text);
     let c = config.display().to_string();
     let env = [("MQTT_DOCTOR_CONFIG", c.as_str())];
@@ -78,7 +76,10 @@ fn a_bad_profile_is_its_own_line_and_the_others_still_run() {
             .to_string()
     };
     assert!(line(&out, "bad-url").contains("cannot load"), "{out}");
-    assert!(line(&out, "bad-url").contains("invalid port number"), "{out}");
+    assert!(
+        line(&out, "bad-url").contains("invalid port number"),
+        "{out}"
+    );
     assert!(line(&out, "typo").contains("usernme"), "{out}");
     assert!(line(&out, "typo").contains("username"), "suggestion: {out}");
 
@@ -87,7 +88,10 @@ fn a_bad_profile_is_its_own_line_and_the_others_still_run() {
     let list: serde_json::Value = serde_json::from_str(&out).expect("JSON");
     let list = list.as_array().expect("array");
     assert_eq!(list.len(), 7, "{out}");
-    let bad = list.iter().find(|p| p["name"] == "bad-url").expect("bad-url");
+    let bad = list
+        .iter()
+        .find(|p| p["name"] == "bad-url")
+        .expect("bad-url");
     assert!(bad["error"].as_str().unwrap().contains("port"), "{bad}");
     let good = list.iter().find(|p| p["name"] == "good").expect("good");
     assert!(good.get("error").is_none(), "{good}");
@@ -115,12 +119,18 @@ fn a_bad_profile_is_its_own_line_and_the_others_still_run() {
     let rows = doc.as_array().expect("array");
     assert_eq!(rows.len(), 7);
     let typo = rows.iter().find(|r| r["profile"] == "typo").expect("typo");
-    assert!(typo["error"].as_str().unwrap().contains("usernme"), "{typo}");
+    assert!(
+        typo["error"].as_str().unwrap().contains("usernme"),
+        "{typo}"
+    );
     let good = rows.iter().find(|r| r["profile"] == "good").expect("good");
     assert_eq!(good["report"]["verdict"]["ok"], true, "{good}");
 
     // Only the good ones: 0 all ok, 1 when one failed.
-    let (code, _, err) = run(&["check", "--profile", "good", "--profile", "refused"], &env);
+    let (code, _, err) = run(
+        &["check", "--profile", "good", "--profile", "refused"],
+        &env,
+    );
     assert_eq!(code, 1, "{err}");
     let (code, out, err) = run(&["check", "--profile", "good"], &env);
     assert_eq!(code, 0, "{out}\n{err}");

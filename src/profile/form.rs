@@ -456,3 +456,125 @@ pub fn keyring_accounts(p: &Profile) -> Vec<String> {
     kinds.dedup();
     kinds.into_iter().map(|k| k.account(&p.name)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certs::testutil;
+
+    fn err(field: FormField, value: &str) -> String {
+        check_field(field, value).expect_err(value)
+    }
+
+    #[test]
+    fn each_field_is_checked_on_its_own() {
+        assert!(err(FormField::Url, "ftp://broker").contains("scheme `ftp` is not one of mqtt"));
+        assert!(err(FormField::Url, "mqtts://broker:99999").contains("invalid port number"));
+        assert!(err(FormField::Url, "mqtts://broker:0").contains("port 0"));
+        assert!(err(FormField::Url, "").contains("broker URL"));
+        check_field(FormField::Url, "mqtts://broker.example.com:8883").unwrap();
+        assert!(err(FormField::Name, "has space").contains("letters, digits"));
+        assert!(err(FormField::Name, "").contains("needs a name"));
+        check_field(FormField::Name, "plant-7.gw_2").unwrap();
+        assert!(err(FormField::Topics, "a/#, ,b").contains("cannot be empty"));
+        check_field(FormField::Topics, "a/#, b").unwrap();
+        assert!(err(FormField::Username, "al\u{1b}[2Jice").contains("control"));
+        check_field(FormField::Ca, "").unwrap();
+    }
+
+    #[test]
+    fn file_fields_read_and_parse_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.pem");
+        assert!(err(FormField::Ca, &missing.display().to_string()).contains("no such file"));
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "this is not a certificate\n").unwrap();
+        assert!(!err(FormField::Ca, &junk.display().to_string()).is_empty());
+        assert!(err(FormField::Ca, &dir.path().display().to_string()).contains("cannot be read"));
+        let ca = testutil::make(testutil::Spec::ca("Form CA"), None);
+        let ca_path = dir.path().join("ca.pem");
+        std::fs::write(&ca_path, testutil::pem(&ca.der, "CERTIFICATE")).unwrap();
+        check_field(FormField::Ca, &ca_path.display().to_string()).unwrap();
+        // A certificate is not a key, and a key is not a CA.
+        assert!(
+            err(FormField::ClientKey, &ca_path.display().to_string()).contains("no private key")
+        );
+        let key_path = dir.path().join("key.pem");
+        std::fs::write(
+            &key_path,
+            testutil::pem(&ca.key.serialize_der(), "PRIVATE KEY"),
+        )
+        .unwrap();
+        check_field(FormField::ClientKey, &key_path.display().to_string()).unwrap();
+        assert!(err(FormField::Ca, &key_path.display().to_string()).contains("no certificate"));
+    }
+
+    #[test]
+    fn a_new_profile_keeps_the_password_for_the_keyring_not_the_file() {
+        let mut form = ProfileForm::new_profile();
+        form.set(FormField::Name, "plant");
+        form.set(FormField::Url, "mqtt://127.0.0.1:1883");
+        form.set(FormField::Username, "alice");
+        form.set(FormField::Password, "s3cret-canary");
+        form.set(FormField::Topics, "a/#, b");
+        assert_eq!(form.password_len(), 13);
+        assert_eq!(form.value(FormField::Password), "");
+        let built = form.build().expect("valid");
+        assert_eq!(built.profile.password, Some(SecretSource::Keyring));
+        assert_eq!(built.password.as_ref().unwrap().expose(), "s3cret-canary");
+        assert_eq!(built.profile.topics, vec!["a/#", "b"]);
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = ProfileStore::load(dir.path().join("p.toml")).unwrap();
+        store.upsert(built.profile).unwrap();
+        let text = store.to_toml().unwrap();
+        assert!(!text.contains("s3cret-canary"), "{text}");
+        assert!(text.contains("password = { keyring = true }"), "{text}");
+        assert_eq!(
+            keyring_accounts(store.get("plant").unwrap()),
+            vec!["plant/password"]
+        );
+    }
+
+    #[test]
+    fn the_whole_form_names_the_field_of_a_cross_field_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = testutil::make(testutil::Spec::ca("Form CA"), None);
+        let cert = dir.path().join("c.pem");
+        std::fs::write(&cert, testutil::pem(&ca.der, "CERTIFICATE")).unwrap();
+        let mut form = ProfileForm::new_profile();
+        form.set(FormField::Name, "x");
+        form.set(FormField::Url, "mqtts://h:8883");
+        form.set(FormField::ClientCert, cert.display().to_string());
+        let errors = form.build().expect_err("cert without key");
+        assert_eq!(errors[0].0, Some(FormField::ClientKey), "{errors:?}");
+        assert!(errors[0].1.contains("go together"), "{errors:?}");
+        let mut bad = ProfileForm::new_profile();
+        bad.set(FormField::Name, "x y");
+        bad.set(FormField::Url, "ftp://h");
+        let errors = bad.build().expect_err("two bad fields");
+        let fields: Vec<_> = errors.iter().map(|e| e.0).collect();
+        assert_eq!(fields, vec![Some(FormField::Name), Some(FormField::Url)]);
+    }
+
+    #[test]
+    fn editing_keeps_what_the_form_does_not_show() {
+        let mut p = Profile::new("prod", "mqtts://h:8883");
+        p.keep_alive = Some(7);
+        p.password = Some(SecretSource::Env("PW".into()));
+        p.tls.sni = Some("sni.example".into());
+        let mut form = ProfileForm::edit(&p);
+        assert!(!form.changed());
+        form.set(FormField::Username, "bob");
+        assert!(form.changed());
+        let built = form.build().unwrap();
+        assert_eq!(built.profile.keep_alive, Some(7));
+        assert_eq!(built.profile.password, Some(SecretSource::Env("PW".into())));
+        assert_eq!(built.profile.tls.sni.as_deref(), Some("sni.example"));
+        assert_eq!(built.profile.username.as_deref(), Some("bob"));
+        assert!(built.password.is_none());
+        // Emptying a field removes it.
+        let mut form = ProfileForm::edit(&built.profile);
+        form.set(FormField::Username, "");
+        assert_eq!(form.build().unwrap().profile.username, None);
+    }
+}

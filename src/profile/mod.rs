@@ -51,11 +51,11 @@ pub use model::{
 };
 pub use mosquitto::{ExportFormat, Imported, MosquittoError, export, import_mosquitto};
 pub use overrides::Overrides;
+pub use parse::BrokenProfile;
 pub use resolve::{
     AsyncKeyring, Env, Fetched, Field, KEYRING_DEADLINE, KeyringOnDemand, PlanError, SecretLookup,
     resolve, resolve_async,
 };
-pub use parse::BrokenProfile;
 pub use store::{CONFIG_ENV, ProfileStore};
 
 /// toml/serde messages as one line without a trailing period.

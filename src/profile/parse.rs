@@ -442,12 +442,13 @@ pub(crate) fn parse_file_keeping_broken(
             });
         }
     };
-    let spanned: Option<&DeTable<'_>> = root.get_ref().iter().find_map(|(k, v)| {
-        match (k.get_ref().as_ref(), v.get_ref()) {
-            ("profiles", DeValue::Table(t)) => Some(t),
-            _ => None,
-        }
-    });
+    let spanned: Option<&DeTable<'_>> =
+        root.get_ref()
+            .iter()
+            .find_map(|(k, v)| match (k.get_ref().as_ref(), v.get_ref()) {
+                ("profiles", DeValue::Table(t)) => Some(t),
+                _ => None,
+            });
     let mut model = FileModel {
         version: Some(1),
         profiles: BTreeMap::new(),
@@ -511,8 +512,11 @@ fn one_profile(
             };
             if let (Some(tls), "tls") = (value.as_table(), key.as_str()) {
                 tls.iter().find_map(|(tk, tv)| {
-                    alone("tls", &toml::Value::Table([(tk.clone(), tv.clone())].into_iter().collect()))
-                        .map(|e| (vec!["tls".to_string(), tk.clone()], e))
+                    alone(
+                        "tls",
+                        &toml::Value::Table([(tk.clone(), tv.clone())].into_iter().collect()),
+                    )
+                    .map(|e| (vec!["tls".to_string(), tk.clone()], e))
                 })
             } else {
                 alone(key, value).map(|e| (vec![key.clone()], e))

@@ -339,7 +339,11 @@ impl ProfileStore {
         // the first table header.
         for (name, b) in &self.broken {
             if !b.raw.is_table() {
-                out.push_str(&format!("profiles.{} = {}\n", toml_key(name), inline(&b.raw)));
+                out.push_str(&format!(
+                    "profiles.{} = {}\n",
+                    toml_key(name),
+                    inline(&b.raw)
+                ));
             }
         }
         for (name, b) in &self.broken {

@@ -352,7 +352,13 @@ fn released_and_repeated_keys_do_nothing() {
     let before = app.clone();
     for key in [Key::Up, Key::Down, Key::Char('q'), Key::Char('r'), Key::Esc] {
         for kind in [KeyKind::Release, KeyKind::Repeat] {
-            let effect = update(&mut app, Action::Key(KeyInput { key, kind }));
+            let effect = update(
+                &mut app,
+                Action::Key(KeyInput {
+                    kind,
+                    ..KeyInput::press(key)
+                }),
+            );
             assert_eq!(effect, Effect::Nothing);
         }
     }

@@ -108,32 +108,146 @@ pub fn default_bindings() -> Vec<DefaultBinding> {
     use ProfilesCommand as C;
     use ProfilesContext as X;
     vec![
-        (X::List, C::Up, &["Up", "k"], "", "select the previous profile"),
-        (X::List, C::Down, &["Down", "j"], "", "select the next profile"),
+        (
+            X::List,
+            C::Up,
+            &["Up", "k"],
+            "",
+            "select the previous profile",
+        ),
+        (
+            X::List,
+            C::Down,
+            &["Down", "j"],
+            "",
+            "select the next profile",
+        ),
         (X::List, C::PageUp, &["PageUp"], "", "one page up"),
         (X::List, C::PageDown, &["PageDown"], "", "one page down"),
         (X::List, C::Home, &["Home", "g"], "", "first profile"),
         (X::List, C::End, &["End", "G"], "", "last profile"),
-        (X::List, C::Run, &["Enter"], "run", "diagnose the selected profile (opens Diagnose)"),
-        (X::List, C::RunAll, &["a"], "run all", "diagnose every profile at once"),
-        (X::List, C::Filter, &["/"], "filter", "filter the list as you type"),
+        (
+            X::List,
+            C::Run,
+            &["Enter"],
+            "run",
+            "diagnose the selected profile (opens Diagnose)",
+        ),
+        (
+            X::List,
+            C::RunAll,
+            &["a"],
+            "run all",
+            "diagnose every profile at once",
+        ),
+        (
+            X::List,
+            C::Filter,
+            &["/"],
+            "filter",
+            "filter the list as you type",
+        ),
         (X::List, C::Add, &["n"], "new", "add a profile in the form"),
-        (X::List, C::Edit, &["e"], "edit", "edit the selected profile"),
-        (X::List, C::Duplicate, &["d"], "duplicate", "copy the selected profile (and its keyring entries)"),
-        (X::List, C::Rename, &["R", "F2"], "rename", "rename the selected profile"),
-        (X::List, C::Delete, &["x", "Delete"], "delete", "delete the selected profile (asks first)"),
-        (X::Filter, C::FilterDone, &["Enter"], "keep filter", "keep the filter and go back to the list"),
-        (X::Filter, C::FilterClear, &["Esc"], "clear", "clear the filter"),
+        (
+            X::List,
+            C::Edit,
+            &["e"],
+            "edit",
+            "edit the selected profile",
+        ),
+        (
+            X::List,
+            C::Duplicate,
+            &["d"],
+            "duplicate",
+            "copy the selected profile (and its keyring entries)",
+        ),
+        (
+            X::List,
+            C::Rename,
+            &["R", "F2"],
+            "rename",
+            "rename the selected profile",
+        ),
+        (
+            X::List,
+            C::Delete,
+            &["x", "Delete"],
+            "delete",
+            "delete the selected profile (asks first)",
+        ),
+        (
+            X::Filter,
+            C::FilterDone,
+            &["Enter"],
+            "keep filter",
+            "keep the filter and go back to the list",
+        ),
+        (
+            X::Filter,
+            C::FilterClear,
+            &["Esc"],
+            "clear",
+            "clear the filter",
+        ),
         (X::Filter, C::Up, &["Up"], "", "select the previous match"),
         (X::Filter, C::Down, &["Down"], "", "select the next match"),
-        (X::Form, C::FormNext, &["Tab", "Down"], "next field", "go to the next field"),
-        (X::Form, C::FormPrev, &["BackTab", "Up"], "previous", "go to the previous field"),
-        (X::Form, C::FormSave, &["Enter", "Ctrl-s"], "save", "check every field and save"),
-        (X::Form, C::FormCancel, &["Esc"], "cancel", "close the form without saving"),
-        (X::ConfirmDelete, C::DeleteConfirm, &["Enter"], "delete", "delete the profile and its keyring entries"),
-        (X::ConfirmDelete, C::DeleteCancel, &["Esc"], "keep", "keep the profile"),
-        (X::Rename, C::RenameConfirm, &["Enter"], "rename", "rename the profile"),
-        (X::Rename, C::RenameCancel, &["Esc"], "cancel", "keep the old name"),
+        (
+            X::Form,
+            C::FormNext,
+            &["Tab", "Down"],
+            "next field",
+            "go to the next field",
+        ),
+        (
+            X::Form,
+            C::FormPrev,
+            &["BackTab", "Up"],
+            "previous",
+            "go to the previous field",
+        ),
+        (
+            X::Form,
+            C::FormSave,
+            &["Enter", "Ctrl-s"],
+            "save",
+            "check every field and save",
+        ),
+        (
+            X::Form,
+            C::FormCancel,
+            &["Esc"],
+            "cancel",
+            "close the form without saving",
+        ),
+        (
+            X::ConfirmDelete,
+            C::DeleteConfirm,
+            &["Enter"],
+            "delete",
+            "delete the profile and its keyring entries",
+        ),
+        (
+            X::ConfirmDelete,
+            C::DeleteCancel,
+            &["Esc"],
+            "keep",
+            "keep the profile",
+        ),
+        (
+            X::Rename,
+            C::RenameConfirm,
+            &["Enter"],
+            "rename",
+            "rename the profile",
+        ),
+        (
+            X::Rename,
+            C::RenameCancel,
+            &["Esc"],
+            "cancel",
+            "keep the old name",
+        ),
     ]
 }
 
@@ -295,8 +409,17 @@ struct FormState {
 #[derive(Debug, Clone, PartialEq)]
 enum Popup {
     Form(Box<FormState>),
-    ConfirmDelete { name: String, accounts: Vec<String>, broken: bool },
-    Rename { old: String, text: String, cursor: usize, error: Option<String> },
+    ConfirmDelete {
+        name: String,
+        accounts: Vec<String>,
+        broken: bool,
+    },
+    Rename {
+        old: String,
+        text: String,
+        cursor: usize,
+        error: Option<String>,
+    },
 }
 
 /// A run of every profile: when it started, and how long it took once every row is done.
@@ -413,7 +536,9 @@ impl ProfilesTab {
                 needle.is_empty()
                     || r.name.to_lowercase().contains(&needle)
                     || r.url.to_lowercase().contains(&needle)
-                    || r.group.as_deref().is_some_and(|g| g.to_lowercase().contains(&needle))
+                    || r.group
+                        .as_deref()
+                        .is_some_and(|g| g.to_lowercase().contains(&needle))
             })
             .map(|(i, _)| i)
             .collect()
@@ -429,7 +554,11 @@ impl ProfilesTab {
     }
 
     fn select_name(&mut self, name: &str) {
-        if let Some(i) = self.visible().iter().position(|i| self.rows[*i].name == name) {
+        if let Some(i) = self
+            .visible()
+            .iter()
+            .position(|i| self.rows[*i].name == name)
+        {
             self.selected = i;
         }
     }
@@ -453,12 +582,8 @@ impl ProfilesTab {
         use ProfilesCommand as C;
         let redraw = vec![ProfilesEffect::Redraw];
         match cmd {
-            C::Up | C::FormPrev if self.context() == ProfilesContext::Form => {
-                self.focus_by(-1)
-            }
-            C::Down | C::FormNext if self.context() == ProfilesContext::Form => {
-                self.focus_by(1)
-            }
+            C::Up | C::FormPrev if self.context() == ProfilesContext::Form => self.focus_by(-1),
+            C::Down | C::FormNext if self.context() == ProfilesContext::Form => self.focus_by(1),
             C::Up => {
                 self.move_by(-1);
                 redraw
@@ -590,7 +715,10 @@ impl ProfilesTab {
                 redraw
             }
             C::RenameConfirm => {
-                let Some(Popup::Rename { old, text, error, .. }) = &mut self.popup else {
+                let Some(Popup::Rename {
+                    old, text, error, ..
+                }) = &mut self.popup
+                else {
                     return Vec::new();
                 };
                 let new = text.trim().to_string();
@@ -674,7 +802,11 @@ impl ProfilesTab {
         if self.path.is_none() || self.busy {
             return;
         }
-        let Some(p) = self.rows.iter().find(|r| r.name == name).and_then(|r| r.profile.clone())
+        let Some(p) = self
+            .rows
+            .iter()
+            .find(|r| r.name == name)
+            .and_then(|r| r.profile.clone())
         else {
             return;
         };
@@ -705,16 +837,20 @@ impl ProfilesTab {
         let now = FORM_FIELDS[f.focus];
         f.cursor = field_text(&f.form, now).chars().count();
         let mut out = vec![ProfilesEffect::Redraw];
-        if matches!(left, FormField::Ca | FormField::ClientCert | FormField::ClientKey) {
+        if matches!(
+            left,
+            FormField::Ca | FormField::ClientCert | FormField::ClientKey
+        ) {
             let value = f.form.value(left).to_string();
-            let untouched = f
-                .form
-                .original
-                .as_ref()
-                .is_some_and(|_| ProfileForm::edit(f.form.original.as_ref().unwrap()).value(left) == value);
+            let untouched = f.form.original.as_ref().is_some_and(|_| {
+                ProfileForm::edit(f.form.original.as_ref().unwrap()).value(left) == value
+            });
             if !value.trim().is_empty() && !untouched {
                 f.checking.push(left);
-                out.push(ProfilesEffect::Store(StoreJob::CheckField { field: left, value }));
+                out.push(ProfilesEffect::Store(StoreJob::CheckField {
+                    field: left,
+                    value,
+                }));
             } else {
                 f.errors.remove(&Some(left));
             }
@@ -734,7 +870,10 @@ impl ProfilesTab {
         }
         // The checks that need no file first, at once.
         f.errors.retain(|k, _| {
-            matches!(k, Some(FormField::Ca | FormField::ClientCert | FormField::ClientKey))
+            matches!(
+                k,
+                Some(FormField::Ca | FormField::ClientCert | FormField::ClientKey)
+            )
         });
         for field in FORM_FIELDS {
             if field_is_pure(field)
@@ -773,7 +912,10 @@ impl ProfilesTab {
             ))];
         }
         self.set_status(&row.name, RowStatus::Running);
-        vec![ProfilesEffect::Run { name: row.name }, ProfilesEffect::Redraw]
+        vec![
+            ProfilesEffect::Run { name: row.name },
+            ProfilesEffect::Redraw,
+        ]
     }
 
     fn run_everything(&mut self) -> Vec<ProfilesEffect> {
@@ -817,7 +959,13 @@ impl ProfilesTab {
                 vec![ProfilesEffect::Redraw]
             }
             ProfilesContext::Rename => {
-                if let Some(Popup::Rename { text, cursor, error, .. }) = &mut self.popup {
+                if let Some(Popup::Rename {
+                    text,
+                    cursor,
+                    error,
+                    ..
+                }) = &mut self.popup
+                {
                     edit(text, cursor, key.key);
                     *error = profile::check_field(FormField::Name, text).err();
                 }
@@ -888,7 +1036,11 @@ impl ProfilesTab {
                 self.load_error = Some(e.clone());
                 return vec![ProfilesEffect::Status(e), ProfilesEffect::Redraw];
             }
-            ProfilesEvent::FieldChecked { field, value, error } => {
+            ProfilesEvent::FieldChecked {
+                field,
+                value,
+                error,
+            } => {
                 if let Some(f) = self.form_mut() {
                     f.checking.retain(|c| *c != field);
                     // A check of text the user has changed since is stale.
@@ -953,11 +1105,8 @@ impl ProfilesTab {
 
     fn apply_loaded(&mut self, loaded: Loaded) {
         let keep = self.selected_row().map(|r| r.name.clone());
-        let old: HashMap<String, Option<RowStatus>> = self
-            .rows
-            .drain(..)
-            .map(|r| (r.name, r.status))
-            .collect();
+        let old: HashMap<String, Option<RowStatus>> =
+            self.rows.drain(..).map(|r| (r.name, r.status)).collect();
         let mut rows: Vec<Row> = loaded
             .profiles
             .into_iter()
@@ -1053,12 +1202,27 @@ impl ProfilesTab {
     pub fn copy_text(&self) -> Option<String> {
         let row = self.selected_row()?;
         match (&row.status, &row.profile, &row.load_error) {
-            (Some(RowStatus::Done { ok: true, millis, .. }), _, _) => Some(format!(
+            (
+                Some(RowStatus::Done {
+                    ok: true, millis, ..
+                }),
+                _,
+                _,
+            ) => Some(format!(
                 "{}: ok in {}",
                 row.name,
                 crate::report::duration_text(*millis)
             )),
-            (Some(RowStatus::Done { ok: false, stage, cause, .. }), _, _) => Some(format!(
+            (
+                Some(RowStatus::Done {
+                    ok: false,
+                    stage,
+                    cause,
+                    ..
+                }),
+                _,
+                _,
+            ) => Some(format!(
                 "{}: failed at {} ({})",
                 row.name,
                 stage.map(|s| s.id()).unwrap_or("?"),
@@ -1073,12 +1237,10 @@ impl ProfilesTab {
 
     /// Maps a line of the drawn list (headings included) to an index into `visible`.
     fn line_to_visible(&self, line: usize) -> Option<usize> {
-        view::lines(self)
-            .get(line)
-            .and_then(|l| match l {
-                view::ListLine::Row(i) => Some(*i),
-                view::ListLine::Heading(_) => None,
-            })
+        view::lines(self).get(line).and_then(|l| match l {
+            view::ListLine::Row(i) => Some(*i),
+            view::ListLine::Heading(_) => None,
+        })
     }
 
     pub fn draw(&self, frame: &mut ratatui::Frame, area: ratatui::layout::Rect, look: &Look) {
@@ -1098,7 +1260,10 @@ fn field_text(form: &ProfileForm, field: FormField) -> &str {
 
 /// Fields whose check reads no file (checked on every key).
 fn field_is_pure(field: FormField) -> bool {
-    !matches!(field, FormField::Ca | FormField::ClientCert | FormField::ClientKey)
+    !matches!(
+        field,
+        FormField::Ca | FormField::ClientCert | FormField::ClientKey
+    )
 }
 
 /// One editing key applied to `text` at `cursor` (in characters).
@@ -1150,9 +1315,7 @@ pub async fn carry_out(job: StoreJob) -> ProfilesEvent {
             seen,
         } => ProfilesEvent::Stored(save_job(&path, &form, &mode, seen)),
         StoreJob::Delete { path, name } => ProfilesEvent::Stored(delete_job(&path, &name)),
-        StoreJob::Rename { path, old, new } => {
-            ProfilesEvent::Stored(rename_job(&path, &old, &new))
-        }
+        StoreJob::Rename { path, old, new } => ProfilesEvent::Stored(rename_job(&path, &old, &new)),
     };
     tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
         ProfilesEvent::Stored(Stored {
@@ -1260,7 +1423,10 @@ fn save_job(path: &Path, form: &ProfileForm, mode: &FormMode, seen: Option<[u8; 
     };
     let note = merged_note(&store, seen);
     let secret_note = if built.password.is_some() {
-        format!("; password kept in the keyring as {}", Kind::Password.account(&name))
+        format!(
+            "; password kept in the keyring as {}",
+            Kind::Password.account(&name)
+        )
     } else {
         String::new()
     };
@@ -1295,7 +1461,9 @@ fn delete_job(path: &Path, name: &str) -> Stored {
             .and_then(|ring| ring.delete_profile(name).map_err(|e| e.to_string()))
         {
             Ok(n) => format!("deleted profile {name} and {n} keyring entries"),
-            Err(e) => format!("deleted profile {name}; its keyring entries could not be removed: {e}"),
+            Err(e) => {
+                format!("deleted profile {name}; its keyring entries could not be removed: {e}")
+            }
         }
     } else {
         format!("deleted profile {name}")
@@ -1312,7 +1480,9 @@ fn rename_job(path: &Path, old: &str, new: &str) -> Stored {
         Ok(s) => s,
         Err(e) => return failed(e.to_string(), None),
     };
-    let has_secrets = store.get(old).is_some_and(|p| !p.keyring_entries().is_empty());
+    let has_secrets = store
+        .get(old)
+        .is_some_and(|p| !p.keyring_entries().is_empty());
     if let Err(e) = store.rename(old, new) {
         return failed(e.to_string(), Some(&store));
     }
@@ -1329,7 +1499,9 @@ fn rename_job(path: &Path, old: &str, new: &str) -> Stored {
             if rolled_back {
                 format!("{e}; the profile keeps its old name {old}")
             } else {
-                format!("{e}; the profile is now named {new} but its keyring entries may still be under {old}")
+                format!(
+                    "{e}; the profile is now named {new} but its keyring entries may still be under {old}"
+                )
             },
             Some(&store),
         );
@@ -1362,4 +1534,3 @@ pub async fn plan_for(path: &Path, name: &str) -> Result<Plan, String> {
         .await
         .map_err(|e| e.to_string())
 }
-

@@ -29,7 +29,8 @@ pub const DELETE_TITLE: &str = " Delete profile ";
 pub const DELETE_KEYS: &str = "Enter deletes · Esc keeps it";
 pub const RENAME_TITLE: &str = " Rename profile ";
 pub const RENAME_KEYS: &str = "Enter renames · Esc cancels";
-pub const DEMO_READ_ONLY: &str = "demo profiles are temporary: they cannot be edited, renamed or deleted";
+pub const DEMO_READ_ONLY: &str =
+    "demo profiles are temporary: they cannot be edited, renamed or deleted";
 pub const BUSY: &str = "the profiles file is being written; try again in a moment";
 
 pub fn label(field: crate::profile::FormField) -> &'static str {

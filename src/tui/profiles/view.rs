@@ -68,10 +68,20 @@ pub(super) fn draw(tab: &ProfilesTab, frame: &mut Frame, area: Rect, look: &Look
     let top_line = if tab.filtering || !tab.filter.is_empty() {
         let mut spans = vec![
             Span::styled(s::FILTER_PREFIX, t.accent),
-            Span::styled(sanitize(&tab.filter), if tab.filtering { t.input_focused } else { t.input }),
+            Span::styled(
+                sanitize(&tab.filter),
+                if tab.filtering {
+                    t.input_focused
+                } else {
+                    t.input
+                },
+            ),
         ];
         if tab.filtering {
-            spans.push(Span::styled("_", t.input_focused.add_modifier(Modifier::SLOW_BLINK)));
+            spans.push(Span::styled(
+                "_",
+                t.input_focused.add_modifier(Modifier::SLOW_BLINK),
+            ));
         }
         spans.push(Span::styled(format!("  {}", s::count(shown, total)), t.dim));
         Line::from(spans)
@@ -112,7 +122,9 @@ pub(super) fn draw(tab: &ProfilesTab, frame: &mut Frame, area: Rect, look: &Look
         .unwrap_or(0);
     let mut offset = tab.offset.get();
     if sel_line < offset {
-        offset = sel_line.saturating_sub(usize::from(sel_line > 0 && matches!(all_lines.get(sel_line - 1), Some(ListLine::Heading(_)))));
+        offset = sel_line.saturating_sub(usize::from(
+            sel_line > 0 && matches!(all_lines.get(sel_line - 1), Some(ListLine::Heading(_))),
+        ));
     }
     if rows_room > 0 && sel_line >= offset + rows_room {
         offset = sel_line + 1 - rows_room;
@@ -123,35 +135,68 @@ pub(super) fn draw(tab: &ProfilesTab, frame: &mut Frame, area: Rect, look: &Look
     let name_w = (w / 4).clamp(8, 24);
     let verdict_w = (w / 3).clamp(16, 34);
     let time_w = 8;
-    let rest = w.saturating_sub(2 + name_w + 1 + verdict_w + 1 + time_w + 1);
+    let rest = w.saturating_sub(3 + name_w + 1 + verdict_w + time_w + 2);
     let visible = tab.visible();
     for line in all_lines.iter().skip(offset).take(rows_room) {
         match line {
             ListLine::Heading(h) => {
-                body.push(Line::styled(ellipsize(&sanitize(h), w, g), t.accent.add_modifier(Modifier::BOLD)));
+                body.push(Line::styled(
+                    ellipsize(&sanitize(h), w, g),
+                    t.accent.add_modifier(Modifier::BOLD),
+                ));
             }
             ListLine::Row(vi) => {
                 let row = &tab.rows[visible[*vi]];
                 let (sym, sym_style, verdict, time) = match (&row.load_error, &row.status) {
-                    (Some(e), _) => (g.warn, t.error, format!("{}: {}", s::CANNOT_LOAD, sanitize(e)), String::new()),
-                    (None, Some(RowStatus::Running)) => (g.pending, t.running, g.text(&format!("{}…", s::RUNNING)), String::new()),
-                    (None, Some(RowStatus::Done { ok: true, millis, .. })) => (
+                    (Some(e), _) => (
+                        g.warn,
+                        t.error,
+                        format!("{}: {}", s::CANNOT_LOAD, sanitize(e)),
+                        String::new(),
+                    ),
+                    (None, Some(RowStatus::Running)) => (
+                        g.pending,
+                        t.running,
+                        g.text(&format!("{}…", s::RUNNING)),
+                        String::new(),
+                    ),
+                    (
+                        None,
+                        Some(RowStatus::Done {
+                            ok: true, millis, ..
+                        }),
+                    ) => (
                         g.ok,
                         t.ok,
                         s::OK.to_string(),
                         crate::report::duration_text(*millis),
                     ),
-                    (None, Some(RowStatus::Done { ok: false, stage, cause, millis })) => (
+                    (
+                        None,
+                        Some(RowStatus::Done {
+                            ok: false,
+                            stage,
+                            cause,
+                            millis,
+                        }),
+                    ) => (
                         g.fail,
                         t.fail,
                         format!(
                             "{} {}",
                             s::FAILED,
-                            cause.as_deref().map(sanitize).unwrap_or_else(|| stage.map(|s| s.id().to_string()).unwrap_or_default())
+                            cause.as_deref().map(sanitize).unwrap_or_else(|| stage
+                                .map(|s| s.id().to_string())
+                                .unwrap_or_default())
                         ),
                         crate::report::duration_text(*millis),
                     ),
-                    (None, Some(RowStatus::CannotRun(e))) => (g.warn, t.error, format!("{}: {}", s::CANNOT_RUN, sanitize(e)), String::new()),
+                    (None, Some(RowStatus::CannotRun(e))) => (
+                        g.warn,
+                        t.error,
+                        format!("{}: {}", s::CANNOT_RUN, sanitize(e)),
+                        String::new(),
+                    ),
                     (None, None) => (g.pending, t.dim, s::NOT_RUN.to_string(), String::new()),
                 };
                 let selected = *vi == tab.selected && tab.popup.is_none();
@@ -163,21 +208,40 @@ pub(super) fn draw(tab: &ProfilesTab, frame: &mut Frame, area: Rect, look: &Look
                     Span::styled(pad(&sanitize(&row.name), name_w, look), base),
                     Span::styled(" ", base),
                 ];
-                if row.load_error.is_some() {
+                let whole_line =
+                    row.load_error.is_some() || matches!(row.status, Some(RowStatus::CannotRun(_)));
+                if whole_line {
                     // The error takes the rest of the line: it is what matters here.
                     let room = w.saturating_sub(3 + name_w + 1);
-                    spans.push(Span::styled(pad(&verdict, room, look), if selected { base } else { sym_style }));
+                    spans.push(Span::styled(
+                        pad(&verdict, room, look),
+                        if selected { base } else { sym_style },
+                    ));
                 } else {
-                    spans.push(Span::styled(pad(&verdict, verdict_w, look), if selected { base } else { sym_style }));
-                    spans.push(Span::styled(format!(" {:>time_w$} ", time), if selected { base } else { t.dim }));
-                    spans.push(Span::styled(pad(&sanitize(&row.url), rest, look), if selected { base } else { t.dim }));
+                    spans.push(Span::styled(
+                        pad(&verdict, verdict_w, look),
+                        if selected { base } else { sym_style },
+                    ));
+                    spans.push(Span::styled(
+                        format!(" {:>time_w$} ", time),
+                        if selected { base } else { t.dim },
+                    ));
+                    spans.push(Span::styled(
+                        pad(&sanitize(&row.url), rest, look),
+                        if selected { base } else { t.dim },
+                    ));
                 }
                 body.push(Line::from(spans));
             }
         }
     }
-    let first_row_y = list.y + (body.len().saturating_sub(all_lines.iter().skip(offset).take(rows_room).count())) as u16;
-    tab.drawn_rows.set((first_row_y, rows_room.min(all_lines.len()) as u16, 0));
+    let first_row_y = list.y
+        + (body
+            .len()
+            .saturating_sub(all_lines.iter().skip(offset).take(rows_room).count()))
+            as u16;
+    tab.drawn_rows
+        .set((first_row_y, rows_room.min(all_lines.len()) as u16, 0));
     frame.render_widget(Paragraph::new(body), list);
 
     if show_summary && bottom.height > 0 {
@@ -187,27 +251,55 @@ pub(super) fn draw(tab: &ProfilesTab, frame: &mut Frame, area: Rect, look: &Look
             None => g.text("…"),
         };
         let text = s::summary(ok, failed, cannot, running, &time);
-        let style = if failed + cannot > 0 { t.fail } else if running > 0 { t.running } else { t.ok };
-        let sym = if running > 0 { g.pending } else if failed + cannot > 0 { g.fail } else { g.ok };
-        frame.render_widget(Paragraph::new(Line::styled(format!("{sym} {text}"), style)), bottom);
+        let style = if failed + cannot > 0 {
+            t.fail
+        } else if running > 0 {
+            t.running
+        } else {
+            t.ok
+        };
+        let sym = if running > 0 {
+            g.pending
+        } else if failed + cannot > 0 {
+            g.fail
+        } else {
+            g.ok
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!("{sym} {text}"), style)),
+            bottom,
+        );
     }
 
     match &tab.popup {
         Some(Popup::Form(f)) => draw_form(f, frame, area, look),
-        Some(Popup::ConfirmDelete { name, accounts, broken: _ }) => {
+        Some(Popup::ConfirmDelete {
+            name,
+            accounts,
+            broken: _,
+        }) => {
             let text = vec![
-                Line::styled(s::delete_question(&sanitize(name)), t.base.add_modifier(Modifier::BOLD)),
+                Line::styled(
+                    s::delete_question(&sanitize(name)),
+                    t.base.add_modifier(Modifier::BOLD),
+                ),
                 Line::raw(""),
                 Line::styled(sanitize(&s::delete_keyring(accounts)), t.base),
                 Line::raw(""),
                 Line::styled(g.text(s::DELETE_KEYS), t.dim),
             ];
-            popup(frame, area, look, s::DELETE_TITLE, text, 60, 8);
+            let h = text.len() as u16 + 1;
+            popup(frame, area, look, s::DELETE_TITLE, text, 60, h);
         }
-        Some(Popup::Rename { old, text, error, .. }) => {
+        Some(Popup::Rename {
+            old, text, error, ..
+        }) => {
             let mut lines = vec![
                 Line::styled(s::rename_question(&sanitize(old)), t.base),
-                Line::from(vec![Span::styled(sanitize(text), t.input_focused), Span::styled("_", t.input_focused)]),
+                Line::from(vec![
+                    Span::styled(sanitize(text), t.input_focused),
+                    Span::styled("_", t.input_focused),
+                ]),
             ];
             if let Some(e) = error {
                 lines.push(Line::styled(format!("{} {}", g.fail, sanitize(e)), t.error));
@@ -222,7 +314,15 @@ pub(super) fn draw(tab: &ProfilesTab, frame: &mut Frame, area: Rect, look: &Look
 }
 
 /// A bordered box centred in `area`, at most `w`×`h` plus borders.
-fn popup(frame: &mut Frame, area: Rect, look: &Look, title: &str, lines: Vec<Line>, w: u16, h: u16) {
+fn popup(
+    frame: &mut Frame,
+    area: Rect,
+    look: &Look,
+    title: &str,
+    lines: Vec<Line>,
+    w: u16,
+    h: u16,
+) {
     let width = (w + 2).min(area.width);
     let height = (h + 2).min(area.height);
     let rect = Rect {
@@ -237,7 +337,10 @@ fn popup(frame: &mut Frame, area: Rect, look: &Look, title: &str, lines: Vec<Lin
         .border_style(look.theme.border_focused)
         .title(Span::styled(title.to_string(), look.theme.title));
     frame.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).style(look.theme.base),
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .style(look.theme.base),
         rect,
     );
 }
@@ -277,7 +380,13 @@ fn draw_form(f: &super::FormState, frame: &mut Frame, area: Rect, look: &Look) {
             _ => sanitize(f.form.value(*field)),
         };
         let placeholder = *field == FormField::Password && f.form.password_len() == 0;
-        let style = if focused { t.input_focused } else if placeholder { t.dim } else { t.input };
+        let style = if focused {
+            t.input_focused
+        } else if placeholder {
+            t.dim
+        } else {
+            t.input
+        };
         let shown = if focused && !placeholder {
             // Keep the cursor end in view.
             let chars: Vec<char> = value.chars().collect();
@@ -288,7 +397,10 @@ fn draw_form(f: &super::FormState, frame: &mut Frame, area: Rect, look: &Look) {
         };
         lines.push(Line::from(vec![
             Span::styled(format!("{mark} "), if focused { t.accent } else { t.base }),
-            Span::styled(pad(s::label(*field), label_w, look), if focused { t.accent } else { t.base }),
+            Span::styled(
+                pad(s::label(*field), label_w, look),
+                if focused { t.accent } else { t.base },
+            ),
             Span::styled(shown, style),
         ]));
         if let Some(e) = f.errors.get(&Some(*field)) {
@@ -297,9 +409,15 @@ fn draw_form(f: &super::FormState, frame: &mut Frame, area: Rect, look: &Look) {
                 t.error,
             ));
         } else if f.checking.contains(field) {
-            lines.push(Line::styled(format!("{}{}", " ".repeat(label_w + 2), g.text(s::CHECKING)), t.running));
+            lines.push(Line::styled(
+                format!("{}{}", " ".repeat(label_w + 2), g.text(s::CHECKING)),
+                t.running,
+            ));
         } else if focused && *field == FormField::Password {
-            lines.push(Line::styled(format!("{}{}", " ".repeat(label_w + 2), s::PASSWORD_NOTE), t.dim));
+            lines.push(Line::styled(
+                format!("{}{}", " ".repeat(label_w + 2), s::PASSWORD_NOTE),
+                t.dim,
+            ));
         }
     }
     lines.push(Line::raw(""));
@@ -310,7 +428,11 @@ fn draw_form(f: &super::FormState, frame: &mut Frame, area: Rect, look: &Look) {
         lines.push(Line::styled(g.text(s::FORM_SAVING), t.running));
     }
     lines.push(Line::styled(g.text(s::FORM_KEYS), t.dim));
-    let h = (lines.len() as u16).min(area.height.saturating_sub(2));
+    // Room for long errors that wrap onto a second line.
+    let wrapped: usize = lines
+        .iter()
+        .map(|l| l.width().saturating_sub(1) / usize::from(w.max(1)))
+        .sum();
+    let h = ((lines.len() + wrapped) as u16).min(area.height.saturating_sub(2));
     popup(frame, area, look, title, lines, w, h);
 }
-
