@@ -125,6 +125,20 @@ fn snapshot_mixed_verdicts() {
     assert!(small.contains("not run yet"), "{small}");
     insta::assert_snapshot!("mixed_80x24", small);
     insta::assert_snapshot!("mixed_120x40", render(&tab, 120, 40));
+    // The selected profile's whole error is shown below the list, however long.
+    let mut tab = tab;
+    tab.select_name("legacy");
+    let screen = render(&tab, 80, 24);
+    assert!(screen.contains("(invalid port number)."), "{screen}");
+    insta::assert_snapshot!("cannot_load_selected_80x24", screen);
+    // Enter on it says why instead of running.
+    let effects = tab.command(ProfilesCommand::Run);
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, ProfilesEffect::Run { .. }))
+    );
+    assert!(status_of(&effects).contains("invalid port number"));
 }
 
 #[test]

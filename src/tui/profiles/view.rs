@@ -55,12 +55,33 @@ pub(super) fn draw(tab: &ProfilesTab, frame: &mut Frame, area: Rect, look: &Look
         return;
     }
     let show_summary = tab.run_all.is_some();
-    let [top, list, bottom] = Layout::vertical([
+    // The selected profile's whole error, when the row had to cut it.
+    let detail = tab
+        .selected_row()
+        .and_then(|r| match (&r.load_error, &r.status) {
+            (Some(e), _) => Some(format!("{}: {}", s::CANNOT_LOAD, sanitize(e))),
+            (None, Some(RowStatus::CannotRun(e))) => {
+                Some(format!("{}: {}", s::CANNOT_RUN, sanitize(e)))
+            }
+            _ => None,
+        });
+    let detail_h = detail
+        .as_ref()
+        .map(|d| (width(d) / usize::from(inner.width.max(1)) + 1).min(4) as u16)
+        .unwrap_or(0);
+    let [top, list, detail_area, bottom] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
+        Constraint::Length(detail_h),
         Constraint::Length(u16::from(show_summary)),
     ])
     .areas(inner);
+    if let Some(d) = &detail {
+        frame.render_widget(
+            Paragraph::new(Line::styled(d.clone(), t.error)).wrap(Wrap { trim: false }),
+            detail_area,
+        );
+    }
 
     // Top line: the filter, or how many profiles and from which file.
     let total = tab.rows.len();
