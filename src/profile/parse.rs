@@ -458,7 +458,6 @@ pub(crate) fn parse_file_keeping_broken(
         let spanned_profile = spanned.and_then(|t| {
             t.iter()
                 .find(|(k, _)| k.get_ref().as_ref() == name.as_str())
-                .map(|(k, v)| (k, v))
         });
         match one_profile(&walker, name, raw, spanned_profile) {
             Ok(p) => {
