@@ -103,7 +103,10 @@ pub fn setup(start: Start, profiles_path: PathBuf, opts: &Options) -> Result<Set
     let (look, keymap, mouse) = look_and_keys(&profiles_path, opts)?;
     let mut app = App::new(ProfilesTab::new(profiles_path.clone()), look, keymap);
     app.mouse = mouse;
-    app.profiles_file = Some(profiles_path.display().to_string());
+    app.profiles_file = app
+        .profiles
+        .path()
+        .map(|p| home_relative(p, std::env::var_os("HOME")));
     let (url, first) = match start {
         Start::Profiles => (None, Vec::new()),
         Start::Profile(name) => (None, vec![Action::Open(RunSource::Profile(name))]),
@@ -566,5 +569,16 @@ fn keyring_label() -> String {
             s::SURVIVES_REBOOT
         ),
         None => format!("{} {}", s::KEYRING_PREFIX, s::KEYRING_NONE),
+    }
+}
+
+/// `~/.config/…` for a path under the home folder: the status line has little room.
+fn home_relative(path: &std::path::Path, home: Option<std::ffi::OsString>) -> String {
+    match home.map(PathBuf::from) {
+        Some(home) if !home.as_os_str().is_empty() => match path.strip_prefix(&home) {
+            Ok(rest) => format!("~/{}", rest.display()),
+            Err(_) => path.display().to_string(),
+        },
+        _ => path.display().to_string(),
     }
 }
