@@ -128,6 +128,12 @@ pub(super) fn load(config: Option<&Path>) -> Result<ProfileStore, InputError> {
     ProfileStore::load(&path).map_err(|e| InputError(e.to_string()))
 }
 
+/// Load every profile; the ones that cannot be used are kept with their error.
+fn load_keeping_broken(config: Option<&Path>) -> Result<ProfileStore, InputError> {
+    let path = config_path(config)?;
+    ProfileStore::load_keeping_broken(&path).map_err(|e| InputError(e.to_string()))
+}
+
 /// Load to change: holds the writers' lock until the store is dropped (after the save).
 fn load_for_update(config: Option<&Path>) -> Result<ProfileStore, InputError> {
     let path = config_path(config)?;
@@ -135,26 +141,13 @@ fn load_for_update(config: Option<&Path>) -> Result<ProfileStore, InputError> {
 }
 
 /// Secrets `add`/`edit`/`import` will put in the keyring once the profile is saved.
-type Pending = Vec<(Kind, Secret)>;
+type Pending = profile::PendingSecrets;
 
 fn keyring(k: &KeyringOnDemand) -> Result<&BoundedStore, InputError> {
     k.store().map_err(InputError)
 }
 
-fn store_secret(
-    k: &KeyringOnDemand,
-    profile: &str,
-    kind: Kind,
-    value: &Secret,
-) -> Result<(), InputError> {
-    keyring(k)?
-        .set(profile, kind, value)
-        .map_err(|e| InputError(e.to_string()))
-}
-
-/// Saves `p`, then writes its pending keyring entries. Keyring entries come second so that
-/// a lost save never leaves secrets no profile refers to; if an entry cannot be written the
-/// file is put back as it was (`previous`) and the error says so.
+/// Saves `p`, then its pending keyring entries (the core's one rule for that order).
 fn save_with_secrets(
     store: &mut ProfileStore,
     p: Profile,
@@ -162,27 +155,7 @@ fn save_with_secrets(
     pending: Pending,
     k: &KeyringOnDemand,
 ) -> Result<(), InputError> {
-    let name = p.name.clone();
-    store.upsert(p).map_err(|e| InputError(e.to_string()))?;
-    save(store)?;
-    for (kind, secret) in &pending {
-        if let Err(e) = store_secret(k, &name, *kind, secret) {
-            let restored = match previous {
-                Some(old) => store.upsert(old).map(|_| ()),
-                None => store.remove(&name).map(|_| ()),
-            };
-            let rolled_back = restored.is_ok() && store.save().is_ok();
-            return Err(InputError(if rolled_back {
-                format!("{}; the profile file was left as it was", e.0)
-            } else {
-                format!(
-                    "{}; profile {name:?} was saved but refers to keyring entries that are missing",
-                    e.0
-                )
-            }));
-        }
-    }
-    Ok(())
+    profile::save_with_secrets(store, p, previous, pending, k).map_err(InputError)
 }
 
 /// Applies the command-line options of `add`/`edit` to a profile through the core layering;
@@ -296,48 +269,9 @@ fn key_text(key: &Path) -> Result<String, InputError> {
     })
 }
 
-/// Checks that a profile about to be saved can run: URL, files and options, through the same
-/// resolver a check uses. Keyring entries are left out (they may not be stored yet) and
-/// environment variables that are not set here read as empty (they may be set where it runs).
+/// Checks that a profile about to be saved can run ([`profile::check_runs`]).
 fn check_runs(p: &Profile) -> Result<(), InputError> {
-    let mut probe = p.clone();
-    probe.name = String::new();
-    for source in [
-        &mut probe.password,
-        &mut probe.tls.passphrase,
-        &mut probe.proxy_password,
-    ] {
-        if *source == Some(SecretSource::Keyring) {
-            *source = None;
-        }
-    }
-    let keyring_identity = [
-        &probe.tls.client_cert,
-        &probe.tls.client_key,
-        &probe.tls.p12,
-    ]
-    .iter()
-    .any(|m| **m == Some(Material::Keyring));
-    // A passphrase variable that is not set here may be set where the profile runs: the
-    // encrypted key cannot be opened now, and an empty passphrase would read as a wrong one.
-    let passphrase_elsewhere = matches!(
-        &probe.tls.passphrase,
-        Some(SecretSource::Env(var)) if std::env::var_os(var).is_none()
-    );
-    if keyring_identity || passphrase_elsewhere {
-        probe.tls.client_cert = None;
-        probe.tls.client_key = None;
-        probe.tls.p12 = None;
-    }
-    for v in probe.ws_headers.values_mut() {
-        if *v == HeaderValue::Keyring {
-            *v = HeaderValue::Literal("stored-in-keyring".into());
-        }
-    }
-    let env = |k: &str| Some(std::env::var(k).unwrap_or_default());
-    profile::resolve(&probe, &env, &KeyringOnDemand::new())
-        .map(|_| ())
-        .map_err(plan_error)
+    profile::check_runs(p).map_err(plan_error)
 }
 
 /// Refuses files a profile names that exist but are not regular files.
@@ -366,29 +300,49 @@ pub fn profile(cmd: ProfileCommand, config: Option<&Path>) -> Result<i32, InputE
     let k = KeyringOnDemand::new();
     match cmd {
         ProfileCommand::List { json } => {
-            let store = load(config)?;
+            // A profile that cannot be used is listed with its error; it never hides the
+            // others (exit code 2 says one could not be read).
+            let store = load_keeping_broken(config)?;
+            let broken = store.broken();
             if json {
-                let list: Vec<_> = store
+                let mut list: Vec<(String, serde_json::Value)> = store
                     .list()
                     .iter()
-                    .map(|p| serde_json::json!({ "name": p.name, "url": p.target_url().ok() }))
+                    .map(|p| {
+                        let doc = serde_json::json!({ "name": p.name, "url": p.target_url().ok() });
+                        (p.name.clone(), doc)
+                    })
                     .collect();
+                list.extend(broken.iter().map(|b| {
+                    let doc = serde_json::json!({
+                        "name": b.name,
+                        "url": serde_json::Value::Null,
+                        "error": b.error.to_string(),
+                    });
+                    (b.name.clone(), doc)
+                }));
+                list.sort_by(|a, b| a.0.cmp(&b.0));
+                let list: Vec<_> = list.into_iter().map(|(_, d)| d).collect();
                 println!("{}", crate::text::json(&list));
-            } else if store.list().is_empty() {
+            } else if store.names().is_empty() {
                 println!(
                     "no profiles in {} (add one with `mqtt-doctor profile add NAME URL …`)",
                     store.path().display()
                 );
             } else {
-                for p in store.list() {
-                    println!(
-                        "{:<24} {}",
-                        sanitize(&p.name),
-                        sanitize(&p.target_url().unwrap_or_else(|e| e.to_string()))
-                    );
+                for name in store.names() {
+                    let line = match store.get(name) {
+                        Some(p) => p.target_url().unwrap_or_else(|e| e.to_string()),
+                        None => broken
+                            .iter()
+                            .find(|b| b.name == name)
+                            .map(|b| format!("cannot load: {}", b.error))
+                            .unwrap_or_default(),
+                    };
+                    println!("{:<24} {}", sanitize(name), sanitize(&line));
                 }
             }
-            Ok(0)
+            Ok(if broken.is_empty() { 0 } else { 2 })
         }
         ProfileCommand::Show { name, json } => {
             let store = load(config)?;
@@ -603,13 +557,28 @@ pub async fn check_profiles(
     verbose: bool,
     concurrency: usize,
 ) -> Result<i32, InputError> {
-    let store = load(config)?;
-    let chosen: Vec<Profile> = if all {
-        store.list().into_iter().cloned().collect()
+    // A profile that cannot be read (bad URL, unknown key…) is that profile's own error
+    // line; the others still run.
+    let store = load_keeping_broken(config)?;
+    let chosen: Vec<Result<Profile, (String, String)>> = if all {
+        store
+            .names()
+            .into_iter()
+            .map(|n| match store.get(n) {
+                Some(p) => Ok(p.clone()),
+                None => Err((n.to_string(), broken_error(&store, n))),
+            })
+            .collect()
     } else {
         names
             .iter()
-            .map(|n| get(&store, n).cloned())
+            .map(|n| {
+                if store.broken().iter().any(|b| &b.name == n) {
+                    Ok(Err((n.clone(), broken_error(&store, n))))
+                } else {
+                    get(&store, n).map(|p| Ok(p.clone()))
+                }
+            })
             .collect::<Result<_, _>>()?
     };
     if chosen.is_empty() {
@@ -621,15 +590,23 @@ pub async fn check_profiles(
     let over = run_overrides(over)?;
     let keyring = AsyncKeyring::new();
     if chosen.len() == 1 && !all {
-        let plan = plan_for(&chosen[0], &over, &keyring).await?;
-        return super::run_single(plan, format, verbose).await;
+        return match &chosen[0] {
+            Ok(p) => {
+                let plan = plan_for(p, &over, &keyring).await?;
+                super::run_single(plan, format, verbose).await
+            }
+            Err((_, e)) => Err(InputError(e.clone())),
+        };
     }
     let mut plans: Vec<(String, Result<Plan, String>)> = Vec::new();
     for p in &chosen {
-        plans.push((
-            p.name.clone(),
-            plan_for(p, &over, &keyring).await.map_err(|e| e.0),
-        ));
+        plans.push(match p {
+            Ok(p) => (
+                p.name.clone(),
+                plan_for(p, &over, &keyring).await.map_err(|e| e.0),
+            ),
+            Err((name, e)) => (name.clone(), Err(e.clone())),
+        });
     }
     let started = Instant::now();
     let results = run_fleet(plans, concurrency.max(1)).await;
@@ -666,6 +643,16 @@ fn fleet_output(
         crate::report::Format::Markdown => crate::report::fleet_markdown(results, total_ms),
         crate::report::Format::Text => fleet_table(results, total_ms),
     }
+}
+
+/// The sentence of a profile that cannot be read.
+fn broken_error(store: &ProfileStore, name: &str) -> String {
+    store
+        .broken()
+        .iter()
+        .find(|b| b.name == name)
+        .map(|b| format!("cannot load: {}", b.error))
+        .unwrap_or_default()
 }
 
 /// Runs every plan, at most `concurrency` at a time; results come back in the given order.

@@ -26,9 +26,14 @@
 //! * [`resolve`] / [`resolve_async`]: profile → [`crate::diagnose::Plan`] or a [`PlanError`]
 //!   naming the profile and field; secrets through a [`SecretLookup`] ([`KeyringOnDemand`],
 //!   [`AsyncKeyring`] with a deadline per keyring call), the environment injected.
+//! * [`ProfileForm`] / [`check_field`]: a profile edited field by field (the app's form), with
+//!   each field checked on its own and the whole through [`check_runs`].
+//! * [`ProfileStore::load_keeping_broken`]: every profile of a file, the ones that cannot be
+//!   used kept with their error ([`BrokenProfile`]) instead of failing the whole file.
 //! * [`import_mosquitto`] / [`export`]: mosquitto_sub command lines ⇄ profiles.
 
 mod error;
+mod form;
 mod model;
 mod mosquitto;
 mod overrides;
@@ -37,11 +42,16 @@ mod resolve;
 mod store;
 
 pub use error::ProfileError;
+pub use form::{
+    FORM_FIELDS, FormError, FormField, FormResult, PendingSecrets, ProfileForm, check_field,
+    check_runs, keyring_accounts, save_with_secrets,
+};
 pub use model::{
     Endpoint, HeaderValue, Material, MqttVersion, Profile, SecretSource, Tls, TlsVersion, Transport,
 };
 pub use mosquitto::{ExportFormat, Imported, MosquittoError, export, import_mosquitto};
 pub use overrides::Overrides;
+pub use parse::BrokenProfile;
 pub use resolve::{
     AsyncKeyring, Env, Fetched, Field, KEYRING_DEADLINE, KeyringOnDemand, PlanError, SecretLookup,
     resolve, resolve_async,

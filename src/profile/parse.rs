@@ -377,3 +377,190 @@ fn syntax_error(path: &Path, text: &str, e: &toml::de::Error) -> ProfileError {
         message: super::error_message(e.message()),
     }
 }
+
+/// A profile of the file that cannot be used, kept as written (so a save writes it back
+/// unchanged) with the sentence saying why.
+#[derive(Debug)]
+pub struct BrokenProfile {
+    pub name: String,
+    /// The profile's table (or value) exactly as read.
+    pub raw: toml::Value,
+    pub error: ProfileError,
+}
+
+/// Parse a whole profiles file, keeping every profile that cannot be used as a
+/// [`BrokenProfile`] instead of failing: only errors of the file itself (syntax, version,
+/// an unknown top-level key) fail the whole load. Good profiles come out as [`parse_file`]
+/// gives them.
+pub(crate) fn parse_file_keeping_broken(
+    path: &Path,
+    text: &str,
+) -> Result<(FileModel, Vec<BrokenProfile>), ProfileError> {
+    // The common case: nothing is broken, and the strict errors keep their exact positions.
+    let strict_error = match parse_file(path, text) {
+        Ok(model) => return Ok((model, Vec::new())),
+        Err(e) => e,
+    };
+    let root = DeTable::parse(text).map_err(|e| syntax_error(path, text, &e))?;
+    let walker = Walker { path, text };
+    for (key, value) in root.get_ref() {
+        if !ROOT_KEYS.contains(&key.get_ref().as_ref()) {
+            let hint = matches!(value.get_ref(), DeValue::Table(t) if t.keys().any(|k| PROFILE_KEYS.contains(&k.get_ref().as_ref())))
+                .then(|| format!("profiles.{}", key.get_ref()));
+            return Err(walker.unknown("top level", key, ROOT_KEYS, hint));
+        }
+    }
+    let plain: toml::Table = toml::from_str(text).map_err(|_| strict_error)?;
+    match plain.get("version") {
+        None => {}
+        Some(toml::Value::Integer(1)) => {}
+        Some(toml::Value::Integer(v)) => {
+            return Err(ProfileError::UnsupportedVersion {
+                path: path.to_path_buf(),
+                found: *v,
+            });
+        }
+        Some(_) => {
+            return Err(ProfileError::Parse {
+                path: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: "`version` must be the number 1".to_string(),
+            });
+        }
+    }
+    let empty = toml::Table::new();
+    let raw_profiles = match plain.get("profiles") {
+        None => &empty,
+        Some(toml::Value::Table(t)) => t,
+        Some(_) => {
+            return Err(ProfileError::Parse {
+                path: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: "`profiles` must be a table of `[profiles.NAME]` tables".to_string(),
+            });
+        }
+    };
+    let spanned: Option<&DeTable<'_>> =
+        root.get_ref()
+            .iter()
+            .find_map(|(k, v)| match (k.get_ref().as_ref(), v.get_ref()) {
+                ("profiles", DeValue::Table(t)) => Some(t),
+                _ => None,
+            });
+    let mut model = FileModel {
+        version: Some(1),
+        profiles: BTreeMap::new(),
+    };
+    let mut broken = Vec::new();
+    for (name, raw) in raw_profiles {
+        let spanned_profile = spanned.and_then(|t| {
+            t.iter()
+                .find(|(k, _)| k.get_ref().as_ref() == name.as_str())
+        });
+        match one_profile(&walker, name, raw, spanned_profile) {
+            Ok(p) => {
+                model.profiles.insert(name.clone(), p);
+            }
+            Err(error) => broken.push(BrokenProfile {
+                name: name.clone(),
+                raw: raw.clone(),
+                error,
+            }),
+        }
+    }
+    Ok((model, broken))
+}
+
+type SpannedEntry<'a, 'b> = (
+    &'a Spanned<std::borrow::Cow<'b, str>>,
+    &'a Spanned<DeValue<'b>>,
+);
+
+/// One `[profiles.NAME]` table through the same four steps as the whole file.
+fn one_profile(
+    walker: &Walker<'_>,
+    name: &str,
+    raw: &toml::Value,
+    spanned: Option<SpannedEntry<'_, '_>>,
+) -> Result<Profile, ProfileError> {
+    let position = |span_start: usize| line_col(walker.text, span_start);
+    let table_start = spanned.map(|(k, _)| k.span().start).unwrap_or(0);
+    let Some(table) = raw.as_table() else {
+        let (line, column) = position(table_start);
+        return Err(ProfileError::Value {
+            file: Some(walker.path.to_path_buf()),
+            line,
+            column,
+            profile: name.to_string(),
+            field: "(all)".to_string(),
+            message: "a profile must be a table (`[profiles.NAME]` with keys under it)".into(),
+        });
+    };
+    if let Some((_, DeValue::Table(t))) = spanned.map(|(k, v)| (k, v.get_ref())) {
+        walker.profile(name, t)?;
+    }
+    let mut profile: Profile = raw.clone().try_into().map_err(|e: toml::de::Error| {
+        // Find the key the type error is about by trying each one alone.
+        let culprit = table.iter().find_map(|(key, value)| {
+            let alone = |k: &str, v: &toml::Value| {
+                let mut t = toml::Table::new();
+                t.insert(k.to_string(), v.clone());
+                toml::Value::Table(t).try_into::<Profile>().err()
+            };
+            if let (Some(tls), "tls") = (value.as_table(), key.as_str()) {
+                tls.iter().find_map(|(tk, tv)| {
+                    alone(
+                        "tls",
+                        &toml::Value::Table([(tk.clone(), tv.clone())].into_iter().collect()),
+                    )
+                    .map(|e| (vec!["tls".to_string(), tk.clone()], e))
+                })
+            } else {
+                alone(key, value).map(|e| (vec![key.clone()], e))
+            }
+        });
+        let (field, message, offset) = match culprit {
+            Some((path, e)) => {
+                let offset = spanned
+                    .and_then(|(_, v)| match v.get_ref() {
+                        DeValue::Table(t) => key_span(t, &path),
+                        _ => None,
+                    })
+                    .unwrap_or(table_start);
+                (path.join("."), super::error_message(e.message()), offset)
+            }
+            None => (
+                "(all)".to_string(),
+                super::error_message(e.message()),
+                table_start,
+            ),
+        };
+        let (line, column) = position(offset);
+        ProfileError::Value {
+            file: Some(walker.path.to_path_buf()),
+            line,
+            column,
+            profile: name.to_string(),
+            field,
+            message,
+        }
+    })?;
+    profile.name = name.to_string();
+    profile.validate().map_err(|e| e.in_file(walker.path))?;
+    Ok(profile)
+}
+
+/// Where the key at `path` (e.g. `["tls", "ca"]`) starts in the file.
+fn key_span(table: &DeTable<'_>, path: &[String]) -> Option<usize> {
+    let (first, rest) = path.split_first()?;
+    let (k, v) = table.iter().find(|(k, _)| k.get_ref().as_ref() == first)?;
+    if rest.is_empty() {
+        return Some(k.span().start);
+    }
+    match v.get_ref() {
+        DeValue::Table(t) => key_span(t, rest).or(Some(k.span().start)),
+        _ => Some(k.span().start),
+    }
+}

@@ -18,7 +18,9 @@ use sha2::{Digest, Sha256};
 
 use super::error::ProfileError;
 use super::model::{Profile, valid_profile_name};
-use super::parse::{FileModel, PROFILE_KEYS, TLS_KEYS, parse_file};
+use super::parse::{
+    BrokenProfile, FileModel, PROFILE_KEYS, TLS_KEYS, parse_file, parse_file_keeping_broken,
+};
 
 /// Environment variable naming the profiles file (overrides the default location).
 pub const CONFIG_ENV: &str = "MQTT_DOCTOR_CONFIG";
@@ -35,6 +37,9 @@ const FILE_HEADER: &str = "\
 pub struct ProfileStore {
     path: PathBuf,
     profiles: BTreeMap<String, Profile>,
+    /// Profiles that cannot be used (loaded with [`ProfileStore::load_keeping_broken`]):
+    /// listed with their error and written back by a save exactly as they were read.
+    broken: BTreeMap<String, BrokenProfile>,
     /// SHA-256 of the bytes loaded (or last saved); `None` when the file did not exist.
     disk_hash: Option<[u8; 32]>,
     /// Held from [`ProfileStore::load_for_update`] until the store is dropped.
@@ -177,9 +182,73 @@ impl ProfileStore {
         Ok(ProfileStore {
             path,
             profiles,
+            broken: BTreeMap::new(),
             disk_hash,
             lock: None,
         })
+    }
+
+    /// Like [`ProfileStore::load`], but a profile that cannot be used (bad URL, unknown key,
+    /// wrong type, literal secret) does not fail the load: it is kept in
+    /// [`ProfileStore::broken`] with its error, and a save writes it back as it was. Only
+    /// errors of the file itself (unreadable, syntax, version) fail.
+    pub fn load_keeping_broken(path: impl Into<PathBuf>) -> Result<ProfileStore, ProfileError> {
+        let path = path.into();
+        let (profiles, broken, disk_hash) = match read_if_exists(&path)? {
+            None => (BTreeMap::new(), Vec::new(), None),
+            Some(bytes) => {
+                let text = std::str::from_utf8(&bytes).map_err(|_| ProfileError::Parse {
+                    path: path.clone(),
+                    line: 1,
+                    column: 1,
+                    message: "the file is not valid UTF-8 text".to_string(),
+                })?;
+                let (model, broken) = parse_file_keeping_broken(&path, text)?;
+                (model.profiles, broken, Some(sha256(&bytes)))
+            }
+        };
+        Ok(ProfileStore {
+            path,
+            profiles,
+            broken: broken.into_iter().map(|b| (b.name.clone(), b)).collect(),
+            disk_hash,
+            lock: None,
+        })
+    }
+
+    /// [`ProfileStore::load_keeping_broken`] holding the writers' lock, as
+    /// [`ProfileStore::load_for_update`].
+    pub fn load_for_update_keeping_broken(
+        path: impl Into<PathBuf>,
+    ) -> Result<ProfileStore, ProfileError> {
+        let path = path.into();
+        let lock = StoreLock::acquire(&save_target(&path)?)?;
+        let mut store = ProfileStore::load_keeping_broken(path)?;
+        store.lock = Some(lock);
+        Ok(store)
+    }
+
+    /// SHA-256 of the file as it was read or last saved (`None`: there was no file), to tell
+    /// whether another program changed it since.
+    pub fn fingerprint(&self) -> Option<[u8; 32]> {
+        self.disk_hash
+    }
+
+    /// The profiles that cannot be used, sorted by name.
+    pub fn broken(&self) -> Vec<&BrokenProfile> {
+        self.broken.values().collect()
+    }
+
+    /// Every profile name, usable or not, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .profiles
+            .keys()
+            .chain(self.broken.keys())
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        names
     }
 
     /// Load profiles to change them: takes the writers' lock first and keeps it until the
@@ -209,7 +278,18 @@ impl ProfileStore {
     /// Add or replace a profile (validated first); returns the one it replaced.
     pub fn upsert(&mut self, profile: Profile) -> Result<Option<Profile>, ProfileError> {
         profile.validate()?;
+        // A fixed profile replaces its broken version.
+        self.broken.remove(&profile.name);
         Ok(self.profiles.insert(profile.name.clone(), profile))
+    }
+
+    /// Remove a profile that cannot be used (it has no [`Profile`] to return).
+    pub fn remove_broken(&mut self, name: &str) -> Result<BrokenProfile, ProfileError> {
+        self.broken
+            .remove(name)
+            .ok_or_else(|| ProfileError::NotFound {
+                name: name.to_string(),
+            })
     }
 
     pub fn remove(&mut self, name: &str) -> Result<Profile, ProfileError> {
@@ -231,7 +311,7 @@ impl ProfileStore {
         if old == new {
             return Ok(());
         }
-        if self.profiles.contains_key(new) {
+        if self.profiles.contains_key(new) || self.broken.contains_key(new) {
             return Err(ProfileError::AlreadyExists {
                 name: new.to_string(),
             });
@@ -255,6 +335,22 @@ impl ProfileStore {
     /// `[profiles.NAME.tls]` table), references written inline as `{ keyring = true }`.
     pub fn to_toml(&self) -> Result<String, ProfileError> {
         let mut out = format!("{FILE_HEADER}version = 1\n");
+        // Broken profiles that are not even tables are dotted keys: they must come before
+        // the first table header.
+        for (name, b) in &self.broken {
+            if !b.raw.is_table() {
+                out.push_str(&format!(
+                    "profiles.{} = {}\n",
+                    toml_key(name),
+                    inline(&b.raw)
+                ));
+            }
+        }
+        for (name, b) in &self.broken {
+            if let toml::Value::Table(table) = &b.raw {
+                write_table(&mut out, &format!("profiles.{}", toml_key(name)), table);
+            }
+        }
         for (name, profile) in &self.profiles {
             let table = toml::Table::try_from(profile).map_err(|e| ProfileError::Invalid {
                 file: None,
@@ -341,6 +437,20 @@ fn remove_stale_temp_files(target: &Path) {
         let regular = entry.file_type().is_ok_and(|t| t.is_file());
         if regular && n.starts_with(&prefix) && n.ends_with(".tmp") {
             let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A table as read (a broken profile): its plain values inline, its sub-tables as
+/// `[name.key]` sections, so the file keeps what the user wrote.
+fn write_table(out: &mut String, header: &str, table: &toml::Table) {
+    out.push_str(&format!("\n[{header}]\n"));
+    for (key, value) in table.iter().filter(|(_, v)| !v.is_table()) {
+        out.push_str(&format!("{} = {}\n", toml_key(key), inline(value)));
+    }
+    for (key, value) in table {
+        if let toml::Value::Table(sub) = value {
+            write_table(out, &format!("{header}.{}", toml_key(key)), sub);
         }
     }
 }

@@ -500,3 +500,102 @@ fn keyring_password_never_reaches_the_toml() {
         "{disk}"
     );
 }
+
+#[test]
+fn loading_keeps_unusable_profiles_with_their_error_and_saving_writes_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profiles.toml");
+    let text = r#"version = 1
+
+[profiles.good]
+url = "mqtt://127.0.0.1:1883"
+
+[profiles.bad-url]
+url = "mqtt://h:99999"
+
+[profiles.typo]
+url = "mqtt://h"
+usernme = "alice"
+
+[profiles.wrong-type]
+url = "mqtt://h"
+keep_alive = "soon"
+
+[profiles.wrong-type.tls]
+insecure = true
+"#;
+    std::fs::write(&path, text).unwrap();
+    // The strict load still refuses the file as a whole.
+    assert!(ProfileStore::load(&path).is_err());
+    let mut store = ProfileStore::load_keeping_broken(&path).unwrap();
+    assert_eq!(store.list().len(), 1);
+    assert_eq!(store.names(), vec!["bad-url", "good", "typo", "wrong-type"]);
+    let errors: Vec<(String, String)> = store
+        .broken()
+        .iter()
+        .map(|b| (b.name.clone(), b.error.to_string()))
+        .collect();
+    assert!(
+        errors[0].1.contains("field `url`") && errors[0].1.contains("invalid port number"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].1.contains(":11:1: unknown key `usernme`") && errors[1].1.contains("`username`"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[2]
+            .1
+            .contains(":15:1: profile `wrong-type`, field `keep_alive`"),
+        "{errors:?}"
+    );
+
+    // A save keeps the unusable profiles as they were written.
+    store
+        .upsert(Profile::new("new", "mqtt://127.0.0.1:1884"))
+        .unwrap();
+    store.save().unwrap();
+    let again = ProfileStore::load_keeping_broken(&path).unwrap();
+    assert_eq!(
+        again.names(),
+        vec!["bad-url", "good", "new", "typo", "wrong-type"]
+    );
+    let again_errors: Vec<String> = again.broken().iter().map(|b| b.name.clone()).collect();
+    assert_eq!(again_errors, vec!["bad-url", "typo", "wrong-type"]);
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.contains("usernme = \"alice\""), "{written}");
+    assert!(
+        written.contains("[profiles.wrong-type.tls]\ninsecure = true"),
+        "{written}"
+    );
+
+    // Fixing one replaces its broken version; removing one removes it.
+    let mut store = ProfileStore::load_keeping_broken(&path).unwrap();
+    store.upsert(Profile::new("typo", "mqtt://h")).unwrap();
+    store.remove_broken("bad-url").unwrap();
+    store.save().unwrap();
+    let fixed = ProfileStore::load_keeping_broken(&path).unwrap();
+    assert_eq!(fixed.list().len(), 3);
+    assert_eq!(fixed.broken().len(), 1);
+}
+
+#[test]
+fn errors_of_the_file_itself_still_fail_the_whole_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profiles.toml");
+    std::fs::write(&path, "[profiles.a\nurl = 1\n").unwrap();
+    let e = ProfileStore::load_keeping_broken(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("profiles.toml:1:"), "{e}");
+    std::fs::write(&path, "version = 2\n").unwrap();
+    let e = ProfileStore::load_keeping_broken(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("version = 2"), "{e}");
+    std::fs::write(&path, "[prod]\nurl = \"mqtt://h\"\n").unwrap();
+    let e = ProfileStore::load_keeping_broken(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("profiles.prod"), "{e}");
+}
