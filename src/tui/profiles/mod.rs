@@ -43,6 +43,8 @@ pub enum ProfilesCommand {
     Filter,
     FilterDone,
     FilterClear,
+    FilterUp,
+    FilterDown,
     FormNext,
     FormPrev,
     FormSave,
@@ -73,6 +75,8 @@ impl ProfilesCommand {
             C::Filter => "profiles.filter",
             C::FilterDone => "profiles.filter_done",
             C::FilterClear => "profiles.filter_clear",
+            C::FilterUp => "profiles.filter_up",
+            C::FilterDown => "profiles.filter_down",
             C::FormNext => "profiles.form_next",
             C::FormPrev => "profiles.form_previous",
             C::FormSave => "profiles.form_save",
@@ -190,8 +194,8 @@ pub fn default_bindings() -> Vec<DefaultBinding> {
             "clear",
             "clear the filter",
         ),
-        (X::Filter, C::Up, &["Up"], "", "select the previous match"),
-        (X::Filter, C::Down, &["Down"], "", "select the next match"),
+        (X::Filter, C::FilterUp, &["Up"], "", "select the previous match"),
+        (X::Filter, C::FilterDown, &["Down"], "", "select the next match"),
         (
             X::Form,
             C::FormNext,
@@ -584,11 +588,11 @@ impl ProfilesTab {
         match cmd {
             C::Up | C::FormPrev if self.context() == ProfilesContext::Form => self.focus_by(-1),
             C::Down | C::FormNext if self.context() == ProfilesContext::Form => self.focus_by(1),
-            C::Up => {
+            C::Up | C::FilterUp => {
                 self.move_by(-1);
                 redraw
             }
-            C::Down => {
+            C::Down | C::FilterDown => {
                 self.move_by(1);
                 redraw
             }
