@@ -72,17 +72,21 @@ async fn run(cli: Cli) -> i32 {
             print!("{}", cli::causes(json));
             Ok(0)
         }
-        Some(Command::Demo) => cli::demo().await,
+        Some(Command::Demo(a)) => cli::app::demo(&cli.app.joined(&a), cli.config.as_deref()).await,
         Some(Command::Lab) => cli::lab().await,
         Some(Command::Cert(cli::CertCommand::Inspect(a))) => cli::cert_inspect(&a),
         Some(Command::Cert(cli::CertCommand::Fetch(a))) => cli::cert_fetch(&a).await,
         Some(Command::Exporter(a)) => mqtt_doctor::exporter::run(a, cli.config.as_deref()).await,
-        None => match cli.url {
-            Some(url) => cli::live(&url, &cli.conn).await,
-            None => Err(InputError(
-                "give a broker URL (e.g. mqtt-doctor mqtts://broker.example.com:8883) or a command; see --help".into(),
-            )),
-        },
+        None => {
+            cli::app::open(
+                cli.url,
+                cli.profile,
+                &cli.conn,
+                &cli.app,
+                cli.config.as_deref(),
+            )
+            .await
+        }
     };
     match result {
         Ok(code) => code,

@@ -117,24 +117,174 @@ async fn live_view_shows_the_verdict_and_quits_with_the_stage_exit_code() {
     drop(lab);
 }
 
-#[test]
-fn demo_lists_scenarios_and_runs_one() {
+/// The cause id of the first failing scenario in stage order: the demo lists the lab's
+/// scenarios grouped by the stage that fails, DNS first.
+fn first_dns_cause(lab: &Lab) -> String {
+    lab.scenarios()
+        .iter()
+        .find(|s| s.expect.starts_with("dns."))
+        .map(|s| s.expect.clone())
+        .expect("the lab has a DNS scenario")
+}
+
+fn wait_blocking(name: &str, needle: &str) -> String {
+    wait_for(name, needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_runs_a_failing_scenario_from_profiles_and_restores_the_terminal() {
+    let lab = Lab::start().await.expect("lab");
+    let cause = first_dns_cause(&lab);
+    drop(lab);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let before = dir.path().join("stty-before");
+    let after = dir.path().join("stty-after");
     let name = format!("mqtt-doctor-demo-{}", std::process::id());
     let s = start(
         &name,
         &format!(
-            "{} demo; echo EXIT=$?; sleep 60",
+            "stty -g > {}; {} demo; echo EXIT=$?; stty -g > {}; echo DONE; sleep 60",
+            shell_quote(&before.display().to_string()),
+            env!("CARGO_BIN_EXE_mqtt-doctor"),
+            shell_quote(&after.display().to_string()),
+        ),
+    );
+    let n = s.0.clone();
+    let text = tokio::task::spawn_blocking(move || wait_blocking(&n, "[1 Profiles]"))
+        .await
+        .unwrap();
+    assert!(
+        text.contains(&cause),
+        "the demo lists the lab's scenarios:\n{text}"
+    );
+    assert!(text.contains("demo, in memory"), "{text}");
+    // The first profile is the first DNS failure: run it, its verdict names the cause.
+    keys(&s, &["Enter"]);
+    let n = s.0.clone();
+    let text = tokio::task::spawn_blocking(move || wait_blocking(&n, "Verdict of run 1"))
+        .await
+        .unwrap();
+    assert!(text.contains("[2 Diagnose]"), "{text}");
+    let n = s.0.clone();
+    let needle = format!("DNS failed  {cause}");
+    let text = tokio::task::spawn_blocking(move || wait_blocking(&n, &needle))
+        .await
+        .unwrap();
+    assert!(text.contains("What to do:"), "{text}");
+    keys(&s, &["?"]);
+    let n = s.0.clone();
+    let text = tokio::task::spawn_blocking(move || wait_blocking(&n, "Keys (diagnose)"))
+        .await
+        .unwrap();
+    assert!(text.contains("run the diagnosis again"), "{text}");
+    keys(&s, &["Escape"]);
+    keys(&s, &["q"]);
+    let n = s.0.clone();
+    let text = tokio::task::spawn_blocking(move || wait_blocking(&n, "DONE"))
+        .await
+        .unwrap();
+    assert!(text.contains("EXIT=0"), "{text}");
+    let before = std::fs::read_to_string(&before).expect("stty before");
+    let after = std::fs::read_to_string(&after).expect("stty after");
+    assert!(!before.trim().is_empty());
+    assert_eq!(before, after, "the terminal settings are restored");
+}
+
+/// The pid of the pane's process (the app itself: started with `exec`).
+fn pane_pid(name: &str) -> u32 {
+    tmux(&["display-message", "-p", "-t", name, "#{pane_pid}"])
+        .trim()
+        .parse()
+        .expect("pane pid")
+}
+
+/// utime + stime of a process, in clock ticks (proc(5)).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("proc stat");
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after ')'.
+    fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+}
+
+fn wait_gone(pid: u32) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        // A zombie (exited, not reaped yet) counts as gone.
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state
+            .rsplit(')')
+            .next()
+            .is_some_and(|r| r.trim_start().starts_with('Z'))
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "pid {pid} did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `mqtt-doctor demo` with its own TMPDIR, so the lab's folder is the only entry there.
+fn demo_in_private_tmp(name: &str, tmp: &std::path::Path) -> Session {
+    let s = start(
+        name,
+        &format!(
+            "TMPDIR={} exec {} demo",
+            shell_quote(&tmp.display().to_string()),
             env!("CARGO_BIN_EXE_mqtt-doctor")
         ),
     );
-    let text = wait_for(&s.0, "ok: healthy plain broker");
-    assert!(text.contains("tls.cert_expired"), "{text}");
-    keys(&s, &["Enter"]);
-    let text = wait_for(&s.0, "came back in");
-    assert!(text.contains("✔"), "{text}");
-    keys(&s, &["q"]);
-    let text = wait_for(&s.0, "EXIT=");
-    assert!(text.contains("EXIT=0"), "{text}");
+    wait_for(name, "[1 Profiles]");
+    s
+}
+
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn demo_removes_the_lab_folder_on_sigterm_and_sighup() {
+    for (signal, sig) in [("TERM", libc::SIGTERM), ("HUP", libc::SIGHUP)] {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let name = format!("mqtt-doctor-sig{signal}-{}", std::process::id());
+        let s = demo_in_private_tmp(&name, tmp.path());
+        let found = entries(tmp.path());
+        assert_eq!(found.len(), 1, "one lab folder: {found:?}");
+        assert!(found[0].starts_with("mqtt-doctor-lab-"), "{found:?}");
+        assert!(tmp.path().join(&found[0]).join("client.key").exists());
+        let pid = pane_pid(&s.0);
+        // SAFETY: kill(2) on the pid of the process this test started.
+        let rc = unsafe { libc::kill(pid as i32, sig) };
+        assert_eq!(rc, 0);
+        wait_gone(pid);
+        assert_eq!(
+            entries(tmp.path()),
+            Vec::<String>::new(),
+            "SIG{signal} left the lab folder"
+        );
+    }
+}
+
+#[test]
+fn the_idle_app_uses_no_cpu() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let name = format!("mqtt-doctor-idle-{}", std::process::id());
+    let s = demo_in_private_tmp(&name, tmp.path());
+    let pid = pane_pid(&s.0);
+    // Let start-up work (the keyring probe, the first draws) finish.
+    wait_for(&s.0, "keyring: ");
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(3));
+    let after = cpu_ticks(pid);
+    assert_eq!(after - before, 0, "CPU ticks over 3 idle seconds");
 }
 
 #[test]

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::certs;
 
+pub mod app;
 pub mod profiles;
 use crate::diagnose::{self, Event, Plan, Report};
 use crate::profile::{self, Overrides, Profile, SecretSource, TlsVersion};
@@ -30,8 +31,13 @@ pub struct Cli {
     /// Profiles file (default: the user's config dir, mqtt-doctor/profiles.toml).
     #[arg(long, global = true, value_name = "FILE", env = "MQTT_DOCTOR_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Broker URL for the full-screen view (mqtt://, mqtts://, ws://, wss://).
+    /// Broker URL: opens the app's Diagnose tab on it (mqtt://, mqtts://, ws://, wss://).
     pub url: Option<String>,
+    /// Open the app's Diagnose tab running this saved profile.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    #[command(flatten)]
+    pub app: app::AppArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
 }
@@ -45,8 +51,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Open the live view against the built-in lab of faulty brokers.
-    Demo,
+    /// Open the app with a temporary profile for every scenario of the built-in lab.
+    Demo(app::AppArgs),
     /// Start the lab's brokers in the foreground and print a command line for each scenario.
     Lab,
     /// Certificate tools: inspect files, fetch what a server presents.
@@ -321,6 +327,12 @@ pub fn apply_top_level(mut cli: Cli) -> Result<Cli, InputError> {
     let Some(command) = cli.command.as_mut() else {
         return Ok(cli);
     };
+    if cli.profile.is_some() || (cli.app.given() && !matches!(command, Command::Demo(_))) {
+        return Err(InputError(format!(
+            "--profile, --theme and --ascii open the app; give them without `{}` (--theme and --ascii also go with demo)",
+            command_name(command)
+        )));
+    }
     let top = std::mem::take(&mut cli.conn);
     let given = top.given();
     let name = command_name(command);
@@ -398,7 +410,7 @@ fn command_name(c: &Command) -> &'static str {
     match c {
         Command::Check(_) => "check",
         Command::Causes { .. } => "causes",
-        Command::Demo => "demo",
+        Command::Demo(_) => "demo",
         Command::Lab => "lab",
         Command::Cert(CertCommand::Inspect(_)) => "cert inspect",
         Command::Cert(CertCommand::Fetch(_)) => "cert fetch",
@@ -677,40 +689,6 @@ pub async fn lab() -> Result<i32, InputError> {
 pub fn print_input_error(e: &InputError) {
     eprintln!("mqtt-doctor: {}", sanitize(&e.0));
     eprintln!("hint: run `mqtt-doctor --help` for the options");
-}
-
-/// The full-screen live view for one URL.
-pub async fn live(url: &str, conn: &ConnArgs) -> Result<i32, InputError> {
-    let mut plan = build_plan(url, conn, &|k| std::env::var(k).ok())?;
-    if conn.password_prompt {
-        plan.mqtt.password = Some(prompt_password("MQTT password: ")?);
-    }
-    if !std::io::stdout().is_terminal() {
-        return Err(InputError(
-            "the live view needs a terminal; use `mqtt-doctor check URL` in scripts".into(),
-        ));
-    }
-    let report = crate::tui::run_live(plan)
-        .await
-        .map_err(|e| InputError(format!("the terminal failed: {e}")))?;
-    Ok(report.map(|r| r.exit_code()).unwrap_or(0))
-}
-
-/// `mqtt-doctor demo`: the live view against the built-in lab.
-pub async fn demo() -> Result<i32, InputError> {
-    let lab = crate::lab::Lab::start()
-        .await
-        .map_err(|e| InputError(e.to_string()))?;
-    if !std::io::stdout().is_terminal() {
-        return Err(InputError(
-            "the demo needs a terminal; `mqtt-doctor lab` prints the scenarios for scripts".into(),
-        ));
-    }
-    let plans = scenario_plans(&lab);
-    crate::tui::run_demo(plans)
-        .await
-        .map_err(|e| InputError(format!("the terminal failed: {e}")))?;
-    Ok(0)
 }
 
 /// `mqtt-doctor cert inspect`: returns the exit code (0 clean, 12 when a finding is an error).

@@ -1,69 +1,21 @@
-//! TUI state and its one pure transition: `update(&mut App, Action) -> Effect`.
+//! App state and its one pure transition: `update(&mut App, Action) -> Vec<Effect>`.
 //!
 //! Nothing here touches a terminal, a clock or a socket: the event loop in `mod.rs` turns
-//! terminal input and engine events into [`Action`]s and carries out the returned [`Effect`].
+//! terminal input, engine events and background results into [`Action`]s and carries out the
+//! returned [`Effect`]s (start or cancel a run, load or store profiles, write to the terminal).
 
-use crate::diagnose::{Event, Report, Stage, StageReport, Status};
+use std::cell::Cell;
 
+use ratatui::layout::Rect;
+
+use crate::diagnose::Event;
+
+use super::clipboard::{self, Mux};
+use super::diagnose::{self, DiagnoseTab, RunSource};
+use super::keymap::{Command, Context, DiagnoseCommand, GlobalCommand, Keymap, PopupCommand};
+use super::look::{Look, ellipsize};
+use super::profiles::{ProfilesEffect, ProfilesEvent, ProfilesTab, RowStatus, StoreJob};
 use super::strings as s;
-
-/// The stages the progress screen shows, in the order they run.
-pub const STAGES: [Stage; 6] = [
-    Stage::Dns,
-    Stage::Tcp,
-    Stage::Tls,
-    Stage::Ws,
-    Stage::Mqtt,
-    Stage::Sub,
-];
-
-/// Which pane the selection keys move in demo mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    Scenarios,
-    Stages,
-}
-
-/// The scenario picker of `mqtt-doctor demo`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Demo {
-    /// `(id, title)` of each scenario, in display order.
-    pub scenarios: Vec<(String, String)>,
-    /// The highlighted scenario.
-    pub selected: usize,
-    /// The scenario whose run is on screen.
-    pub active: Option<usize>,
-    pub focus: Focus,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct App {
-    /// The URL under diagnosis (without user information), empty before a demo pick.
-    pub target: String,
-    /// One report per stage, in [`STAGES`] order (a stage the engine adds is inserted in order).
-    pub stages: Vec<StageReport>,
-    /// Index into `stages` whose facts are shown.
-    pub selected: usize,
-    /// Whether the selection follows the running stage (until the user moves it).
-    pub follow: bool,
-    /// Spinner frame, advanced by [`Action::Tick`].
-    pub spinner: usize,
-    /// Whether a run has been started.
-    pub started: bool,
-    /// The final report once the engine finished.
-    pub report: Option<Report>,
-    pub quit: bool,
-    /// `Some` in demo mode.
-    pub demo: Option<Demo>,
-    /// Which OS keyring holds profile secrets and whether they survive a reboot (looked up
-    /// in the background when the screen opens).
-    pub keyring: Option<String>,
-    /// How far the facts pane is scrolled, and for which stage (another stage starts at top).
-    pub facts_scroll: (usize, u16),
-    /// The furthest the facts pane could scroll at the last draw (the drawing knows the
-    /// pane's size; scrolling stops there so PgUp answers at once).
-    pub facts_max_scroll: std::cell::Cell<u16>,
-}
 
 pub use super::keymap::{Key, KeyInput, KeyKind};
 
@@ -84,397 +36,520 @@ impl Tab {
     pub fn available(self) -> bool {
         matches!(self, Tab::Profiles | Tab::Diagnose)
     }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Profiles => s::TAB_PROFILES,
+            Tab::Diagnose => s::TAB_DIAGNOSE,
+            Tab::Certificates => s::TAB_CERTIFICATES,
+            Tab::Chain => s::TAB_CHAIN,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Popup {
+    /// The `?` overlay, listing the bindings of `context` (where the user was).
+    Help { context: Context, scroll: u16 },
+    /// Quit asked while a profile edit is unsaved.
+    ConfirmQuit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseKind {
+    Click,
+    ScrollUp,
+    ScrollDown,
 }
 
 /// What happened.
 #[derive(Debug, Clone)]
 pub enum Action {
-    Engine(Event),
     Key(KeyInput),
+    Mouse {
+        kind: MouseKind,
+        column: u16,
+        row: u16,
+    },
+    /// An event of the Diagnose tab's live run.
+    Engine(Event),
     Tick,
     Resize,
-    /// The loop started a run against `target`: reset the stages.
-    RunStarted {
+    /// The keyring status line, once known.
+    Keyring(String),
+    Profiles(ProfilesEvent),
+    /// The plan of run `number` is ready and its engine started against `target`.
+    Started {
+        number: usize,
         target: String,
     },
-    Rerun,
-    Quit,
-    SelectUp,
-    SelectDown,
-    ToggleFocus,
-    PickScenario(usize),
-    /// The keyring status, once known.
-    Keyring(String),
-    /// Scroll the facts pane by this many rows (negative: up).
-    ScrollFacts(i32),
-}
-
-/// Rows one PgUp/PgDn moves the facts pane.
-pub const FACTS_PAGE: u16 = 8;
-
-impl Action {
-    /// Turns a terminal event into an action; `None` for events the TUI ignores.
-    pub fn from_terminal(ev: crossterm::event::Event) -> Option<Action> {
-        match ev {
-            crossterm::event::Event::Key(k) => Some(Action::Key(KeyInput::from_crossterm(k))),
-            crossterm::event::Event::Resize(..) => Some(Action::Resize),
-            _ => None,
-        }
-    }
+    CannotRun {
+        number: usize,
+        why: String,
+    },
+    /// Open the Diagnose tab running this (start-up: `--profile NAME`, a URL).
+    Open(RunSource),
+    /// SIGTERM, SIGHUP, the terminal went away: quit without asking.
+    Terminate,
 }
 
 /// What the event loop must do after an update.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Effect {
-    Nothing,
     Redraw,
-    /// Abort the current run (if any) and start the plan again.
-    StartRun,
-    /// Abort the current run (if any) and start this demo scenario.
-    StartScenario(String),
     Quit,
+    /// Abort the live run (if any), resolve the source's plan off the UI task and start it;
+    /// report back with [`Action::Started`] or [`Action::CannotRun`].
+    Start {
+        number: usize,
+        source: RunSource,
+    },
+    /// Abort the live run.
+    Cancel,
+    Store(StoreJob),
+    /// Diagnose these profiles concurrently (bounded), feeding `ProfilesEvent::Row` back.
+    RunAll(Vec<String>),
+    /// Bytes for the terminal itself (OSC 52).
+    Write(Vec<u8>),
+    /// Mouse capture on or off.
+    Mouse(bool),
 }
 
-/// What a key binding does (resolved against the app into an [`Action`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    SelectUp,
-    SelectDown,
-    Rerun,
-    Quit,
-    ToggleFocus,
-    Pick,
-    ScrollUp,
-    ScrollDown,
-}
-
-/// One row of a screen's key table: the keys, the footer label and hint, and the command.
 #[derive(Debug)]
-pub struct Binding {
-    pub keys: &'static [Key],
-    pub label: &'static str,
-    pub hint: &'static str,
-    pub command: Command,
+pub struct App {
+    pub tab: Tab,
+    pub profiles: ProfilesTab,
+    pub diagnose: DiagnoseTab,
+    pub popup: Option<Popup>,
+    pub look: Look,
+    pub keymap: Keymap,
+    /// "keyring: Secret Service (survives a reboot)", once looked up off the UI task.
+    pub keyring: Option<String>,
+    /// The profiles file shown in the status line; `None` in the demo (in memory).
+    pub profiles_file: Option<String>,
+    pub demo: bool,
+    /// The last one-line message (copied, refused, …).
+    pub status: Option<String>,
+    pub mouse: bool,
+    pub mux: Mux,
+    pub quit: bool,
+    /// Where each tab's label was drawn, for clicks.
+    pub tab_areas: Cell<[Rect; 4]>,
 }
-
-const UP: Binding = Binding {
-    keys: &[Key::Up, Key::Char('k')],
-    label: s::KEY_UP,
-    hint: s::HINT_UP,
-    command: Command::SelectUp,
-};
-const DOWN: Binding = Binding {
-    keys: &[Key::Down, Key::Char('j')],
-    label: s::KEY_DOWN,
-    hint: s::HINT_DOWN,
-    command: Command::SelectDown,
-};
-const RERUN: Binding = Binding {
-    keys: &[Key::Char('r')],
-    label: s::KEY_RERUN,
-    hint: s::HINT_RERUN,
-    command: Command::Rerun,
-};
-const QUIT: Binding = Binding {
-    keys: &[Key::Char('q'), Key::Esc],
-    label: s::KEY_QUIT,
-    hint: s::HINT_QUIT,
-    command: Command::Quit,
-};
-const PICK: Binding = Binding {
-    keys: &[Key::Enter],
-    label: s::KEY_ENTER,
-    hint: s::HINT_PICK,
-    command: Command::Pick,
-};
-const TO_STAGES: Binding = Binding {
-    keys: &[Key::Tab, Key::BackTab],
-    label: s::KEY_TAB,
-    hint: s::HINT_TO_STAGES,
-    command: Command::ToggleFocus,
-};
-const TO_SCENARIOS: Binding = Binding {
-    keys: &[Key::Tab, Key::BackTab],
-    label: s::KEY_TAB,
-    hint: s::HINT_TO_SCENARIOS,
-    command: Command::ToggleFocus,
-};
-
-const SCROLL_DOWN: Binding = Binding {
-    keys: &[Key::PageDown, Key::Char(' ')],
-    label: s::KEY_SCROLL,
-    hint: s::HINT_SCROLL,
-    command: Command::ScrollDown,
-};
-/// Shown in the footer together with SCROLL_DOWN (empty label: no hint of its own).
-const SCROLL_UP: Binding = Binding {
-    keys: &[Key::PageUp],
-    label: "",
-    hint: "",
-    command: Command::ScrollUp,
-};
-
-/// The progress screen of a single diagnosis.
-pub const STAGE_KEYS: &[Binding] = &[UP, DOWN, SCROLL_DOWN, SCROLL_UP, RERUN, QUIT];
-/// Demo mode, focus on the stages.
-pub const DEMO_STAGE_KEYS: &[Binding] =
-    &[UP, DOWN, SCROLL_DOWN, SCROLL_UP, RERUN, TO_SCENARIOS, QUIT];
-/// Demo mode, focus on the scenario list.
-pub const SCENARIO_KEYS: &[Binding] = &[UP, DOWN, PICK, TO_STAGES, QUIT];
 
 impl App {
-    /// The progress screen for one target.
-    pub fn new(target: impl Into<String>) -> App {
+    pub fn new(profiles: ProfilesTab, look: Look, keymap: Keymap) -> App {
         App {
-            target: target.into(),
-            stages: STAGES.into_iter().map(StageReport::new).collect(),
-            selected: 0,
-            follow: true,
-            spinner: 0,
-            started: false,
-            report: None,
-            quit: false,
-            demo: None,
+            tab: Tab::Profiles,
+            profiles,
+            diagnose: DiagnoseTab::default(),
+            popup: None,
+            look,
+            keymap,
             keyring: None,
-            facts_scroll: (0, 0),
-            facts_max_scroll: std::cell::Cell::new(u16::MAX),
+            profiles_file: None,
+            demo: false,
+            status: None,
+            mouse: true,
+            mux: Mux::None,
+            quit: false,
+            tab_areas: Cell::new([Rect::default(); 4]),
         }
     }
 
-    /// The demo screen: a scenario list (`(id, title)`) above the stages, focus on the list.
-    pub fn demo(scenarios: Vec<(String, String)>) -> App {
-        App {
-            demo: Some(Demo {
-                scenarios,
-                selected: 0,
-                active: None,
-                focus: Focus::Scenarios,
-            }),
-            ..App::new("")
+    /// Where the user is, for key lookup, footer hints and `?`.
+    pub fn context(&self) -> Context {
+        match &self.popup {
+            Some(Popup::Help { .. }) => Context::Help,
+            Some(Popup::ConfirmQuit) => Context::ConfirmQuit,
+            None => match self.tab {
+                Tab::Profiles => Context::Profiles(self.profiles.context()),
+                Tab::Diagnose => Context::Diagnose,
+                Tab::Certificates | Tab::Chain => Context::Global,
+            },
         }
     }
 
-    /// Whether something on screen animates (the spinner of a running stage).
+    /// Whether something on screen animates (a spinner of the visible run).
     pub fn animating(&self) -> bool {
-        self.stages.iter().any(|s| s.status == Status::Running)
+        self.tab == Tab::Diagnose && self.diagnose.animating()
     }
 
-    pub fn selected_stage(&self) -> Option<&StageReport> {
-        self.stages.get(self.selected)
+    fn set_tab(&mut self, tab: Tab) -> Vec<Effect> {
+        if !tab.available() {
+            self.status = Some(s::TAB_LATER.to_string());
+        } else {
+            self.tab = tab;
+        }
+        vec![Effect::Redraw]
     }
 
-    pub fn focus(&self) -> Focus {
-        self.demo.as_ref().map_or(Focus::Stages, |d| d.focus)
+    fn cycle_tab(&mut self, forward: bool) -> Vec<Effect> {
+        let tabs: Vec<Tab> = Tab::ALL.into_iter().filter(|t| t.available()).collect();
+        let i = tabs.iter().position(|t| *t == self.tab).unwrap_or(0);
+        let n = tabs.len();
+        let next = if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        };
+        self.set_tab(tabs[next])
     }
 
-    /// The key table of the screen as it is now.
-    pub fn keymap(&self) -> &'static [Binding] {
-        match &self.demo {
-            None => STAGE_KEYS,
-            Some(d) if d.focus == Focus::Scenarios => SCENARIO_KEYS,
-            Some(_) => DEMO_STAGE_KEYS,
+    /// q or Esc at the top level: quit, or ask first when an edit is unsaved.
+    fn request_quit(&mut self) -> Vec<Effect> {
+        if self.profiles.dirty() {
+            self.popup = Some(Popup::ConfirmQuit);
+            vec![Effect::Redraw]
+        } else {
+            self.quit = true;
+            vec![Effect::Quit]
         }
     }
 
-    fn command_action(&self, command: Command) -> Action {
+    /// Starts a run of `source` on the Diagnose tab (a live run is cancelled first).
+    fn start(&mut self, source: RunSource) -> Vec<Effect> {
+        let mut out = self.cancel_live();
+        let number = self.diagnose.begin(source.clone());
+        self.tab = Tab::Diagnose;
+        if let RunSource::Profile(name) = &source {
+            out.extend(self.row(name.clone(), RowStatus::Running));
+        }
+        out.push(Effect::Start { number, source });
+        out.push(Effect::Redraw);
+        out
+    }
+
+    fn cancel_live(&mut self) -> Vec<Effect> {
+        let source = self.diagnose.live_run().map(|r| r.source.clone());
+        if !self.diagnose.cancel() {
+            return Vec::new();
+        }
+        let mut out = vec![Effect::Cancel];
+        if let Some(RunSource::Profile(name)) = source {
+            out.extend(self.row(name, RowStatus::CannotRun(s::WORD_CANCELLED.to_string())));
+        }
+        out.push(Effect::Redraw);
+        out
+    }
+
+    fn row(&mut self, name: String, status: RowStatus) -> Vec<Effect> {
+        let effects = self.profiles.on_event(ProfilesEvent::Row { name, status });
+        self.from_profiles(effects)
+    }
+
+    fn from_profiles(&mut self, effects: Vec<ProfilesEffect>) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for e in effects {
+            match e {
+                ProfilesEffect::Redraw => out.push(Effect::Redraw),
+                ProfilesEffect::Store(job) => out.push(Effect::Store(job)),
+                ProfilesEffect::Run { name } => out.extend(self.start(RunSource::Profile(name))),
+                ProfilesEffect::RunAll { names } => out.push(Effect::RunAll(names)),
+                ProfilesEffect::Status(msg) => {
+                    self.status = Some(msg);
+                    out.push(Effect::Redraw);
+                }
+            }
+        }
+        out
+    }
+
+    fn copy(&mut self) -> Vec<Effect> {
+        let text = match self.tab {
+            Tab::Profiles => self.profiles.copy_text(),
+            Tab::Diagnose => diagnose::view::copy_text(&self.diagnose, &self.look),
+            _ => None,
+        };
+        let Some(text) = text else {
+            self.status = Some(s::NOTHING_TO_COPY.to_string());
+            return vec![Effect::Redraw];
+        };
+        match clipboard::osc52(&text, self.mux) {
+            Ok(bytes) => {
+                let first = text.lines().next().unwrap_or("");
+                self.status = Some(format!(
+                    "{} {}",
+                    s::COPIED,
+                    ellipsize(&crate::text::sanitize(first), 60, &self.look.glyphs)
+                ));
+                vec![Effect::Write(bytes), Effect::Redraw]
+            }
+            Err(e) => {
+                self.status = Some(e);
+                vec![Effect::Redraw]
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) -> Vec<Effect> {
+        use DiagnoseCommand as D;
+        use GlobalCommand as G;
         match command {
-            Command::SelectUp => Action::SelectUp,
-            Command::SelectDown => Action::SelectDown,
-            Command::Rerun => Action::Rerun,
-            Command::Quit => Action::Quit,
-            Command::ToggleFocus => Action::ToggleFocus,
-            Command::ScrollUp => Action::ScrollFacts(-(FACTS_PAGE as i32)),
-            Command::ScrollDown => Action::ScrollFacts(FACTS_PAGE as i32),
-            Command::Pick => Action::PickScenario(self.demo.as_ref().map_or(0, |d| d.selected)),
-        }
-    }
-
-    /// Index of a stage's report, inserting a report for a stage the screen did not list.
-    fn slot(&mut self, stage: Stage) -> usize {
-        if let Some(i) = self.stages.iter().position(|r| r.stage == stage) {
-            return i;
-        }
-        let i = self
-            .stages
-            .iter()
-            .position(|r| r.stage > stage)
-            .unwrap_or(self.stages.len());
-        self.stages.insert(i, StageReport::new(stage));
-        if self.selected >= i && !self.follow && self.selected + 1 < self.stages.len() {
-            self.selected += 1;
-        }
-        i
-    }
-
-    fn reset(&mut self, target: String) {
-        self.target = target;
-        self.stages = STAGES.into_iter().map(StageReport::new).collect();
-        self.selected = 0;
-        self.follow = true;
-        self.spinner = 0;
-        self.started = true;
-        self.report = None;
-    }
-
-    fn on_engine(&mut self, event: Event) -> Effect {
-        match event {
-            Event::StageStarted(stage) => {
-                let i = self.slot(stage);
-                if let Some(r) = self.stages.get_mut(i) {
-                    r.status = Status::Running;
+            Command::Global(g) => match g {
+                G::TabProfiles => self.set_tab(Tab::Profiles),
+                G::TabDiagnose => self.set_tab(Tab::Diagnose),
+                G::TabCertificates => self.set_tab(Tab::Certificates),
+                G::TabChain => self.set_tab(Tab::Chain),
+                G::NextTab => self.cycle_tab(true),
+                G::PrevTab => self.cycle_tab(false),
+                G::Help => {
+                    self.popup = Some(Popup::Help {
+                        context: self.context(),
+                        scroll: 0,
+                    });
+                    vec![Effect::Redraw]
                 }
-                if self.follow {
-                    self.selected = i;
+                G::Quit | G::Back => self.request_quit(),
+                G::ToggleMouse => {
+                    self.mouse = !self.mouse;
+                    self.status = Some(
+                        if self.mouse {
+                            s::MOUSE_ON_MSG
+                        } else {
+                            s::MOUSE_OFF_MSG
+                        }
+                        .to_string(),
+                    );
+                    vec![Effect::Mouse(self.mouse), Effect::Redraw]
                 }
-            }
-            Event::Fact { stage, key, value } => {
-                let i = self.slot(stage);
-                if let Some(r) = self.stages.get_mut(i) {
-                    r.facts.push(key, value);
-                }
-            }
-            Event::StageFinished(report) => {
-                let i = self.slot(report.stage);
-                let failed = report.status == Status::Failed;
-                if let Some(r) = self.stages.get_mut(i) {
-                    *r = report;
-                }
-                if failed && self.follow {
-                    self.selected = i;
-                }
-            }
-            Event::Finished(report) => {
-                for r in &report.stages {
-                    let i = self.slot(r.stage);
-                    if let Some(slot) = self.stages.get_mut(i) {
-                        *slot = r.clone();
+                G::Copy => self.copy(),
+            },
+            Command::Diagnose(d) => match d {
+                D::Rerun => match self.diagnose.shown_run().map(|r| r.source.clone()) {
+                    Some(source) => self.start(source),
+                    None => {
+                        self.status = Some(s::NOTHING_TO_RERUN.to_string());
+                        vec![Effect::Redraw]
+                    }
+                },
+                D::Cancel => {
+                    let out = self.cancel_live();
+                    if out.is_empty() {
+                        // Nothing runs: Esc goes back to the list.
+                        self.set_tab(Tab::Profiles)
+                    } else {
+                        out
                     }
                 }
-                let failed = report.verdict.stage.filter(|_| !report.verdict.ok);
-                let failed_at =
-                    failed.and_then(|st| self.stages.iter().position(|r| r.stage == st));
-                if let (true, Some(i)) = (self.follow, failed_at) {
-                    self.selected = i;
+                D::Edit => match self.diagnose.shown_run().map(|r| r.source.clone()) {
+                    Some(RunSource::Profile(_)) if self.demo => {
+                        self.status = Some(s::DEMO_NO_EDIT.to_string());
+                        vec![Effect::Redraw]
+                    }
+                    Some(RunSource::Profile(name)) => {
+                        self.profiles.open_form(&name);
+                        self.tab = Tab::Profiles;
+                        vec![Effect::Redraw]
+                    }
+                    Some(RunSource::Url(_)) => {
+                        self.status = Some(s::NOT_A_PROFILE.to_string());
+                        vec![Effect::Redraw]
+                    }
+                    None => Vec::new(),
+                },
+                nav => {
+                    if self.diagnose.navigate(nav) {
+                        vec![Effect::Redraw]
+                    } else {
+                        Vec::new()
+                    }
                 }
-                self.report = Some(*report);
+            },
+            Command::Popup(p) => match p {
+                PopupCommand::Close => {
+                    self.popup = None;
+                    vec![Effect::Redraw]
+                }
+                PopupCommand::Up | PopupCommand::Down => {
+                    if let Some(Popup::Help { scroll, .. }) = &mut self.popup {
+                        *scroll = if p == PopupCommand::Up {
+                            scroll.saturating_sub(1)
+                        } else {
+                            scroll.saturating_add(1)
+                        };
+                    }
+                    vec![Effect::Redraw]
+                }
+                PopupCommand::ConfirmQuit => {
+                    self.quit = true;
+                    vec![Effect::Quit]
+                }
+            },
+            Command::Profiles(c) => {
+                let effects = self.profiles.command(c);
+                self.from_profiles(effects)
             }
         }
-        Effect::Redraw
+    }
+
+    fn on_key(&mut self, key: KeyInput) -> Vec<Effect> {
+        if key.kind != KeyKind::Press {
+            return Vec::new();
+        }
+        if key.is_interrupt() {
+            self.quit = true;
+            return vec![Effect::Quit];
+        }
+        if self.popup.is_none()
+            && self.tab == Tab::Profiles
+            && self.profiles.takes_text()
+            && is_text_key(&key)
+        {
+            let effects = self.profiles.text_key(key);
+            return self.from_profiles(effects);
+        }
+        // A new key press replaces the last message.
+        let had_status = self.status.take().is_some();
+        let mut out = match self.keymap.lookup(self.context(), &key) {
+            Some(command) => self.command(command),
+            None => Vec::new(),
+        };
+        if had_status && !out.iter().any(|e| matches!(e, Effect::Redraw)) {
+            out.push(Effect::Redraw);
+        }
+        out
+    }
+
+    fn on_mouse(&mut self, kind: MouseKind, column: u16, row: u16) -> Vec<Effect> {
+        let hit =
+            |r: Rect| column >= r.x && column < r.x + r.width && row >= r.y && row < r.y + r.height;
+        if let Some(Popup::Help { scroll, .. }) = &mut self.popup {
+            match kind {
+                MouseKind::ScrollUp => *scroll = scroll.saturating_sub(3),
+                MouseKind::ScrollDown => *scroll = scroll.saturating_add(3),
+                MouseKind::Click => self.popup = None,
+            }
+            return vec![Effect::Redraw];
+        }
+        if self.popup.is_some() {
+            return Vec::new();
+        }
+        if kind == MouseKind::Click {
+            let areas = self.tab_areas.get();
+            if let Some(i) = areas.iter().position(|r| hit(*r)) {
+                return self.set_tab(Tab::ALL[i]);
+            }
+        }
+        match self.tab {
+            Tab::Profiles => {
+                let effects = match kind {
+                    MouseKind::Click => self.profiles.click(column, row),
+                    MouseKind::ScrollUp => {
+                        self.profiles.scroll(-3);
+                        vec![ProfilesEffect::Redraw]
+                    }
+                    MouseKind::ScrollDown => {
+                        self.profiles.scroll(3);
+                        vec![ProfilesEffect::Redraw]
+                    }
+                };
+                self.from_profiles(effects)
+            }
+            Tab::Diagnose => {
+                let a = self.diagnose.areas.get();
+                let d = &mut self.diagnose;
+                let changed = match kind {
+                    MouseKind::Click if hit(a.stages) => {
+                        d.select_stage(usize::from(row.saturating_sub(a.stages.y + 1)))
+                    }
+                    MouseKind::Click if hit(a.runs) => {
+                        d.select_run(a.runs_first + usize::from(row.saturating_sub(a.runs.y + 1)))
+                    }
+                    MouseKind::Click if hit(a.facts) => {
+                        d.pane = diagnose::Pane::Facts;
+                        true
+                    }
+                    MouseKind::Click => false,
+                    MouseKind::ScrollUp | MouseKind::ScrollDown => {
+                        let up = kind == MouseKind::ScrollUp;
+                        match d.pane {
+                            diagnose::Pane::Facts => d.scroll_facts(if up { -3 } else { 3 }),
+                            _ => d.move_selection(if up { -1 } else { 1 }),
+                        }
+                    }
+                };
+                if changed {
+                    vec![Effect::Redraw]
+                } else {
+                    Vec::new()
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Keys a focused text field takes before the keymap (so `q` is a letter there).
+fn is_text_key(k: &KeyInput) -> bool {
+    match k.key {
+        Key::Char(_) => !k.ctrl && !k.alt,
+        Key::Backspace | Key::Delete | Key::Left | Key::Right | Key::Home | Key::End => true,
+        _ => false,
     }
 }
 
 /// Applies one action to the state and says what the loop must do next. Pure.
-pub fn update(app: &mut App, action: Action) -> Effect {
+pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
-        Action::Engine(event) => app.on_engine(event),
-        Action::Key(input) => {
-            if input.kind != KeyKind::Press {
-                return Effect::Nothing;
+        Action::Key(key) => app.on_key(key),
+        Action::Mouse { kind, column, row } => app.on_mouse(kind, column, row),
+        Action::Engine(event) => {
+            let source = app.diagnose.live_run().map(|r| r.source.clone());
+            let mut out = vec![Effect::Redraw];
+            if let Some(report) = app.diagnose.on_engine(event)
+                && let Some(RunSource::Profile(name)) = source
+            {
+                let v = &report.verdict;
+                let status = RowStatus::Done {
+                    ok: v.ok,
+                    stage: v.stage,
+                    cause: v.cause.map(str::to_string),
+                    millis: report.stages.iter().map(|s| s.duration_ms).sum(),
+                };
+                out.extend(app.row(name, status));
             }
-            if input.is_interrupt() {
-                return update(app, Action::Quit);
-            }
-            let command = app
-                .keymap()
-                .iter()
-                .find(|b| b.keys.contains(&input.key))
-                .map(|b| b.command);
-            match command {
-                Some(c) => {
-                    let action = app.command_action(c);
-                    update(app, action)
-                }
-                None => Effect::Nothing,
-            }
+            out
         }
         Action::Tick => {
             if app.animating() {
-                app.spinner = (app.spinner + 1) % s::SPINNER.len();
-                Effect::Redraw
+                app.diagnose.spinner = app.diagnose.spinner.wrapping_add(1);
+                vec![Effect::Redraw]
             } else {
-                Effect::Nothing
+                Vec::new()
             }
         }
-        Action::Resize => Effect::Redraw,
-        Action::ScrollFacts(rows) => {
-            let current = if app.facts_scroll.0 == app.selected {
-                app.facts_scroll.1
-            } else {
-                0
-            };
-            let next = if rows < 0 {
-                current.saturating_sub(rows.unsigned_abs() as u16)
-            } else {
-                current
-                    .saturating_add(rows as u16)
-                    .min(app.facts_max_scroll.get())
-            };
-            app.facts_scroll = (app.selected, next);
-            Effect::Redraw
-        }
+        Action::Resize => vec![Effect::Redraw],
         Action::Keyring(label) => {
             app.keyring = Some(label);
-            Effect::Redraw
+            vec![Effect::Redraw]
         }
-        Action::RunStarted { target } => {
-            app.reset(target);
-            Effect::Redraw
+        Action::Profiles(ev) => {
+            let effects = app.profiles.on_event(ev);
+            app.from_profiles(effects)
         }
-        Action::Rerun => match &app.demo {
-            None => Effect::StartRun,
-            Some(d) => match d.active.and_then(|i| d.scenarios.get(i)) {
-                Some((id, _)) => Effect::StartScenario(id.clone()),
-                None => Effect::Nothing,
-            },
-        },
-        Action::Quit => {
+        Action::Started { number, target } => {
+            app.diagnose.started(number, target);
+            vec![Effect::Redraw]
+        }
+        Action::CannotRun { number, why } => {
+            let source = app
+                .diagnose
+                .runs
+                .iter()
+                .find(|r| r.number == number && r.live())
+                .map(|r| r.source.clone());
+            app.diagnose.cannot_run(number, why.clone());
+            let mut out = vec![Effect::Redraw];
+            if let Some(RunSource::Profile(name)) = source {
+                out.extend(app.row(name, RowStatus::CannotRun(why)));
+            }
+            out
+        }
+        Action::Open(source) => app.start(source),
+        Action::Terminate => {
             app.quit = true;
-            Effect::Quit
+            vec![Effect::Quit]
         }
-        Action::SelectUp | Action::SelectDown => {
-            let up = matches!(action, Action::SelectUp);
-            let (index, len) = match &mut app.demo {
-                Some(d) if d.focus == Focus::Scenarios => (&mut d.selected, d.scenarios.len()),
-                _ => {
-                    app.follow = false;
-                    (&mut app.selected, app.stages.len())
-                }
-            };
-            let next = if up {
-                index.saturating_sub(1)
-            } else {
-                (*index + 1).min(len.saturating_sub(1))
-            };
-            if next == *index {
-                Effect::Nothing
-            } else {
-                *index = next;
-                // A newly selected stage shows its facts from the top.
-                app.facts_scroll = (usize::MAX, 0);
-                Effect::Redraw
-            }
-        }
-        Action::ToggleFocus => match &mut app.demo {
-            Some(d) => {
-                d.focus = match d.focus {
-                    Focus::Scenarios => Focus::Stages,
-                    Focus::Stages => Focus::Scenarios,
-                };
-                Effect::Redraw
-            }
-            None => Effect::Nothing,
-        },
-        Action::PickScenario(i) => match &mut app.demo {
-            Some(d) => match d.scenarios.get(i) {
-                Some((id, _)) => {
-                    let id = id.clone();
-                    d.selected = i;
-                    d.active = Some(i);
-                    Effect::StartScenario(id)
-                }
-                None => Effect::Nothing,
-            },
-            None => Effect::Nothing,
-        },
     }
 }

@@ -57,6 +57,7 @@ impl KeyInput {
         }
     }
 
+    #[cfg(test)]
     pub fn ctrl(c: char) -> KeyInput {
         KeyInput {
             ctrl: true,
@@ -259,6 +260,10 @@ pub enum GlobalCommand {
     Help,
     Quit,
     ToggleMouse,
+    Copy,
+    /// Esc at the top level: quit (asking when an edit is unsaved). A context may bind Esc
+    /// itself (Diagnose: cancel, else back); that is no clash.
+    Back,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -270,11 +275,10 @@ pub enum DiagnoseCommand {
     Top,
     Bottom,
     FocusNext,
+    FocusPrev,
     Rerun,
     Cancel,
     Edit,
-    Copy,
-    Back,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -305,6 +309,8 @@ impl GlobalCommand {
             GlobalCommand::Help => "help",
             GlobalCommand::Quit => "quit",
             GlobalCommand::ToggleMouse => "mouse",
+            GlobalCommand::Copy => "copy",
+            GlobalCommand::Back => "back",
         }
     }
 }
@@ -318,12 +324,11 @@ impl DiagnoseCommand {
             DiagnoseCommand::PageDown => "diagnose.page_down",
             DiagnoseCommand::Top => "diagnose.top",
             DiagnoseCommand::Bottom => "diagnose.bottom",
-            DiagnoseCommand::FocusNext => "diagnose.focus",
+            DiagnoseCommand::FocusNext => "diagnose.next_pane",
+            DiagnoseCommand::FocusPrev => "diagnose.previous_pane",
             DiagnoseCommand::Rerun => "diagnose.rerun",
             DiagnoseCommand::Cancel => "diagnose.cancel",
             DiagnoseCommand::Edit => "diagnose.edit",
-            DiagnoseCommand::Copy => "diagnose.copy",
-            DiagnoseCommand::Back => "diagnose.back",
         }
     }
 }
@@ -389,165 +394,37 @@ fn app_defaults() -> Vec<Row> {
     use DiagnoseCommand as D;
     use GlobalCommand as G;
     use PopupCommand as P;
-    vec![
-        (
-            X::Global,
-            C::Global(G::TabProfiles),
-            &["1"],
-            "",
-            s::HELP_TAB_PROFILES,
-        ),
-        (
-            X::Global,
-            C::Global(G::TabDiagnose),
-            &["2"],
-            "",
-            s::HELP_TAB_DIAGNOSE,
-        ),
-        (
-            X::Global,
-            C::Global(G::TabCertificates),
-            &["3"],
-            "",
-            s::HELP_TAB_CERTIFICATES,
-        ),
-        (
-            X::Global,
-            C::Global(G::TabChain),
-            &["4"],
-            "",
-            s::HELP_TAB_CHAIN,
-        ),
-        (
-            X::Global,
-            C::Global(G::NextTab),
-            &["Tab"],
-            "",
-            s::HELP_NEXT_TAB,
-        ),
-        (
-            X::Global,
-            C::Global(G::PrevTab),
-            &["BackTab"],
-            "",
-            s::HELP_PREV_TAB,
-        ),
-        (
-            X::Global,
-            C::Global(G::Help),
-            &["?"],
-            s::HINT_HELP,
-            s::HELP_HELP,
-        ),
-        (
-            X::Global,
-            C::Global(G::Quit),
-            &["q"],
-            s::HINT_QUIT,
-            s::HELP_QUIT,
-        ),
-        (
-            X::Global,
-            C::Global(G::ToggleMouse),
-            &["m"],
-            "",
-            s::HELP_MOUSE,
-        ),
-        (
-            X::Diagnose,
-            C::Diagnose(D::Up),
-            &["Up", "k"],
-            "",
-            s::HELP_UP,
-        ),
-        (
-            X::Diagnose,
-            C::Diagnose(D::Down),
-            &["Down", "j"],
-            "",
-            s::HELP_DOWN,
-        ),
-        (
-            X::Diagnose,
-            C::Diagnose(D::PageUp),
-            &["PageUp"],
-            "",
-            s::HELP_PAGE_UP,
-        ),
-        (
-            X::Diagnose,
-            C::Diagnose(D::PageDown),
-            &["PageDown", "Space"],
-            "",
-            s::HELP_PAGE_DOWN,
-        ),
+    #[rustfmt::skip]
+    let rows: Vec<Row> = vec![
+        (X::Global, C::Global(G::TabProfiles), &["1"], "", s::HELP_TAB_PROFILES),
+        (X::Global, C::Global(G::TabDiagnose), &["2"], "", s::HELP_TAB_DIAGNOSE),
+        (X::Global, C::Global(G::TabCertificates), &["3"], "", s::HELP_TAB_CERTIFICATES),
+        (X::Global, C::Global(G::TabChain), &["4"], "", s::HELP_TAB_CHAIN),
+        (X::Global, C::Global(G::NextTab), &["Tab"], "", s::HELP_NEXT_TAB),
+        (X::Global, C::Global(G::PrevTab), &["BackTab"], "", s::HELP_PREV_TAB),
+        (X::Global, C::Global(G::Copy), &["y"], s::HINT_COPY, s::HELP_COPY),
+        (X::Global, C::Global(G::ToggleMouse), &["m"], "", s::HELP_MOUSE),
+        (X::Global, C::Global(G::Help), &["?"], s::HINT_HELP, s::HELP_HELP),
+        (X::Global, C::Global(G::Quit), &["q"], s::HINT_QUIT, s::HELP_QUIT),
+        (X::Global, C::Global(G::Back), &["Esc"], "", s::HELP_BACK),
+        (X::Diagnose, C::Diagnose(D::Up), &["Up", "k"], "", s::HELP_UP),
+        (X::Diagnose, C::Diagnose(D::Down), &["Down", "j"], "", s::HELP_DOWN),
+        (X::Diagnose, C::Diagnose(D::PageUp), &["PageUp"], "", s::HELP_PAGE_UP),
+        (X::Diagnose, C::Diagnose(D::PageDown), &["PageDown", "Space"], "", s::HELP_PAGE_DOWN),
         (X::Diagnose, C::Diagnose(D::Top), &["Home"], "", s::HELP_TOP),
-        (
-            X::Diagnose,
-            C::Diagnose(D::Bottom),
-            &["End"],
-            "",
-            s::HELP_BOTTOM,
-        ),
-        (
-            X::Diagnose,
-            C::Diagnose(D::FocusNext),
-            &["Right", "l", "Left", "h"],
-            s::HINT_PANE,
-            s::HELP_PANE,
-        ),
-        (
-            X::Diagnose,
-            C::Diagnose(D::Rerun),
-            &["r"],
-            s::HINT_RERUN,
-            s::HELP_RERUN,
-        ),
-        (
-            X::Diagnose,
-            C::Diagnose(D::Cancel),
-            &["Esc"],
-            s::HINT_CANCEL,
-            s::HELP_CANCEL,
-        ),
-        (
-            X::Diagnose,
-            C::Diagnose(D::Edit),
-            &["e"],
-            s::HINT_EDIT,
-            s::HELP_EDIT,
-        ),
-        (
-            X::Diagnose,
-            C::Diagnose(D::Copy),
-            &["y"],
-            s::HINT_COPY,
-            s::HELP_COPY,
-        ),
-        (
-            X::Help,
-            C::Popup(P::Close),
-            &["Esc", "?", "q"],
-            s::HINT_CLOSE,
-            s::HELP_CLOSE,
-        ),
-        (X::Help, C::Popup(P::Up), &["Up", "k"], "", s::HELP_UP),
-        (X::Help, C::Popup(P::Down), &["Down", "j"], "", s::HELP_DOWN),
-        (
-            X::ConfirmQuit,
-            C::Popup(P::ConfirmQuit),
-            &["y", "q"],
-            s::HINT_QUIT_ANYWAY,
-            s::HELP_QUIT_ANYWAY,
-        ),
-        (
-            X::ConfirmQuit,
-            C::Popup(P::Close),
-            &["Esc", "n"],
-            s::HINT_STAY,
-            s::HELP_STAY,
-        ),
-    ]
+        (X::Diagnose, C::Diagnose(D::Bottom), &["End"], "", s::HELP_BOTTOM),
+        (X::Diagnose, C::Diagnose(D::FocusNext), &["Right", "l"], s::HINT_PANE, s::HELP_PANE),
+        (X::Diagnose, C::Diagnose(D::FocusPrev), &["Left", "h"], "", s::HELP_PANE_BACK),
+        (X::Diagnose, C::Diagnose(D::Rerun), &["r"], s::HINT_RERUN, s::HELP_RERUN),
+        (X::Diagnose, C::Diagnose(D::Cancel), &["Esc"], s::HINT_CANCEL, s::HELP_CANCEL),
+        (X::Diagnose, C::Diagnose(D::Edit), &["e"], s::HINT_EDIT, s::HELP_EDIT),
+        (X::Help, C::Popup(P::Close), &["Esc", "?", "q"], s::HINT_CLOSE, s::HELP_CLOSE),
+        (X::Help, C::Popup(P::Up), &["Up", "k"], "", s::HELP_SCROLL_UP),
+        (X::Help, C::Popup(P::Down), &["Down", "j"], "", s::HELP_SCROLL_DOWN),
+        (X::ConfirmQuit, C::Popup(P::ConfirmQuit), &["y", "q"], s::HINT_QUIT_ANYWAY, s::HELP_QUIT_ANYWAY),
+        (X::ConfirmQuit, C::Popup(P::Close), &["Esc", "n"], s::HINT_STAY, s::HELP_STAY),
+    ];
+    rows
 }
 
 /// Every binding of every context, in display order.
@@ -615,29 +492,40 @@ impl Keymap {
         Ok(map)
     }
 
-    /// Two actions reachable by the same key where the user is: refused, naming both.
+    /// Two actions reachable by the same key where the user is: refused, naming both. A
+    /// context's binding may take over only the global fallback (Esc = back).
     fn check_clashes(&self, source: &str) -> Result<(), String> {
-        let contexts: Vec<Context> = {
-            let mut c: Vec<_> = self.bindings.iter().map(|b| b.context).collect();
-            c.sort();
-            c.dedup();
-            c
-        };
+        let mut contexts: Vec<Context> = self.bindings.iter().map(|b| b.context).collect();
+        contexts.sort();
+        contexts.dedup();
         for ctx in contexts {
-            let active = self.active(ctx);
+            let mut all: Vec<&Binding> =
+                self.bindings.iter().filter(|b| b.context == ctx).collect();
+            if ctx.with_global() && ctx != Context::Global {
+                all.extend(self.bindings.iter().filter(|b| {
+                    b.context == Context::Global
+                        && b.command != Command::Global(GlobalCommand::Back)
+                }));
+            }
             let mut seen: Vec<(KeyInput, &Binding)> = Vec::new();
-            for b in active {
+            for b in all {
                 for k in &b.keys {
-                    if let Some((_, other)) = seen.iter().find(|(s, _)| s.chord() == k.chord()) {
-                        if other.command != b.command {
-                            return Err(format!(
-                                "{source}: key {:?} is bound to both {:?} and {:?} in {}; give one of them another key in [keys]",
-                                key_label(k),
-                                other.command.id(),
-                                b.command.id(),
-                                ctx.id()
-                            ));
-                        }
+                    if k.is_interrupt() {
+                        return Err(format!(
+                            "{source}: [keys] {:?}: Ctrl-C always quits and cannot be bound",
+                            b.command.id()
+                        ));
+                    }
+                    if let Some((_, other)) = seen.iter().find(|(s, _)| s.chord() == k.chord())
+                        && other.command != b.command
+                    {
+                        return Err(format!(
+                            "{source}: key {:?} is bound to both {:?} and {:?} (where: {}); give one of them another key in [keys]",
+                            key_label(k),
+                            other.command.id(),
+                            b.command.id(),
+                            ctx.id()
+                        ));
                     }
                     seen.push((*k, b));
                 }
@@ -646,15 +534,35 @@ impl Keymap {
         Ok(())
     }
 
-    /// The bindings active in `ctx`: its own first, then the global ones when they apply.
-    pub fn active(&self, ctx: Context) -> Vec<&Binding> {
-        let mut out: Vec<&Binding> = self.bindings.iter().filter(|b| b.context == ctx).collect();
+    /// The bindings active in `ctx`: its own first, then the global ones when they apply,
+    /// minus any global key the context takes over.
+    pub fn active(&self, ctx: Context) -> Vec<Binding> {
+        let own: Vec<Binding> = self
+            .bindings
+            .iter()
+            .filter(|b| b.context == ctx)
+            .cloned()
+            .collect();
+        let mut out = own.clone();
         if ctx.with_global() && ctx != Context::Global {
-            out.extend(
-                self.bindings
+            for g in self
+                .bindings
+                .iter()
+                .filter(|b| b.context == Context::Global)
+            {
+                let keys: Vec<KeyInput> = g
+                    .keys
                     .iter()
-                    .filter(|b| b.context == Context::Global),
-            );
+                    .filter(|k| {
+                        !own.iter()
+                            .any(|b| b.keys.iter().any(|o| o.chord() == k.chord()))
+                    })
+                    .copied()
+                    .collect();
+                if !keys.is_empty() {
+                    out.push(Binding { keys, ..g.clone() });
+                }
+            }
         }
         out
     }
@@ -665,15 +573,6 @@ impl Keymap {
             .into_iter()
             .find(|b| b.keys.iter().any(|k| k.chord() == key.chord()))
             .map(|b| b.command)
-    }
-
-    /// The first key of a command, as a label (for sentences like "press ? for help").
-    pub fn label_of(&self, command: Command) -> Option<String> {
-        self.bindings
-            .iter()
-            .find(|b| b.command == command)
-            .and_then(|b| b.keys.first())
-            .map(key_label)
     }
 }
 

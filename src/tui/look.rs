@@ -265,6 +265,8 @@ impl Glyphs {
 pub struct Look {
     pub theme: Theme,
     pub glyphs: Glyphs,
+    /// `NO_COLOR`: the drawing also strips any colour a widget set.
+    pub no_color: bool,
 }
 
 impl Look {
@@ -281,6 +283,7 @@ impl Look {
             } else {
                 Glyphs::unicode()
             },
+            no_color,
         }
     }
 }

@@ -1,18 +1,51 @@
-//! Screen tests: states are built by feeding engine events through `update`, then drawn on a
-//! `TestBackend` and compared with reviewed snapshots in `snapshots/`.
+//! App tests: states are built by feeding key presses and engine events through `update`,
+//! then drawn on a `TestBackend` and compared with reviewed snapshots in `snapshots/`.
+
+use std::collections::BTreeMap;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
 use serde_json::json;
 
 use super::app::*;
+use super::diagnose::{Phase, RunSource};
+use super::keymap::{self, Command, Context, DiagnoseCommand, GlobalCommand, Keymap, parse_key};
+use super::look::{Look, ThemeName};
+use super::profiles::{MemoryProfile, ProfilesTab};
 use super::view::view;
 use super::*;
 use crate::diagnose::{Stage, StageReport, Status, TargetInfo, Verdict};
 
 const URL: &str = "mqtts://broker.example.com:8883";
 
-fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+fn app_with(look: Look) -> App {
+    let tab = ProfilesTab::in_memory(vec![
+        MemoryProfile {
+            name: "prod".into(),
+            group: "TLS".into(),
+            title: "production broker".into(),
+            url: URL.into(),
+        },
+        MemoryProfile {
+            name: "staging".into(),
+            group: "TLS".into(),
+            title: "staging broker".into(),
+            url: "mqtt://staging.example.com:1883".into(),
+        },
+    ]);
+    let mut app = App::new(tab, look, Keymap::defaults());
+    app.keyring = Some("keyring: Secret Service (survives a reboot)".into());
+    app.profiles_file = Some("/home/ada/.config/mqtt-doctor/profiles.toml".into());
+    app
+}
+
+fn new_app() -> App {
+    app_with(Look::default())
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Buffer {
     let mut terminal = match Terminal::new(TestBackend::new(width, height)) {
         Ok(t) => t,
         Err(e) => match e {},
@@ -20,64 +53,126 @@ fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     if let Err(e) = terminal.draw(|f| view(app, f)) {
         match e {}
     }
-    terminal
+    terminal.backend().buffer().clone()
 }
 
-fn screen(app: &App) -> String {
-    draw(app, 100, 30).backend().to_string()
+fn text(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
 }
 
-fn feed(app: &mut App, event: Event) -> Effect {
+fn screen(app: &App, width: u16, height: u16) -> String {
+    text(&draw(app, width, height))
+}
+
+fn key(app: &mut App, spec: &str) -> Vec<Effect> {
+    let k = parse_key(spec).unwrap_or_else(|e| panic!("{e}"));
+    update(app, Action::Key(k))
+}
+
+fn feed(app: &mut App, event: Event) -> Vec<Effect> {
     update(app, Action::Engine(event))
 }
 
-fn press(app: &mut App, key: Key) -> Effect {
-    update(app, Action::Key(KeyInput::press(key)))
-}
-
-fn started(url: &str) -> App {
-    let mut app = App::new(url);
-    update(
-        &mut app,
-        Action::RunStarted {
-            target: url.to_string(),
-        },
-    );
-    app
-}
-
-fn fact(app: &mut App, stage: Stage, key: &str, value: serde_json::Value) {
+fn fact(app: &mut App, stage: Stage, k: &str, value: serde_json::Value) {
     feed(
         app,
         Event::Fact {
             stage,
-            key: key.into(),
+            key: k.into(),
             value,
         },
     );
 }
 
-fn done(app: &App, stage: Stage, status: Status, ms: u64) -> StageReport {
-    let mut r = app
-        .stages
+fn starts(effects: &[Effect]) -> Vec<usize> {
+    effects
         .iter()
-        .find(|r| r.stage == stage)
-        .cloned()
+        .filter_map(|e| match e {
+            Effect::Start { number, .. } => Some(*number),
+            _ => None,
+        })
+        .collect()
+}
+
+fn quits(effects: &[Effect]) -> bool {
+    effects.iter().any(|e| matches!(e, Effect::Quit))
+}
+
+fn cancels(effects: &[Effect]) -> bool {
+    effects.iter().any(|e| matches!(e, Effect::Cancel))
+}
+
+/// Opens the Diagnose tab on profile `name` and lets its engine start.
+fn open(app: &mut App, name: &str) -> usize {
+    let effects = update(app, Action::Open(RunSource::Profile(name.into())));
+    let number = starts(&effects)[0];
+    update(
+        app,
+        Action::Started {
+            number,
+            target: URL.into(),
+        },
+    );
+    number
+}
+
+fn stage_done(app: &App, stage: Stage, status: Status, ms: u64) -> StageReport {
+    let mut r = app
+        .diagnose
+        .live_run()
+        .and_then(|run| run.stages.iter().find(|r| r.stage == stage).cloned())
         .unwrap_or_else(|| StageReport::new(stage));
     r.status = status;
     r.duration_ms = ms;
     r
 }
 
-fn skipped(stage: Stage, why: &str) -> StageReport {
-    let mut r = StageReport::new(stage);
-    r.status = Status::Skipped;
-    r.summary = Some(why.into());
-    r
+/// DNS done with facts, TCP running.
+fn running(app: &mut App) {
+    feed(app, Event::StageStarted(Stage::Dns));
+    fact(
+        app,
+        Stage::Dns,
+        "resolver",
+        json!("system (/etc/resolv.conf)"),
+    );
+    fact(
+        app,
+        Stage::Dns,
+        "addresses",
+        json!(["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"]),
+    );
+    let dns = stage_done(app, Stage::Dns, Status::Ok, 12);
+    feed(app, Event::StageFinished(dns));
+    feed(app, Event::StageStarted(Stage::Tcp));
+    fact(app, Stage::Tcp, "trying", json!("93.184.216.34:8883"));
 }
 
-fn report(app: &App, verdict: Verdict) -> Report {
-    Report {
+fn finish(app: &mut App, verdict: Verdict, tls_status: Status, tls_ms: u64) {
+    let tcp = stage_done(app, Stage::Tcp, Status::Ok, 31);
+    feed(app, Event::StageFinished(tcp));
+    feed(app, Event::StageStarted(Stage::Tls));
+    fact(app, Stage::Tls, "sni", json!("broker.example.com"));
+    fact(app, Stage::Tls, "not_after", json!("2024-03-01T00:00:00Z"));
+    let mut tls = stage_done(app, Stage::Tls, tls_status, tls_ms);
+    if tls_status == Status::Failed {
+        tls.cause = verdict.cause;
+        tls.summary = Some(verdict.summary.clone());
+    }
+    feed(app, Event::StageFinished(tls));
+    let stages = app
+        .diagnose
+        .live_run()
+        .map(|r| r.stages.clone())
+        .unwrap_or_default();
+    let report = Report {
         version: "0.1.0".into(),
         target: TargetInfo {
             url: URL.into(),
@@ -86,401 +181,635 @@ fn report(app: &App, verdict: Verdict) -> Report {
             transport: "mqtts".into(),
         },
         verdict,
-        stages: app.stages.clone(),
+        stages,
         tls: None,
+    };
+    feed(app, Event::Finished(Box::new(report)));
+}
+
+fn expired() -> Verdict {
+    Verdict {
+        ok: false,
+        stage: Some(Stage::Tls),
+        cause: Some("tls.cert_expired"),
+        summary: "The broker's certificate expired 3 days ago (not after 2024-03-01).".into(),
+        remedy: Some("Renew the broker certificate and reload the broker.".into()),
     }
 }
 
-/// DNS done with facts, TCP running.
-fn during() -> App {
-    let mut app = started(URL);
+fn ok_verdict() -> Verdict {
+    Verdict {
+        ok: true,
+        stage: None,
+        cause: None,
+        summary: "Connected, subscribed and received the test message.".into(),
+        remedy: None,
+    }
+}
+
+fn failed_app(look: Look) -> App {
+    let mut app = app_with(look);
+    open(&mut app, "prod");
+    running(&mut app);
+    finish(&mut app, expired(), Status::Failed, 45);
+    app
+}
+
+// --- update(): key sequences -------------------------------------------------------------
+
+#[test]
+fn a_profile_run_opens_diagnose_and_esc_cancels_then_goes_back() {
+    let mut app = new_app();
+    assert_eq!(app.tab, Tab::Profiles);
+    let n = open(&mut app, "prod");
+    assert_eq!(n, 1);
+    assert_eq!(app.tab, Tab::Diagnose);
+    running(&mut app);
+    assert!(app.animating(), "a running stage spins");
+    let effects = key(&mut app, "Esc");
+    assert!(
+        cancels(&effects),
+        "Esc cancels a running diagnosis: {effects:?}"
+    );
+    assert_eq!(app.diagnose.runs[0].phase, Phase::Cancelled);
+    assert!(!app.animating(), "nothing spins after a cancel");
+    assert_eq!(app.tab, Tab::Diagnose, "the first Esc only cancels");
+    let effects = key(&mut app, "Esc");
+    assert!(!quits(&effects));
+    assert_eq!(app.tab, Tab::Profiles, "Esc with nothing running goes back");
+    // At the top level Esc quits.
+    assert!(quits(&key(&mut app, "Esc")));
+}
+
+#[test]
+fn r_reruns_the_shown_profile_and_the_history_keeps_both_runs() {
+    let mut app = failed_app(Look::default());
+    let effects = key(&mut app, "r");
+    assert_eq!(starts(&effects), vec![2]);
+    match effects.iter().find(|e| matches!(e, Effect::Start { .. })) {
+        Some(Effect::Start { source, .. }) => {
+            assert_eq!(source, &RunSource::Profile("prod".into()))
+        }
+        other => panic!("{other:?}"),
+    }
+    update(
+        &mut app,
+        Action::Started {
+            number: 2,
+            target: URL.into(),
+        },
+    );
+    running(&mut app);
+    finish(&mut app, ok_verdict(), Status::Ok, 38);
+    assert_eq!(app.diagnose.runs.len(), 2);
+    assert_eq!(app.diagnose.shown, 1);
+    // The runs pane: move up to run 1 and it is shown again, with its failing stage.
+    key(&mut app, "l");
+    key(&mut app, "l");
+    key(&mut app, "Up");
+    assert_eq!(app.diagnose.shown, 0);
+    assert_eq!(
+        app.diagnose.selected_stage().map(|s| s.stage),
+        Some(Stage::Tls)
+    );
+}
+
+#[test]
+fn rerun_while_running_cancels_the_live_run_first() {
+    let mut app = new_app();
+    open(&mut app, "prod");
+    running(&mut app);
+    let effects = key(&mut app, "r");
+    assert!(cancels(&effects), "{effects:?}");
+    assert_eq!(starts(&effects), vec![2]);
+    assert_eq!(app.diagnose.runs[0].phase, Phase::Cancelled);
+}
+
+#[test]
+fn what_changed_names_the_verdict_stage_and_timings() {
+    let mut app = failed_app(Look::default());
+    key(&mut app, "r");
+    update(
+        &mut app,
+        Action::Started {
+            number: 2,
+            target: URL.into(),
+        },
+    );
+    running(&mut app);
+    finish(&mut app, ok_verdict(), Status::Ok, 38);
+    let d = &app.diagnose;
+    let prev = d.previous_of(1).expect("run 1 is the previous run of prod");
+    let line = super::diagnose::view::changes(prev, &d.runs[1], &app.look);
+    assert_eq!(
+        line,
+        "Changed since run 1: was ✘ TLS tls.cert_expired, now ✔ ok; TLS failed → ok; total 88 ms → 81 ms"
+    );
+    assert!(screen(&app, 120, 40).contains("Changed since run 1"));
+}
+
+#[test]
+fn number_keys_and_tab_switch_tabs() {
+    let mut app = new_app();
+    key(&mut app, "2");
+    assert_eq!(app.tab, Tab::Diagnose);
+    key(&mut app, "1");
+    assert_eq!(app.tab, Tab::Profiles);
+    key(&mut app, "Tab");
+    assert_eq!(app.tab, Tab::Diagnose);
+    key(&mut app, "Tab");
+    assert_eq!(
+        app.tab,
+        Tab::Profiles,
+        "Tab wraps around the available tabs"
+    );
+    key(&mut app, "BackTab");
+    assert_eq!(app.tab, Tab::Diagnose);
+    key(&mut app, "3");
+    assert_eq!(
+        app.tab,
+        Tab::Diagnose,
+        "the Certificates tab is not there yet"
+    );
+    assert!(app.status.is_some());
+}
+
+#[test]
+fn q_quits_ctrl_c_quits_from_a_popup_and_releases_do_nothing() {
+    let mut app = new_app();
+    key(&mut app, "?");
+    assert!(matches!(app.popup, Some(Popup::Help { .. })));
+    let effects = key(&mut app, "q");
+    assert!(!quits(&effects), "q closes the help, it does not quit");
+    assert!(app.popup.is_none());
+    key(&mut app, "?");
+    assert!(quits(&update(&mut app, Action::Key(KeyInput::ctrl('c')))));
+
+    let mut app = new_app();
+    let mut release = parse_key("q").unwrap_or_else(|e| panic!("{e}"));
+    release.kind = KeyKind::Release;
+    assert!(update(&mut app, Action::Key(release)).is_empty());
+    assert!(!app.quit);
+    assert!(quits(&key(&mut app, "q")));
+}
+
+#[test]
+fn help_lists_exactly_the_active_bindings() {
+    let mut app = failed_app(Look::default());
+    key(&mut app, "?");
+    let Some(Popup::Help { context, .. }) = app.popup.clone() else {
+        panic!("no help popup");
+    };
+    assert_eq!(context, Context::Diagnose);
+    let rows = super::help::rows(&app.keymap, context);
+    let expected: Vec<(String, String)> = app
+        .keymap
+        .active(Context::Diagnose)
+        .iter()
+        .map(|b| (b.keys_label(), b.help.to_string()))
+        .chain([("Ctrl-c".to_string(), "quit, everywhere".to_string())])
+        .collect();
+    assert_eq!(rows, expected);
+    // Every listed key does what its line says where the user was; the global Esc (back) is
+    // not listed in Diagnose, where Esc cancels.
+    for b in app.keymap.active(Context::Diagnose) {
+        for k in &b.keys {
+            assert_eq!(
+                app.keymap.lookup(Context::Diagnose, k),
+                Some(b.command),
+                "{}",
+                b.keys_label()
+            );
+        }
+    }
+    let listed: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(listed.contains(&"r"));
+    assert!(listed.contains(&"Esc"));
+    assert_eq!(
+        listed.iter().filter(|k| k.contains("Esc")).count(),
+        1,
+        "{listed:?}"
+    );
+    assert!(!rows.iter().any(|(_, h)| h.starts_with("back")), "{rows:?}");
+    // And the overlay shows them.
+    let shown = screen(&app, 120, 40);
+    assert!(shown.contains("run the diagnosis again"), "{shown}");
+    assert!(shown.contains("Keys (diagnose)"), "{shown}");
+}
+
+#[test]
+fn y_copies_the_verdict_with_its_cause_through_osc52() {
+    let mut app = failed_app(Look::default());
+    let effects = key(&mut app, "y");
+    let bytes = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Write(b) => Some(b.clone()),
+            _ => None,
+        })
+        .expect("y writes an OSC 52 sequence");
+    let text = String::from_utf8(bytes).unwrap_or_default();
+    let payload = text
+        .strip_prefix("\x1b]52;c;")
+        .and_then(|t| t.strip_suffix('\x07'))
+        .expect("a bare OSC 52 outside tmux");
+    use base64::Engine;
+    let copied = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    assert!(copied.contains("TLS failed [tls.cert_expired]"), "{copied}");
+    assert!(copied.contains("What to do: Renew"), "{copied}");
+    assert!(app.status.as_deref().unwrap_or("").starts_with("copied"));
+}
+
+#[test]
+fn osc52_bytes_bare_tmux_and_screen() {
+    use super::clipboard::{Mux, osc52};
+    assert_eq!(
+        osc52("hi", Mux::None).ok(),
+        Some(b"\x1b]52;c;aGk=\x07".to_vec())
+    );
+    assert_eq!(
+        osc52("hi", Mux::Tmux).ok(),
+        Some(b"\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\".to_vec())
+    );
+    assert_eq!(
+        osc52("hi", Mux::Screen).ok(),
+        Some(b"\x1bP\x1b]52;c;aGk=\x07\x1b\\".to_vec())
+    );
+    // Long text is split into DCS strings of 76 characters for screen.
+    let long = "x".repeat(100);
+    let screen_bytes = osc52(&long, Mux::Screen).unwrap_or_default();
+    let s = String::from_utf8(screen_bytes).unwrap_or_default();
+    assert_eq!(s.matches("\x1bP").count(), 2, "{s:?}");
+    assert!(osc52(&"x".repeat(64 * 1024 + 1), Mux::None).is_err());
+    assert!(osc52(&"x".repeat(64 * 1024), Mux::None).is_ok());
+    assert_eq!(
+        Mux::detect(&|k| (k == "TMUX").then(|| "/tmp/tmux-0/default,1,0".into())),
+        Mux::Tmux
+    );
+    assert_eq!(
+        Mux::detect(&|k| (k == "STY").then(|| "123.pts-0".into())),
+        Mux::Screen
+    );
+    assert_eq!(Mux::detect(&|_| None), Mux::None);
+}
+
+#[test]
+fn e_opens_the_form_or_says_why_not() {
+    let mut app = failed_app(Look::default());
+    key(&mut app, "e");
+    assert_eq!(
+        app.tab,
+        Tab::Profiles,
+        "e opens the profile in the Profiles tab"
+    );
+    let mut app = failed_app(Look::default());
+    app.demo = true;
+    key(&mut app, "e");
+    assert_eq!(app.tab, Tab::Diagnose);
+    assert!(app.status.as_deref().unwrap_or("").contains("temporary"));
+}
+
+#[test]
+fn mouse_clicks_tabs_and_toggles_off_with_m() {
+    let mut app = new_app();
+    draw(&app, 80, 24);
+    let diagnose_tab = app.tab_areas.get()[1];
+    update(
+        &mut app,
+        Action::Mouse {
+            kind: MouseKind::Click,
+            column: diagnose_tab.x + 1,
+            row: 0,
+        },
+    );
+    assert_eq!(app.tab, Tab::Diagnose);
+    let effects = key(&mut app, "m");
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::Mouse(false))),
+        "{effects:?}"
+    );
+    key(&mut app, "2");
+    assert!(screen(&app, 120, 40).contains("mouse off (m)"));
+}
+
+#[test]
+fn cannot_run_is_shown_and_fed_back() {
+    let mut app = new_app();
+    let effects = update(&mut app, Action::Open(RunSource::Profile("prod".into())));
+    let number = starts(&effects)[0];
+    update(
+        &mut app,
+        Action::CannotRun {
+            number,
+            why: "the keyring did not answer within 5 s".into(),
+        },
+    );
+    assert!(matches!(app.diagnose.runs[0].phase, Phase::CannotRun(_)));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("cannot run"), "{s}");
+    assert!(s.contains("keyring did not answer"), "{s}");
+}
+
+// --- keymap -----------------------------------------------------------------------------
+
+#[test]
+fn key_specs_parse_and_print_back() {
+    for spec in [
+        "a",
+        "A",
+        "?",
+        "/",
+        "Enter",
+        "Esc",
+        "Tab",
+        "BackTab",
+        "Up",
+        "Down",
+        "Left",
+        "Right",
+        "PageUp",
+        "PageDown",
+        "Home",
+        "End",
+        "Backspace",
+        "Delete",
+        "Space",
+        "Ctrl-d",
+        "F2",
+    ] {
+        let k = parse_key(spec).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(keymap::key_label(&k), spec);
+    }
+    assert!(parse_key("Hyper-x").is_err());
+    assert!(parse_key("").is_err());
+}
+
+#[test]
+fn every_default_binding_parses() {
+    let rows: usize = Keymap::defaults()
+        .bindings
+        .iter()
+        .map(|b| b.keys.len())
+        .sum();
+    // Count the specs of the defaults independently: each must have become a key.
+    let specs: usize = super::profiles::default_bindings()
+        .iter()
+        .map(|r| r.2.len())
+        .sum::<usize>()
+        + 38;
+    assert_eq!(rows, specs);
+    assert!(
+        Keymap::with_overrides(&BTreeMap::new(), "app.toml").is_ok(),
+        "the defaults do not clash"
+    );
+}
+
+#[test]
+fn overrides_take_effect_and_a_clash_names_both_actions() {
+    let mut o = BTreeMap::new();
+    o.insert("diagnose.rerun".to_string(), vec!["F5".to_string()]);
+    let map = Keymap::with_overrides(&o, "app.toml").unwrap_or_else(|e| panic!("{e}"));
+    let f5 = parse_key("F5").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        map.lookup(Context::Diagnose, &f5),
+        Some(Command::Diagnose(DiagnoseCommand::Rerun))
+    );
+    assert_eq!(
+        map.lookup(
+            Context::Diagnose,
+            &parse_key("r").unwrap_or_else(|e| panic!("{e}"))
+        ),
+        None
+    );
+
+    let mut o = BTreeMap::new();
+    o.insert("diagnose.rerun".to_string(), vec!["q".to_string()]);
+    let err = Keymap::with_overrides(&o, "/home/ada/.config/mqtt-doctor/app.toml")
+        .err()
+        .unwrap_or_default();
+    assert!(
+        err.contains("\"quit\"") && err.contains("\"diagnose.rerun\""),
+        "{err}"
+    );
+    assert!(
+        err.starts_with("/home/ada/.config/mqtt-doctor/app.toml"),
+        "{err}"
+    );
+
+    let mut o = BTreeMap::new();
+    o.insert("diagnose.rerum".to_string(), vec!["x".to_string()]);
+    let err = Keymap::with_overrides(&o, "app.toml")
+        .err()
+        .unwrap_or_default();
+    assert!(err.contains("did you mean \"diagnose.rerun\""), "{err}");
+
+    let mut o = BTreeMap::new();
+    o.insert("quit".to_string(), vec!["Ctrl-c".to_string()]);
+    assert!(Keymap::with_overrides(&o, "app.toml").is_err());
+    let _ = GlobalCommand::Quit;
+}
+
+#[test]
+fn app_toml_reads_keys_theme_and_mouse() {
+    let cfg = super::config::parse("theme = \"light\"\nmouse = false\n[keys]\n\"diagnose.rerun\" = \"F5\"\nhelp = [\"?\", \"F1\"]\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cfg.theme.as_deref(), Some("light"));
+    assert_eq!(cfg.mouse, Some(false));
+    let o = cfg.key_overrides();
+    assert_eq!(
+        o.get("help"),
+        Some(&vec!["?".to_string(), "F1".to_string()])
+    );
+    let err = super::config::parse("colour = 1").err().unwrap_or_default();
+    assert!(err.contains("colour"), "{err}");
+}
+
+// --- snapshots ----------------------------------------------------------------------------
+
+fn running_app(look: Look) -> App {
+    let mut app = app_with(look);
+    open(&mut app, "prod");
+    running(&mut app);
+    app
+}
+
+fn history_app(look: Look) -> App {
+    let mut app = failed_app(look);
+    key(&mut app, "r");
+    update(
+        &mut app,
+        Action::Started {
+            number: 2,
+            target: URL.into(),
+        },
+    );
+    running(&mut app);
+    finish(&mut app, ok_verdict(), Status::Ok, 38);
+    app
+}
+
+#[test]
+fn snapshot_running_80x24() {
+    insta::assert_snapshot!(screen(&running_app(Look::default()), 80, 24));
+}
+
+#[test]
+fn snapshot_running_120x40() {
+    insta::assert_snapshot!(screen(&running_app(Look::default()), 120, 40));
+}
+
+#[test]
+fn snapshot_failed_80x24() {
+    insta::assert_snapshot!(screen(&failed_app(Look::default()), 80, 24));
+}
+
+#[test]
+fn snapshot_failed_120x40() {
+    insta::assert_snapshot!(screen(&failed_app(Look::default()), 120, 40));
+}
+
+#[test]
+fn snapshot_history_80x24() {
+    insta::assert_snapshot!(screen(&history_app(Look::default()), 80, 24));
+}
+
+#[test]
+fn snapshot_history_120x40() {
+    insta::assert_snapshot!(screen(&history_app(Look::default()), 120, 40));
+}
+
+#[test]
+fn snapshot_help_80x24() {
+    let mut app = failed_app(Look::default());
+    key(&mut app, "?");
+    insta::assert_snapshot!(screen(&app, 80, 24));
+}
+
+#[test]
+fn snapshot_help_120x40() {
+    let mut app = failed_app(Look::default());
+    key(&mut app, "?");
+    insta::assert_snapshot!(screen(&app, 120, 40));
+}
+
+#[test]
+fn snapshot_too_small() {
+    let app = failed_app(Look::default());
+    insta::assert_snapshot!(screen(&app, 50, 12));
+}
+
+#[test]
+fn no_panic_at_any_small_size() {
+    let app = history_app(Look::default());
+    for (w, h) in [
+        (1, 1),
+        (2, 1),
+        (1, 2),
+        (10, 3),
+        (59, 16),
+        (60, 15),
+        (60, 16),
+        (61, 17),
+    ] {
+        let _ = screen(&app, w, h);
+    }
+    assert!(screen(&app, 59, 20).contains("terminal too small (need 60×16"));
+    assert!(!screen(&app, 60, 16).contains("terminal too small"));
+}
+
+#[test]
+fn snapshot_failed_ascii_80x24() {
+    let app = failed_app(Look::new(ThemeName::Dark, false, true));
+    let buf = draw(&app, 80, 24);
+    for cell in buf.content.iter() {
+        assert!(
+            cell.symbol().is_ascii(),
+            "non-ASCII {:?} under --ascii",
+            cell.symbol()
+        );
+    }
+    insta::assert_snapshot!(text(&buf));
+}
+
+#[test]
+fn no_color_has_identical_text_and_no_colour_at_all() {
+    for app_of in [failed_app as fn(Look) -> App, history_app, running_app] {
+        let coloured = draw(&app_of(Look::default()), 120, 40);
+        let plain = draw(&app_of(Look::new(ThemeName::Dark, true, false)), 120, 40);
+        assert_eq!(text(&coloured), text(&plain), "NO_COLOR changes no text");
+        for cell in plain.content.iter() {
+            assert_eq!(cell.fg, Color::Reset, "{:?}", cell.symbol());
+            assert_eq!(cell.bg, Color::Reset, "{:?}", cell.symbol());
+        }
+        // The default theme does colour the verdict (so the check above means something).
+        assert!(coloured.content.iter().any(|c| c.fg != Color::Reset));
+    }
+    // Status still reads by symbol and word without colour.
+    let plain = text(&draw(
+        &failed_app(Look::new(ThemeName::Dark, true, false)),
+        120,
+        40,
+    ));
+    assert!(plain.contains("✘ TLS failed"), "{plain}");
+    assert!(
+        plain.contains("✔ DNS") || plain.contains("✔ TCP"),
+        "{plain}"
+    );
+    assert!(plain.contains("ok 12 ms"), "{plain}");
+    insta::assert_snapshot!(plain);
+}
+
+#[test]
+fn themes_use_the_terminal_default_for_text() {
+    for t in [ThemeName::Dark, ThemeName::Light, ThemeName::HighContrast] {
+        let theme = super::look::Theme::new(t);
+        assert_eq!(theme.base.fg, Some(Color::Reset));
+        assert_eq!(theme.base.bg, Some(Color::Reset));
+    }
+    assert!(ThemeName::parse("solarized").is_err());
+}
+
+#[test]
+fn untrusted_text_is_sanitized_on_screen() {
+    let mut app = new_app();
+    open(&mut app, "prod");
     feed(&mut app, Event::StageStarted(Stage::Dns));
     fact(
         &mut app,
         Stage::Dns,
         "resolver",
-        json!("system (/etc/resolv.conf)"),
+        json!("evil\u{1b}[2J\u{202e}name"),
     );
-    fact(
-        &mut app,
-        Stage::Dns,
-        "addresses",
-        json!(["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"]),
-    );
-    fact(&mut app, Stage::Dns, "ttl_s", json!(300));
-    let dns = done(&app, Stage::Dns, Status::Ok, 12);
-    feed(&mut app, Event::StageFinished(dns));
-    feed(&mut app, Event::StageStarted(Stage::Tcp));
-    fact(&mut app, Stage::Tcp, "trying", json!("93.184.216.34:8883"));
-    app
+    let s = screen(&app, 120, 40);
+    assert!(!s.contains('\u{1b}') && !s.contains('\u{202e}'), "{s}");
 }
 
-fn through_tcp() -> App {
-    let mut app = during();
-    fact(
-        &mut app,
-        Stage::Tcp,
-        "connected",
-        json!("93.184.216.34:8883"),
-    );
-    let tcp = done(&app, Stage::Tcp, Status::Ok, 31);
-    feed(&mut app, Event::StageFinished(tcp));
-    feed(&mut app, Event::StageStarted(Stage::Tls));
-    fact(&mut app, Stage::Tls, "sni", json!("broker.example.com"));
-    app
+#[test]
+fn ellipsize_counts_columns() {
+    let g = super::look::Glyphs::unicode();
+    assert_eq!(super::look::ellipsize("abcdef", 4, &g), "abc…");
+    assert_eq!(super::look::ellipsize("日本語のテキスト", 5, &g), "日本…");
+    assert_eq!(super::look::ellipsize("abc", 3, &g), "abc");
+    assert_eq!(super::look::ellipsize("abc", 0, &g), "");
 }
 
-fn failed_at_tls() -> App {
-    let mut app = through_tcp();
-    fact(
-        &mut app,
-        Stage::Tls,
-        "not_after",
-        json!("2024-03-01T00:00:00Z"),
-    );
-    fact(
-        &mut app,
-        Stage::Tls,
-        "chain",
-        json!([
-            "CN=broker.example.com, O=Example Industrial Automation GmbH, OU=Plant Networks, L=Stuttgart, C=DE",
-            "CN=Example Intermediate CA G2"
-        ]),
-    );
-    fact(
-        &mut app,
-        Stage::Tls,
-        "dns_names",
-        json!(
-            "broker.example.com, broker-eu-1.example.com, broker-eu-2.example.com, broker-us-1.example.com"
-        ),
-    );
-    let mut tls = done(&app, Stage::Tls, Status::Failed, 48);
-    tls.cause = Some("tls.cert_expired");
-    tls.summary = Some("The broker's certificate expired on 2024-03-01 (267 days ago).".into());
-    tls.remedy = Some(
-        "Renew the broker certificate and restart the broker; clients cannot fix this side.".into(),
-    );
-    feed(&mut app, Event::StageFinished(tls.clone()));
-    for stage in [Stage::Ws, Stage::Mqtt, Stage::Sub] {
-        feed(
-            &mut app,
-            Event::StageFinished(skipped(stage, "skipped: the TLS stage failed")),
+#[test]
+fn the_header_never_runs_parts_together() {
+    let mut app = failed_app(Look::default());
+    app.diagnose.runs[0].source =
+        RunSource::Profile("a-very-long-profile-name-for-the-production-broker-cluster".into());
+    for w in [60u16, 80, 100, 120, 200] {
+        let s = screen(&app, w, 24);
+        let header = s.lines().next().unwrap_or("");
+        assert!(header.contains("[2 Diagnose]"), "{header}");
+        // Parts are separated by at least one blank.
+        assert!(
+            !header.contains("]a-very") && !header.contains("cluster…mqtt"),
+            "{header}"
         );
+        assert_eq!(super::look::width(header), usize::from(w));
     }
-    let verdict = Verdict {
-        ok: false,
-        stage: Some(Stage::Tls),
-        cause: tls.cause,
-        summary: tls.summary.clone().unwrap_or_default(),
-        remedy: tls.remedy.clone(),
-    };
-    let r = report(&app, verdict);
-    feed(&mut app, Event::Finished(Box::new(r)));
-    app
-}
-
-fn succeeded() -> App {
-    let mut app = through_tcp();
-    fact(&mut app, Stage::Tls, "version", json!("TLSv1.3"));
-    fact(&mut app, Stage::Tls, "verified", json!(true));
-    let tls = done(&app, Stage::Tls, Status::Ok, 45);
-    feed(&mut app, Event::StageFinished(tls));
-    feed(
-        &mut app,
-        Event::StageFinished(skipped(
-            Stage::Ws,
-            "not used: mqtts is MQTT directly over the connection",
-        )),
-    );
-    feed(&mut app, Event::StageStarted(Stage::Mqtt));
-    fact(&mut app, Stage::Mqtt, "protocol", json!("5"));
-    fact(&mut app, Stage::Mqtt, "connack", json!("Success"));
-    let mqtt = done(&app, Stage::Mqtt, Status::Ok, 20);
-    feed(&mut app, Event::StageFinished(mqtt));
-    feed(&mut app, Event::StageStarted(Stage::Sub));
-    fact(&mut app, Stage::Sub, "round_trip_ms", json!(4));
-    let sub = done(&app, Stage::Sub, Status::Ok, 1250);
-    feed(&mut app, Event::StageFinished(sub));
-    let verdict = Verdict {
-        ok: true,
-        stage: None,
-        cause: None,
-        summary: "Connected over TLS 1.3, logged in with MQTT 5 and got a message back.".into(),
-        remedy: None,
-    };
-    let r = report(&app, verdict);
-    feed(&mut app, Event::Finished(Box::new(r)));
-    app
-}
-
-fn demo() -> App {
-    App::demo(vec![
-        ("ok".into(), "Healthy TLS broker".into()),
-        ("expired".into(), "Expired server certificate".into()),
-        ("wrong-san".into(), "Certificate for another host".into()),
-        ("not-authorized".into(), "CONNACK: not authorized".into()),
-    ])
-}
-
-#[test]
-fn before_a_run_every_stage_is_pending() {
-    let app = started(URL);
-    assert!(app.stages.iter().all(|r| r.status == Status::Pending));
-    insta::assert_snapshot!("before", draw(&app, 100, 30).backend());
-}
-
-#[test]
-fn during_a_run_the_spinner_shows_and_facts_stream() {
-    let mut app = during();
-    assert!(app.animating());
-    assert_eq!(update(&mut app, Action::Tick), Effect::Redraw);
-    assert_eq!(app.spinner, 1);
-    insta::assert_snapshot!("during", draw(&app, 100, 30).backend());
-    // Looking back at DNS shows its facts, arrays one item a line.
-    press(&mut app, Key::Up);
-    insta::assert_snapshot!("during_dns_selected", draw(&app, 100, 30).backend());
-}
-
-#[test]
-fn after_a_failed_run_the_verdict_names_cause_and_remedy() {
-    let app = failed_at_tls();
-    assert_eq!(app.selected_stage().map(|r| r.stage), Some(Stage::Tls));
-    assert!(!app.animating());
-    let text = screen(&app);
-    assert!(text.contains("tls.cert_expired"), "{text}");
-    assert!(text.contains("What to do:"), "{text}");
-    insta::assert_snapshot!("after_failed", draw(&app, 100, 30).backend());
-}
-
-#[test]
-fn after_a_successful_run_the_verdict_is_ok() {
-    let app = succeeded();
-    assert!(app.report.as_ref().is_some_and(|r| r.verdict.ok));
-    insta::assert_snapshot!("after_ok", draw(&app, 100, 30).backend());
-}
-
-#[test]
-fn demo_screen_lists_scenarios_and_picks_one() {
-    let mut app = demo();
-    insta::assert_snapshot!("demo", draw(&app, 100, 30).backend());
-    assert_eq!(press(&mut app, Key::Down), Effect::Redraw);
-    assert_eq!(
-        press(&mut app, Key::Enter),
-        Effect::StartScenario("expired".into())
-    );
-    update(
-        &mut app,
-        Action::RunStarted {
-            target: "mqtts://127.0.0.1:40123".into(),
-        },
-    );
-    assert!(app.started);
-    // Tab moves the selection keys to the stages; r reruns the active scenario.
-    press(&mut app, Key::Tab);
-    assert_eq!(app.focus(), Focus::Stages);
-    press(&mut app, Key::Down);
-    assert_eq!(app.selected, 1);
-    assert_eq!(app.demo.as_ref().map(|d| d.selected), Some(1));
-    assert_eq!(
-        press(&mut app, Key::Char('r')),
-        Effect::StartScenario("expired".into())
-    );
-    insta::assert_snapshot!("demo_running", draw(&app, 100, 30).backend());
-}
-
-#[test]
-fn hostile_fact_values_are_drawn_escaped() {
-    let mut app = started(URL);
-    feed(&mut app, Event::StageStarted(Stage::Dns));
-    fact(
-        &mut app,
-        Stage::Dns,
-        "cname\x1b[2J",
-        json!("evil\x1b[2J\x07.example"),
-    );
-    fact(&mut app, Stage::Dns, "list", json!(["a\x1b]0;pwned\x07"]));
-    let text = screen(&app);
-    assert!(text.contains(r"evil\u{1b}[2J\u{7}.example"), "{text}");
-    assert!(text.contains(r"cname\u{1b}[2J"), "{text}");
-    assert!(text.contains(r"a\u{1b}]0;pwned\u{7}"), "{text}");
-    let terminal = draw(&app, 100, 30);
-    let buffer = terminal.backend().buffer();
-    assert!(
-        buffer
-            .content()
-            .iter()
-            .all(|cell| !cell.symbol().chars().any(char::is_control)),
-        "a control character reached the screen"
-    );
-}
-
-#[test]
-fn selection_keys_move_and_the_facts_pane_follows() {
-    let mut app = during();
-    assert_eq!(app.selected, 1, "the selection follows the running stage");
-    assert!(screen(&app).contains("Facts: TCP"));
-    assert_eq!(press(&mut app, Key::Char('k')), Effect::Redraw);
-    assert_eq!(app.selected, 0);
-    let text = screen(&app);
-    assert!(text.contains("Facts: DNS"), "{text}");
-    assert!(text.contains("93.184.216.34"), "{text}");
-    // At the top, up does nothing.
-    assert_eq!(press(&mut app, Key::Up), Effect::Nothing);
-    for _ in 0..10 {
-        press(&mut app, Key::Char('j'));
-    }
-    assert_eq!(app.selected, STAGES.len() - 1);
-    assert!(screen(&app).contains("Facts: Subscription"));
-    // Once moved by hand, the selection stays when the next stage starts.
-    feed(&mut app, Event::StageStarted(Stage::Tls));
-    assert_eq!(app.selected, STAGES.len() - 1);
-}
-
-#[test]
-fn tiny_terminals_do_not_panic() {
-    for app in [started(URL), during(), failed_at_tls(), succeeded(), demo()] {
-        for (w, h) in [(20, 5), (1, 1), (10, 3), (30, 8), (100, 2)] {
-            draw(&app, w, h);
-        }
-    }
-}
-
-#[test]
-fn released_and_repeated_keys_do_nothing() {
-    let mut app = during();
-    let before = app.clone();
-    for key in [Key::Up, Key::Down, Key::Char('q'), Key::Char('r'), Key::Esc] {
-        for kind in [KeyKind::Release, KeyKind::Repeat] {
-            let effect = update(
-                &mut app,
-                Action::Key(KeyInput {
-                    kind,
-                    ..KeyInput::press(key)
-                }),
-            );
-            assert_eq!(effect, Effect::Nothing);
-        }
-    }
-    assert_eq!(app, before);
-    // The crossterm conversion keeps the kind.
-    use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-    let release = KeyEvent::new_with_kind(
-        KeyCode::Char('q'),
-        KeyModifiers::NONE,
-        KeyEventKind::Release,
-    );
-    let Some(Action::Key(input)) = Action::from_terminal(crossterm::event::Event::Key(release))
-    else {
-        panic!("a key event becomes a key action");
-    };
-    assert_eq!(input.kind, KeyKind::Release);
-    assert_eq!(update(&mut app, Action::Key(input)), Effect::Nothing);
-    assert!(!app.quit);
-}
-
-#[test]
-fn quit_and_rerun_keys() {
-    let mut app = failed_at_tls();
-    assert_eq!(press(&mut app, Key::Char('r')), Effect::StartRun);
-    assert_eq!(press(&mut app, Key::Esc), Effect::Quit);
-    assert!(app.quit);
-    let mut app = started(URL);
-    assert_eq!(
-        update(&mut app, Action::Key(KeyInput::ctrl('c'))),
-        Effect::Quit
-    );
-    // Rerun resets the screen when the loop starts the new run.
-    let mut app = failed_at_tls();
-    update(&mut app, Action::RunStarted { target: URL.into() });
-    assert!(app.report.is_none());
-    assert!(app.stages.iter().all(|r| r.status == Status::Pending));
-}
-
-#[test]
-fn footer_hints_come_from_the_key_table() {
-    let app = started(URL);
-    let text = screen(&app);
-    for b in STAGE_KEYS {
-        assert!(text.contains(&format!("{} {}", b.label, b.hint)), "{text}");
-    }
-    let mut app = demo();
-    let text = screen(&app);
-    for b in SCENARIO_KEYS {
-        assert!(text.contains(&format!("{} {}", b.label, b.hint)), "{text}");
-    }
-    press(&mut app, Key::Tab);
-    assert_eq!(app.keymap().len(), DEMO_STAGE_KEYS.len());
-}
-
-#[test]
-fn a_long_remedy_is_shown_whole() {
-    let mut app = failed_at_tls();
-    let remedy = "Renew the broker certificate with the same subject alternative names, install the \
-                  full chain (leaf first, then the intermediate) in the broker's TLS listener, \
-                  restart the broker, and check the clock of the broker host as well; then run \
-                  this diagnosis again to confirm the new expiry date. END-OF-REMEDY";
-    if let Some(r) = app.report.as_mut() {
-        r.verdict.remedy = Some(remedy.into());
-    }
-    let text = screen(&app);
-    assert!(text.contains("END-OF-REMEDY"), "{text}");
-}
-
-#[test]
-fn header_shows_which_keyring_holds_secrets_and_escapes_it() {
-    let mut app = started(URL);
-    assert!(!screen(&app).contains("keyring:"));
-    let effect = update(
-        &mut app,
-        Action::Keyring("keyring: Linux kernel keyutils keyring (lost at reboot)".into()),
-    );
-    assert_eq!(effect, Effect::Redraw);
-    let text = screen(&app);
-    let header = text.lines().next().unwrap_or_default();
-    assert!(
-        header.contains("keyutils keyring (lost at reboot)"),
-        "{header}"
-    );
-    update(&mut app, Action::Keyring("keyring: \u{1b}[31mred".into()));
-    assert!(!screen(&app).contains('\u{1b}'));
-}
-
-#[test]
-fn long_facts_page_with_pgdn_and_pgup_and_reset_per_stage() {
-    let mut app = started(URL);
-    feed(&mut app, Event::StageStarted(Stage::Dns));
-    for i in 0..60 {
-        fact(&mut app, Stage::Dns, &format!("fact_{i:02}"), json!(i));
-    }
-    let text = screen(&app);
-    assert!(
-        text.contains("fact_00") && !text.contains("fact_59"),
-        "{text}"
-    );
-    assert!(
-        text.contains("rows "),
-        "the title says there is more: {text}"
-    );
-    assert_eq!(press(&mut app, Key::PageDown), Effect::Redraw);
-    let text = screen(&app);
-    assert!(!text.contains("fact_00"), "{text}");
-    for _ in 0..20 {
-        press(&mut app, Key::PageDown);
-    }
-    let text = screen(&app);
-    assert!(
-        text.contains("fact_59"),
-        "scrolling stops at the last row: {text}"
-    );
-    for _ in 0..20 {
-        press(&mut app, Key::PageUp);
-    }
-    assert!(screen(&app).contains("fact_00"));
-    // Another stage starts at its top.
-    press(&mut app, Key::PageDown);
-    press(&mut app, Key::Down);
-    press(&mut app, Key::Up);
-    let text = screen(&app);
-    assert!(text.contains("fact_00"), "{text}");
 }
