@@ -194,8 +194,20 @@ pub fn default_bindings() -> Vec<DefaultBinding> {
             "clear",
             "clear the filter",
         ),
-        (X::Filter, C::FilterUp, &["Up"], "", "select the previous match"),
-        (X::Filter, C::FilterDown, &["Down"], "", "select the next match"),
+        (
+            X::Filter,
+            C::FilterUp,
+            &["Up"],
+            "",
+            "select the previous match",
+        ),
+        (
+            X::Filter,
+            C::FilterDown,
+            &["Down"],
+            "",
+            "select the next match",
+        ),
         (
             X::Form,
             C::FormNext,
@@ -488,8 +500,15 @@ impl ProfilesTab {
                 status: None,
             })
             .collect();
-        // Stable: keeps the given order inside a group.
-        rows.sort_by(|a, b| a.group.cmp(&b.group));
+        // Groups in the order they first come (the demo gives them in stage order), and the
+        // given order inside a group (the sort is stable).
+        let mut order: Vec<Option<String>> = Vec::new();
+        for r in &rows {
+            if !order.contains(&r.group) {
+                order.push(r.group.clone());
+            }
+        }
+        rows.sort_by_key(|r| order.iter().position(|g| *g == r.group));
         ProfilesTab {
             path: None,
             loading: false,
@@ -507,10 +526,6 @@ impl ProfilesTab {
             }
             None => Vec::new(),
         }
-    }
-
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
     }
 
     pub fn context(&self) -> ProfilesContext {
@@ -623,7 +638,7 @@ impl ProfilesTab {
                 redraw
             }
             C::FilterClear => {
-                let name = self.selected_row().map(|r| r.name.clone());
+                let name = self.selected_name().map(str::to_string);
                 self.filtering = false;
                 self.filter.clear();
                 if let Some(n) = name {
@@ -1183,15 +1198,6 @@ impl ProfilesTab {
         t
     }
 
-    /// Whether something is running (the shell keeps the spinner turning).
-    pub fn animating(&self) -> bool {
-        self.busy
-            || self
-                .rows
-                .iter()
-                .any(|r| matches!(r.status, Some(RowStatus::Running)))
-    }
-
     pub fn dirty(&self) -> bool {
         matches!(&self.popup, Some(Popup::Form(f)) if f.form.changed())
             || matches!(&self.popup, Some(Popup::Rename { old, text, .. }) if old != text)
@@ -1428,7 +1434,7 @@ fn save_job(path: &Path, form: &ProfileForm, mode: &FormMode, seen: Option<[u8; 
     let note = merged_note(&store, seen);
     let secret_note = if built.password.is_some() {
         format!(
-            "; password kept in the keyring as {}",
+            "; password in the keyring as {}",
             Kind::Password.account(&name)
         )
     } else {
@@ -1436,7 +1442,8 @@ fn save_job(path: &Path, form: &ProfileForm, mode: &FormMode, seen: Option<[u8; 
     };
     match profile::save_with_secrets(&mut store, built.profile, previous, pending, &keyring) {
         Ok(()) => Stored {
-            result: Ok(format!("saved profile {name} in {file}{secret_note}{note}")),
+            // The status line names the file already; the keyring entry is the news.
+            result: Ok(format!("saved profile {name}{secret_note}{note}")),
             reloaded: Some(Loaded::from_store(&store)),
             select: Some(name),
         },
