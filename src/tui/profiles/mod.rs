@@ -9,6 +9,9 @@ mod view;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod app_tests;
+
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
