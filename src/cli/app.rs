@@ -79,7 +79,7 @@ pub async fn open(
                 plan.mqtt.password = Some(prompt_password("MQTT password: ")?);
             }
             need_terminal("use `mqtt-doctor check URL` in scripts")?;
-            Start::Url(plan)
+            Start::Url(Box::new(plan))
         }
         (None, profile) => {
             let given = conn.given();

@@ -235,10 +235,10 @@ impl App {
 
     fn row(&mut self, name: String, status: RowStatus) -> Vec<Effect> {
         let effects = self.profiles.on_event(ProfilesEvent::Row { name, status });
-        self.from_profiles(effects)
+        self.profiles_effects(effects)
     }
 
-    fn from_profiles(&mut self, effects: Vec<ProfilesEffect>) -> Vec<Effect> {
+    fn profiles_effects(&mut self, effects: Vec<ProfilesEffect>) -> Vec<Effect> {
         let mut out = Vec::new();
         for e in effects {
             match e {
@@ -257,7 +257,10 @@ impl App {
 
     fn copy(&mut self) -> Vec<Effect> {
         let text = match self.tab {
-            Tab::Profiles => self.profiles.copy_text(),
+            Tab::Profiles => self
+                .profiles
+                .copy_text()
+                .or_else(|| self.profiles.selected_name().map(str::to_string)),
             Tab::Diagnose => diagnose::view::copy_text(&self.diagnose, &self.look),
             _ => None,
         };
@@ -378,7 +381,7 @@ impl App {
             },
             Command::Profiles(c) => {
                 let effects = self.profiles.command(c);
-                self.from_profiles(effects)
+                self.profiles_effects(effects)
             }
         }
     }
@@ -397,7 +400,7 @@ impl App {
             && is_text_key(&key)
         {
             let effects = self.profiles.text_key(key);
-            return self.from_profiles(effects);
+            return self.profiles_effects(effects);
         }
         // A new key press replaces the last message.
         let had_status = self.status.take().is_some();
@@ -444,7 +447,7 @@ impl App {
                         vec![ProfilesEffect::Redraw]
                     }
                 };
-                self.from_profiles(effects)
+                self.profiles_effects(effects)
             }
             Tab::Diagnose => {
                 let a = self.diagnose.areas.get();
@@ -526,7 +529,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Profiles(ev) => {
             let effects = app.profiles.on_event(ev);
-            app.from_profiles(effects)
+            app.profiles_effects(effects)
         }
         Action::Started { number, target } => {
             app.diagnose.started(number, target);

@@ -59,7 +59,7 @@ pub enum Start {
     /// The Diagnose tab running this saved profile.
     Profile(String),
     /// The Diagnose tab running this plan (a URL from the command line, no profile).
-    Url(Plan),
+    Url(Box<Plan>),
 }
 
 /// Everything the loop needs; built before the terminal is touched, so a bad config file is
@@ -103,13 +103,16 @@ pub fn setup(start: Start, profiles_path: PathBuf, opts: &Options) -> Result<Set
     let (look, keymap, mouse) = look_and_keys(&profiles_path, opts)?;
     let mut app = App::new(ProfilesTab::new(profiles_path.clone()), look, keymap);
     app.mouse = mouse;
-    app.profiles_file = Some(profiles_path.display().to_string());
+    app.profiles_file = app
+        .profiles
+        .path()
+        .map(|p| home_relative(p, std::env::var_os("HOME")));
     let (url, first) = match start {
         Start::Profiles => (None, Vec::new()),
         Start::Profile(name) => (None, vec![Action::Open(RunSource::Profile(name))]),
         Start::Url(plan) => {
             let target = plan.target.url();
-            (Some(plan), vec![Action::Open(RunSource::Url(target))])
+            (Some(*plan), vec![Action::Open(RunSource::Url(target))])
         }
     };
     Ok(Setup {
@@ -222,7 +225,7 @@ enum Msg {
     Action(Action),
     Plan {
         number: usize,
-        result: Result<Plan, String>,
+        result: Result<Box<Plan>, String>,
     },
 }
 
@@ -243,7 +246,7 @@ struct Driver {
 impl Driver {
     fn plan_source(&self, name: &str) -> Result<PlanSource, String> {
         if let Some(plan) = self.plans.get(name) {
-            return Ok(PlanSource::Ready(plan.clone()));
+            return Ok(PlanSource::Ready(Box::new(plan.clone())));
         }
         match &self.profiles_path {
             Some(path) => Ok(PlanSource::File(path.clone(), name.to_string())),
@@ -277,17 +280,17 @@ impl Driver {
                 self.wanted = Some(number);
                 let source = match &source {
                     RunSource::Url(_) => match &self.url {
-                        Some(plan) => Ok(PlanSource::Ready(plan.clone())),
+                        Some(plan) => Ok(PlanSource::Ready(Box::new(plan.clone()))),
                         None => Err("no URL was given".to_string()),
                     },
                     RunSource::Profile(name) => self.plan_source(name),
                 };
                 match source {
-                    Ok(PlanSource::Ready(plan)) => self.start_now(number, plan, queue),
+                    Ok(PlanSource::Ready(plan)) => self.start_now(number, *plan, queue),
                     Ok(PlanSource::File(path, name)) => {
                         let tx = self.tx.clone();
                         self.tasks.spawn(async move {
-                            let result = profiles::plan_for(&path, &name).await;
+                            let result = profiles::plan_for(&path, &name).await.map(Box::new);
                             let _ = tx.send(Msg::Plan { number, result });
                         });
                     }
@@ -327,7 +330,7 @@ impl Driver {
 }
 
 enum PlanSource {
-    Ready(Plan),
+    Ready(Box<Plan>),
     File(PathBuf, String),
 }
 
@@ -349,7 +352,7 @@ async fn fleet_one(
     };
     let _ = tx.send(row(RowStatus::Running));
     let plan = match source {
-        Ok(PlanSource::Ready(plan)) => Ok(plan),
+        Ok(PlanSource::Ready(plan)) => Ok(*plan),
         Ok(PlanSource::File(path, name)) => profiles::plan_for(&path, &name).await,
         Err(e) => Err(e),
     };
@@ -494,7 +497,7 @@ async fn run_loop(terminal: &mut DefaultTerminal, setup: Setup) -> io::Result<Op
                     }
                     match result {
                         Ok(plan) => {
-                            driver.start_now(number, plan, &mut queue);
+                            driver.start_now(number, *plan, &mut queue);
                             continue;
                         }
                         Err(why) => Action::CannotRun { number, why },
@@ -566,5 +569,16 @@ fn keyring_label() -> String {
             s::SURVIVES_REBOOT
         ),
         None => format!("{} {}", s::KEYRING_PREFIX, s::KEYRING_NONE),
+    }
+}
+
+/// `~/.config/…` for a path under the home folder: the status line has little room.
+fn home_relative(path: &std::path::Path, home: Option<std::ffi::OsString>) -> String {
+    match home.map(PathBuf::from) {
+        Some(home) if !home.as_os_str().is_empty() => match path.strip_prefix(&home) {
+            Ok(rest) => format!("~/{}", rest.display()),
+            Err(_) => path.display().to_string(),
+        },
+        _ => path.display().to_string(),
     }
 }

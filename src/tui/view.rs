@@ -106,10 +106,22 @@ fn draw_tabs(app: &App, frame: &mut Frame, area: Rect) {
             continue;
         }
         let active = *tab == app.tab;
-        let label = if active {
-            format!("[{} {}]", i + 1, tab.title())
+        // A tab with runs going says so while another tab is on screen.
+        let busy = !active
+            && match tab {
+                Tab::Profiles => app.profiles.animating(),
+                Tab::Diagnose => app.diagnose.running(),
+                _ => false,
+            };
+        let title = if busy {
+            format!("{} ({})", tab.title(), s::WORD_RUNNING)
         } else {
-            format!(" {} {} ", i + 1, tab.title())
+            tab.title().to_string()
+        };
+        let label = if active {
+            format!("[{} {title}]", i + 1)
+        } else {
+            format!(" {} {title} ", i + 1)
         };
         let w = width(&label);
         areas[i] = Rect {
