@@ -531,6 +531,20 @@ impl ProfilesTab {
         }
     }
 
+    /// The profiles file (`None` for in-memory demo profiles).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Whether something runs or is being written (the shell keeps its spinner turning).
+    pub fn animating(&self) -> bool {
+        self.busy
+            || self
+                .rows
+                .iter()
+                .any(|r| matches!(r.status, Some(RowStatus::Running)))
+    }
+
     pub fn context(&self) -> ProfilesContext {
         match &self.popup {
             Some(Popup::Form(_)) => ProfilesContext::Form,
