@@ -1473,32 +1473,17 @@ fn delete_job(path: &Path, name: &str) -> Stored {
         Ok(s) => s,
         Err(e) => return failed(e.to_string(), None),
     };
-    let had_secrets = match store.remove(name) {
-        Ok(p) => !p.keyring_entries().is_empty(),
-        Err(_) => match store.remove_broken(name) {
-            Ok(_) => true,
-            Err(e) => return failed(e.to_string(), Some(&store)),
-        },
-    };
-    if let Err(e) = store.save() {
-        return failed(e.to_string(), None);
-    }
-    let message = if had_secrets {
-        match KeyringOnDemand::new()
-            .store()
-            .and_then(|ring| ring.delete_profile(name).map_err(|e| e.to_string()))
-        {
-            Ok(n) => format!("deleted profile {name} and {n} keyring entries"),
-            Err(e) => {
-                format!("deleted profile {name}; its keyring entries could not be removed: {e}")
-            }
-        }
-    } else {
-        format!("deleted profile {name}")
+    let result = profile::remove_with_secrets(&mut store, name, false, &KeyringOnDemand::new());
+    let result = match result {
+        Ok(0) => Ok(format!("deleted profile {name}")),
+        Ok(n) => Ok(format!("deleted profile {name} and {n} keyring entries")),
+        Err(e) => Err(StoreFailure::Message(e)),
     };
     Stored {
-        result: Ok(message),
-        reloaded: Some(Loaded::from_store(&store)),
+        result,
+        reloaded: ProfileStore::load_keeping_broken(path)
+            .ok()
+            .map(|s| Loaded::from_store(&s)),
         select: None,
     }
 }
@@ -1508,36 +1493,13 @@ fn rename_job(path: &Path, old: &str, new: &str) -> Stored {
         Ok(s) => s,
         Err(e) => return failed(e.to_string(), None),
     };
-    let has_secrets = store
-        .get(old)
-        .is_some_and(|p| !p.keyring_entries().is_empty());
-    if let Err(e) = store.rename(old, new) {
-        return failed(e.to_string(), Some(&store));
-    }
-    if let Err(e) = store.save() {
-        return failed(e.to_string(), None);
-    }
-    if has_secrets
-        && let Err(e) = KeyringOnDemand::new()
-            .store()
-            .and_then(|ring| ring.move_profile(old, new).map_err(|e| e.to_string()))
-    {
-        let rolled_back = store.rename(new, old).is_ok() && store.save().is_ok();
-        return failed(
-            if rolled_back {
-                format!("{e}; the profile keeps its old name {old}")
-            } else {
-                format!(
-                    "{e}; the profile is now named {new} but its keyring entries may still be under {old}"
-                )
-            },
-            Some(&store),
-        );
-    }
-    Stored {
-        result: Ok(format!("renamed profile {old} to {new}")),
-        reloaded: Some(Loaded::from_store(&store)),
-        select: Some(new.to_string()),
+    match profile::rename_with_secrets(&mut store, old, new, &KeyringOnDemand::new()) {
+        Ok(()) => Stored {
+            result: Ok(format!("renamed profile {old} to {new}")),
+            reloaded: Some(Loaded::from_store(&store)),
+            select: Some(new.to_string()),
+        },
+        Err(e) => failed(e, Some(&store)),
     }
 }
 
