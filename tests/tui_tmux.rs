@@ -278,8 +278,20 @@ fn the_idle_app_uses_no_cpu() {
     let name = format!("mqtt-doctor-idle-{}", std::process::id());
     let s = demo_in_private_tmp(&name, tmp.path());
     let pid = pane_pid(&s.0);
-    // Let start-up work (the keyring probe, the first draws) finish.
-    wait_for(&s.0, "keyring: ");
+    // Let start-up work (the keyring probe, the first draws) finish: the status line then
+    // names the backend instead of "looking".
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = screen(&s.0);
+        if text.contains("keyring: ") && !text.contains("keyring: looking") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the keyring probe never ended:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     std::thread::sleep(Duration::from_millis(500));
     let before = cpu_ticks(pid);
     std::thread::sleep(Duration::from_secs(3));

@@ -813,3 +813,15 @@ fn the_header_never_runs_parts_together() {
         assert_eq!(super::look::width(header), usize::from(w));
     }
 }
+
+#[test]
+fn a_long_message_takes_a_second_row_instead_of_losing_its_end() {
+    let mut app = new_app();
+    app.status = Some(
+        "saved profile app-e2e-1 in /tmp/.tmpXYZ/profiles.toml; password kept in the keyring as app-e2e-1/password"
+            .into(),
+    );
+    let s = screen(&app, 80, 24);
+    let joined: String = s.lines().map(str::trim_end).collect::<Vec<_>>().join(" ");
+    assert!(joined.contains("app-e2e-1/password"), "{s}");
+}

@@ -25,10 +25,15 @@ pub fn view(app: &App, frame: &mut Frame) {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         draw_too_small(app, frame, area);
     } else {
+        // A message longer than the line gets a second row rather than losing its end.
+        let long_message = app
+            .status
+            .as_deref()
+            .is_some_and(|m| width(&sanitize(m)) > usize::from(area.width));
         let [tabs, body, status, footer] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(0),
-            Constraint::Length(1),
+            Constraint::Length(if long_message { 2 } else { 1 }),
             Constraint::Length(1),
         ])
         .areas(area);
@@ -184,6 +189,15 @@ fn draw_tabs(app: &App, frame: &mut Frame, area: Rect) {
 /// Parts in order of importance: the last message, the keyring, the profiles file, mouse off.
 fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.look.theme;
+    if area.height > 1
+        && let Some(msg) = &app.status
+    {
+        frame.render_widget(
+            Paragraph::new(Span::styled(sanitize(msg), t.accent)).wrap(Wrap { trim: false }),
+            area,
+        );
+        return;
+    }
     let mut parts: Vec<(String, Style)> = Vec::new();
     if let Some(msg) = &app.status {
         parts.push((sanitize(msg), t.accent));
