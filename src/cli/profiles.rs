@@ -14,7 +14,7 @@ use crate::profile::{
     self, AsyncKeyring, HeaderValue, KeyringOnDemand, Material, Overrides, Profile, ProfileStore,
     SecretSource,
 };
-use crate::secrets::{BoundedStore, Kind, Secret};
+use crate::secrets::{Kind, Secret};
 use crate::text::sanitize;
 
 #[derive(Debug, Subcommand)]
@@ -142,10 +142,6 @@ fn load_for_update(config: Option<&Path>) -> Result<ProfileStore, InputError> {
 
 /// Secrets `add`/`edit`/`import` will put in the keyring once the profile is saved.
 type Pending = profile::PendingSecrets;
-
-fn keyring(k: &KeyringOnDemand) -> Result<&BoundedStore, InputError> {
-    k.store().map_err(InputError)
-}
 
 /// Saves `p`, then its pending keyring entries (the core's one rule for that order).
 fn save_with_secrets(
@@ -291,10 +287,6 @@ fn refuse_special_files(p: &Profile) -> Result<(), InputError> {
     Ok(())
 }
 
-fn save(store: &mut ProfileStore) -> Result<(), InputError> {
-    store.save().map_err(|e| InputError(e.to_string()))
-}
-
 /// `mqtt-doctor profile …`
 pub fn profile(cmd: ProfileCommand, config: Option<&Path>) -> Result<i32, InputError> {
     let k = KeyringOnDemand::new();
@@ -404,46 +396,25 @@ pub fn profile(cmd: ProfileCommand, config: Option<&Path>) -> Result<i32, InputE
         }
         ProfileCommand::Remove { name, keep_secrets } => {
             let mut store = load_for_update(config)?;
-            let p = store.remove(&name).map_err(|e| InputError(e.to_string()))?;
-            save(&mut store)?;
-            if keep_secrets || p.keyring_entries().is_empty() {
+            get(&store, &name)?;
+            let n = profile::remove_with_secrets(&mut store, &name, keep_secrets, &k)
+                .map_err(InputError)?;
+            if n == 0 {
                 println!("removed profile {name:?}");
             } else {
-                let n = keyring(&k)?
-                    .delete_profile(&name)
-                    .map_err(|e| InputError(e.to_string()))?;
                 println!("removed profile {name:?} and {n} keyring entries");
             }
             Ok(0)
         }
         ProfileCommand::Rename { old, new } => {
             let mut store = load_for_update(config)?;
-            let has_secrets = !get(&store, &old)?.keyring_entries().is_empty();
+            get(&store, &old)?;
             if old == new {
                 // Moving the secrets onto themselves would delete them.
                 println!("profile {old:?} already has that name; nothing changed");
                 return Ok(0);
             }
-            store
-                .rename(&old, &new)
-                .map_err(|e| InputError(e.to_string()))?;
-            save(&mut store)?;
-            if has_secrets
-                && let Err(e) = keyring(&k).and_then(|ring| {
-                    ring.move_profile(&old, &new)
-                        .map_err(|e| InputError(e.to_string()))
-                })
-            {
-                let rolled_back = store.rename(&new, &old).is_ok() && store.save().is_ok();
-                return Err(InputError(if rolled_back {
-                    format!("{}; the profile keeps its old name {old:?}", e.0)
-                } else {
-                    format!(
-                        "{}; the profile is now named {new:?} but its keyring entries may still be under {old:?}",
-                        e.0
-                    )
-                }));
-            }
+            profile::rename_with_secrets(&mut store, &old, &new, &k).map_err(InputError)?;
             println!("renamed profile {old:?} to {new:?}");
             Ok(0)
         }

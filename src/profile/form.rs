@@ -450,6 +450,65 @@ pub fn save_with_secrets(
     Ok(())
 }
 
+/// Renames a profile in `store`, saves, then moves its keyring entries; if they cannot be
+/// moved the file is put back under the old name and the error says which state it is in.
+pub fn rename_with_secrets(
+    store: &mut ProfileStore,
+    old: &str,
+    new: &str,
+    keyring: &KeyringOnDemand,
+) -> Result<(), String> {
+    let has_secrets = store
+        .get(old)
+        .is_some_and(|p| !p.keyring_entries().is_empty());
+    store.rename(old, new).map_err(|e| e.to_string())?;
+    store.save().map_err(|e| e.to_string())?;
+    if has_secrets
+        && let Err(e) = keyring
+            .store()
+            .and_then(|ring| ring.move_profile(old, new).map_err(|e| e.to_string()))
+    {
+        let rolled_back = store.rename(new, old).is_ok() && store.save().is_ok();
+        return Err(if rolled_back {
+            format!("{e}; the profile keeps its old name {old:?}")
+        } else {
+            format!(
+                "{e}; the profile is now named {new:?} but its keyring entries may still be under {old:?}"
+            )
+        });
+    }
+    Ok(())
+}
+
+/// Removes a profile (usable or not) from `store`, saves, then deletes its keyring entries
+/// unless `keep_secrets`; returns how many entries were deleted. The file comes first so a
+/// failed save never leaves a profile whose secrets are gone.
+pub fn remove_with_secrets(
+    store: &mut ProfileStore,
+    name: &str,
+    keep_secrets: bool,
+    keyring: &KeyringOnDemand,
+) -> Result<usize, String> {
+    let had_secrets = match store.remove(name) {
+        Ok(p) => !p.keyring_entries().is_empty(),
+        // What an unusable profile refers to is unknown: whatever is stored under its name.
+        Err(_) => store
+            .remove_broken(name)
+            .map(|_| true)
+            .map_err(|e| e.to_string())?,
+    };
+    store.save().map_err(|e| e.to_string())?;
+    if keep_secrets || !had_secrets {
+        return Ok(0);
+    }
+    keyring
+        .store()
+        .and_then(|ring| ring.delete_profile(name).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            format!("profile {name:?} was removed, but its keyring entries could not be: {e}")
+        })
+}
+
 /// The keyring accounts that go with a profile (what a delete removes), e.g. `prod/password`.
 pub fn keyring_accounts(p: &Profile) -> Vec<String> {
     let mut kinds: Vec<Kind> = p.keyring_entries().into_iter().map(|(_, k)| k).collect();

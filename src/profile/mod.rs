@@ -44,7 +44,7 @@ mod store;
 pub use error::ProfileError;
 pub use form::{
     FORM_FIELDS, FormError, FormField, FormResult, PendingSecrets, ProfileForm, check_field,
-    check_runs, keyring_accounts, save_with_secrets,
+    check_runs, keyring_accounts, remove_with_secrets, rename_with_secrets, save_with_secrets,
 };
 pub use model::{
     Endpoint, HeaderValue, Material, MqttVersion, Profile, SecretSource, Tls, TlsVersion, Transport,

@@ -9,6 +9,9 @@ mod view;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod app_tests;
+
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +46,8 @@ pub enum ProfilesCommand {
     Filter,
     FilterDone,
     FilterClear,
+    FilterUp,
+    FilterDown,
     FormNext,
     FormPrev,
     FormSave,
@@ -73,6 +78,8 @@ impl ProfilesCommand {
             C::Filter => "profiles.filter",
             C::FilterDone => "profiles.filter_done",
             C::FilterClear => "profiles.filter_clear",
+            C::FilterUp => "profiles.filter_up",
+            C::FilterDown => "profiles.filter_down",
             C::FormNext => "profiles.form_next",
             C::FormPrev => "profiles.form_previous",
             C::FormSave => "profiles.form_save",
@@ -190,8 +197,20 @@ pub fn default_bindings() -> Vec<DefaultBinding> {
             "clear",
             "clear the filter",
         ),
-        (X::Filter, C::Up, &["Up"], "", "select the previous match"),
-        (X::Filter, C::Down, &["Down"], "", "select the next match"),
+        (
+            X::Filter,
+            C::FilterUp,
+            &["Up"],
+            "",
+            "select the previous match",
+        ),
+        (
+            X::Filter,
+            C::FilterDown,
+            &["Down"],
+            "",
+            "select the next match",
+        ),
         (
             X::Form,
             C::FormNext,
@@ -484,8 +503,15 @@ impl ProfilesTab {
                 status: None,
             })
             .collect();
-        // Stable: keeps the given order inside a group.
-        rows.sort_by(|a, b| a.group.cmp(&b.group));
+        // Groups in the order they first come (the demo gives them in stage order), and the
+        // given order inside a group (the sort is stable).
+        let mut order: Vec<Option<String>> = Vec::new();
+        for r in &rows {
+            if !order.contains(&r.group) {
+                order.push(r.group.clone());
+            }
+        }
+        rows.sort_by_key(|r| order.iter().position(|g| *g == r.group));
         ProfilesTab {
             path: None,
             loading: false,
@@ -505,8 +531,18 @@ impl ProfilesTab {
         }
     }
 
+    /// The profiles file (`None` for in-memory demo profiles).
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// Whether something runs or is being written (the shell keeps its spinner turning).
+    pub fn animating(&self) -> bool {
+        self.busy
+            || self
+                .rows
+                .iter()
+                .any(|r| matches!(r.status, Some(RowStatus::Running)))
     }
 
     pub fn context(&self) -> ProfilesContext {
@@ -584,11 +620,11 @@ impl ProfilesTab {
         match cmd {
             C::Up | C::FormPrev if self.context() == ProfilesContext::Form => self.focus_by(-1),
             C::Down | C::FormNext if self.context() == ProfilesContext::Form => self.focus_by(1),
-            C::Up => {
+            C::Up | C::FilterUp => {
                 self.move_by(-1);
                 redraw
             }
-            C::Down => {
+            C::Down | C::FilterDown => {
                 self.move_by(1);
                 redraw
             }
@@ -619,7 +655,7 @@ impl ProfilesTab {
                 redraw
             }
             C::FilterClear => {
-                let name = self.selected_row().map(|r| r.name.clone());
+                let name = self.selected_name().map(str::to_string);
                 self.filtering = false;
                 self.filter.clear();
                 if let Some(n) = name {
@@ -1179,15 +1215,6 @@ impl ProfilesTab {
         t
     }
 
-    /// Whether something is running (the shell keeps the spinner turning).
-    pub fn animating(&self) -> bool {
-        self.busy
-            || self
-                .rows
-                .iter()
-                .any(|r| matches!(r.status, Some(RowStatus::Running)))
-    }
-
     pub fn dirty(&self) -> bool {
         matches!(&self.popup, Some(Popup::Form(f)) if f.form.changed())
             || matches!(&self.popup, Some(Popup::Rename { old, text, .. }) if old != text)
@@ -1424,7 +1451,7 @@ fn save_job(path: &Path, form: &ProfileForm, mode: &FormMode, seen: Option<[u8; 
     let note = merged_note(&store, seen);
     let secret_note = if built.password.is_some() {
         format!(
-            "; password kept in the keyring as {}",
+            "; password in the keyring as {}",
             Kind::Password.account(&name)
         )
     } else {
@@ -1432,7 +1459,8 @@ fn save_job(path: &Path, form: &ProfileForm, mode: &FormMode, seen: Option<[u8; 
     };
     match profile::save_with_secrets(&mut store, built.profile, previous, pending, &keyring) {
         Ok(()) => Stored {
-            result: Ok(format!("saved profile {name} in {file}{secret_note}{note}")),
+            // The status line names the file already; the keyring entry is the news.
+            result: Ok(format!("saved profile {name}{secret_note}{note}")),
             reloaded: Some(Loaded::from_store(&store)),
             select: Some(name),
         },
@@ -1445,32 +1473,17 @@ fn delete_job(path: &Path, name: &str) -> Stored {
         Ok(s) => s,
         Err(e) => return failed(e.to_string(), None),
     };
-    let had_secrets = match store.remove(name) {
-        Ok(p) => !p.keyring_entries().is_empty(),
-        Err(_) => match store.remove_broken(name) {
-            Ok(_) => true,
-            Err(e) => return failed(e.to_string(), Some(&store)),
-        },
-    };
-    if let Err(e) = store.save() {
-        return failed(e.to_string(), None);
-    }
-    let message = if had_secrets {
-        match KeyringOnDemand::new()
-            .store()
-            .and_then(|ring| ring.delete_profile(name).map_err(|e| e.to_string()))
-        {
-            Ok(n) => format!("deleted profile {name} and {n} keyring entries"),
-            Err(e) => {
-                format!("deleted profile {name}; its keyring entries could not be removed: {e}")
-            }
-        }
-    } else {
-        format!("deleted profile {name}")
+    let result = profile::remove_with_secrets(&mut store, name, false, &KeyringOnDemand::new());
+    let result = match result {
+        Ok(0) => Ok(format!("deleted profile {name}")),
+        Ok(n) => Ok(format!("deleted profile {name} and {n} keyring entries")),
+        Err(e) => Err(StoreFailure::Message(e)),
     };
     Stored {
-        result: Ok(message),
-        reloaded: Some(Loaded::from_store(&store)),
+        result,
+        reloaded: ProfileStore::load_keeping_broken(path)
+            .ok()
+            .map(|s| Loaded::from_store(&s)),
         select: None,
     }
 }
@@ -1480,36 +1493,13 @@ fn rename_job(path: &Path, old: &str, new: &str) -> Stored {
         Ok(s) => s,
         Err(e) => return failed(e.to_string(), None),
     };
-    let has_secrets = store
-        .get(old)
-        .is_some_and(|p| !p.keyring_entries().is_empty());
-    if let Err(e) = store.rename(old, new) {
-        return failed(e.to_string(), Some(&store));
-    }
-    if let Err(e) = store.save() {
-        return failed(e.to_string(), None);
-    }
-    if has_secrets
-        && let Err(e) = KeyringOnDemand::new()
-            .store()
-            .and_then(|ring| ring.move_profile(old, new).map_err(|e| e.to_string()))
-    {
-        let rolled_back = store.rename(new, old).is_ok() && store.save().is_ok();
-        return failed(
-            if rolled_back {
-                format!("{e}; the profile keeps its old name {old}")
-            } else {
-                format!(
-                    "{e}; the profile is now named {new} but its keyring entries may still be under {old}"
-                )
-            },
-            Some(&store),
-        );
-    }
-    Stored {
-        result: Ok(format!("renamed profile {old} to {new}")),
-        reloaded: Some(Loaded::from_store(&store)),
-        select: Some(new.to_string()),
+    match profile::rename_with_secrets(&mut store, old, new, &KeyringOnDemand::new()) {
+        Ok(()) => Stored {
+            result: Ok(format!("renamed profile {old} to {new}")),
+            reloaded: Some(Loaded::from_store(&store)),
+            select: Some(new.to_string()),
+        },
+        Err(e) => failed(e, Some(&store)),
     }
 }
 

@@ -303,16 +303,17 @@ fn demo_profiles_are_grouped_and_read_only() {
     ]);
     assert!(tab.start().is_empty());
     let screen = render(&tab, 80, 24);
-    let dns = screen
-        .find("dns\n")
-        .or_else(|| screen.find(" dns"))
-        .expect("dns heading");
-    let tls = screen
-        .find("tls\n")
-        .or_else(|| screen.find(" tls"))
-        .expect("tls heading");
-    assert!(dns < tls, "{screen}");
-    assert_eq!(tab.selected_name(), Some("dns.nxdomain"));
+    let heading = |g: &str| {
+        screen
+            .lines()
+            .position(|l| l.trim_matches('│').trim_end() == g)
+            .unwrap_or_else(|| panic!("no {g} heading:\n{screen}"))
+    };
+    assert!(
+        heading("tls") < heading("dns"),
+        "groups keep the order they were given in: {screen}"
+    );
+    assert_eq!(tab.selected_name(), Some("tls.cert_expired"));
     for cmd in [
         ProfilesCommand::Add,
         ProfilesCommand::Edit,
@@ -327,11 +328,17 @@ fn demo_profiles_are_grouped_and_read_only() {
         );
         assert_eq!(tab.context(), ProfilesContext::List);
     }
+    tab.command(ProfilesCommand::Down);
+    assert_eq!(
+        tab.selected_name(),
+        Some("tls.wrong_host"),
+        "a group stays together"
+    );
     let effects = tab.command(ProfilesCommand::Run);
     assert!(
         effects
             .iter()
-            .any(|e| matches!(e, ProfilesEffect::Run { name } if name == "dns.nxdomain"))
+            .any(|e| matches!(e, ProfilesEffect::Run { name } if name == "tls.wrong_host"))
     );
 }
 
@@ -346,6 +353,42 @@ fn every_binding_has_a_unique_key_in_its_context() {
         }
         assert!(cmd.id().starts_with("profiles."));
     }
+    // A command id names one action in one place: overriding its keys cannot reach another.
+    let mut ids = std::collections::HashMap::new();
+    for (ctx, cmd, ..) in default_bindings() {
+        let first = *ids.entry(cmd.id()).or_insert(ctx);
+        assert_eq!(first, ctx, "{} is bound in two contexts", cmd.id());
+    }
+}
+
+#[test]
+fn clicks_select_rows_and_y_copies_the_verdict_or_the_command() {
+    let mut tab = mixed();
+    let screen = render(&tab, 80, 24);
+    let y = screen
+        .lines()
+        .position(|l| l.contains("✔ prod"))
+        .expect("prod row") as u16;
+    assert!(!tab.click(10, y).is_empty());
+    assert_eq!(tab.selected_name(), Some("prod"));
+    assert_eq!(tab.copy_text().as_deref(), Some("prod: ok in 48 ms"));
+    tab.select_name("plant-7");
+    assert_eq!(
+        tab.copy_text().as_deref(),
+        Some("plant-7: failed at tls (tls.cert_expired)")
+    );
+    tab.select_name("lab");
+    let command = tab.copy_text().expect("reproduce command");
+    assert!(
+        command.starts_with("mosquitto_sub") && command.contains("127.0.0.1"),
+        "{command}"
+    );
+    // A click on the top line or below the rows selects nothing new.
+    assert!(tab.click(10, 1).is_empty());
+    assert!(tab.click(10, 20).is_empty());
+    assert_eq!(tab.selected_name(), Some("lab"));
+    tab.scroll(2);
+    assert_eq!(tab.selected_name(), Some("plant-7"));
 }
 
 /// Runs the store jobs among `effects` for real and feeds their answers back.
