@@ -19,10 +19,17 @@ pub(crate) struct PlanError {
 /// overrides. Reads the profiles file on every probe, so edits apply without a restart.
 /// Blocking (file, keyring): call it from `spawn_blocking`.
 pub(crate) fn plan(profiles: &Path, name: &str) -> Result<Plan, PlanError> {
-    let store = ProfileStore::load(profiles).map_err(|e| PlanError {
+    // One broken profile in the file must not fail every other profile's probe.
+    let store = ProfileStore::load_keeping_broken(profiles).map_err(|e| PlanError {
         reason: "profiles_file",
         message: e.to_string(),
     })?;
+    if let Some(b) = store.broken().into_iter().find(|b| b.name == name) {
+        return Err(PlanError {
+            reason: "profile_unusable",
+            message: format!("profile {name:?} cannot be loaded: {}", b.error),
+        });
+    }
     let profile = store.get(name).ok_or_else(|| PlanError {
         reason: "unknown_profile",
         message: format!("no profile named {name:?} in {}", profiles.display()),
