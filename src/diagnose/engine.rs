@@ -205,6 +205,8 @@ impl Run {
                 Some(v)
             }
             Err(p) => {
+                // Reaching the proxy is the proxy's problem, not the broker's.
+                let p = super::proxy::reframe(&self.plan, p);
                 let failed = p.stage().min(stage);
                 self.end(stage, Some(p)).await;
                 self.skip_rest(failed).await;
