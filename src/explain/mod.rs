@@ -643,7 +643,7 @@ pub fn explain(problem: &Problem) -> Finding {
                 }
                 summary
             },
-            format!("Make the --cert file hold the leaf followed by its intermediate(s): cat device.crt intermediate.crt > device-chain.pem (the intermediate is {missing}). The broker's cafile is not the problem."),
+            format!("Make the --cert file hold the leaf followed by its intermediate(s): cat device.crt intermediate.crt > device-chain.pem (the intermediate is {missing}). Only if {missing} is itself a root CA, one the broker does not know, does the broker's cafile need it instead."),
         ),
         TlsClientKeyMismatch { cert, source } => (
             format!("The private key does not belong to the client certificate {cert} ({source}); the broker would refuse the handshake."),

@@ -162,7 +162,7 @@ impl ProxyProblem {
                     (f.summary, f.remedy)
                 };
                 (
-                    format!("The proxy {proxy} (from {from}) cannot be reached, so the broker was never tried: {how}"),
+                    format!("The proxy {proxy} (from {from}) cannot be reached, so the broker was never tried. {how}"),
                     match failure.stage() {
                         crate::diagnose::Stage::Dns => format!("Fix the proxy's host name in {from}{}.", if from == "--proxy" { "" } else { " (or unset it, or add the broker to NO_PROXY)" }),
                         _ => format!("Check the proxy's host and port in {from} and that the proxy is running and reachable from this machine (corporate proxies often listen on 3128 or 8080, SOCKS on 1080); the broker's own port is not involved."),

@@ -447,6 +447,10 @@ impl Lab {
         write("client.key", pki.client.key_pem())?;
         write("rogue-client.pem", pki.rogue_client.cert_pem())?;
         write("rogue-client.key", pki.rogue_client.key_pem())?;
+        write(
+            "rogue-client-chain.pem",
+            pki.rogue_client.cert_pem() + &pki.rogue_root.issued.cert_pem(),
+        )?;
         // A device certificate without its intermediate, and with it (leaf first).
         write("chained-client.pem", pki.chained_client.cert_pem())?;
         write("chained-client.key", pki.chained_client.key_pem())?;

@@ -614,7 +614,7 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
             "--ca",
             "{dir}/lab-ca.pem",
             "--cert",
-            "{dir}/rogue-client.pem",
+            "{dir}/rogue-client-chain.pem",
             "--key",
             "{dir}/rogue-client.key",
         ],
@@ -636,7 +636,26 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
             "{dir}/chained-client.key",
         ],
         expect: "tls.client_chain_incomplete",
+        warns: &["tls.client_chain_incomplete"],
         says: Some("without its issuer O=mqtt-doctor lab, CN=mqtt-doctor Lab Device Intermediate CA"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "tls.client_chain_incomplete.unknown_ca",
+        title: "a client leaf from a CA the broker does not know, sent alone",
+        fault: MTLS,
+        url: "mqtts://127.0.0.1:{port}",
+        args: &[
+            "--ca",
+            "{dir}/lab-ca.pem",
+            "--cert",
+            "{dir}/rogue-client.pem",
+            "--key",
+            "{dir}/rogue-client.key",
+        ],
+        expect: "tls.client_chain_incomplete",
+        warns: &["tls.client_chain_incomplete"],
+        says: Some("accepts certificates issued by: O=mqtt-doctor lab, CN=mqtt-doctor Lab Client CA"),
         ..ScenarioSpec::BASE
     },
     ScenarioSpec {
@@ -812,7 +831,7 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
             "SharedAccessSignature sr=lab-hub.azure-devices.net%2Fdevices%2Fdevice-1&sig=x&se=1700000000",
         )],
         expect: "mqtt.not_authorized",
-        warns: &["mqtt.azure_mismatch"],
+        warns: &["mqtt.azure_mismatch", "mqtt.azure_mismatch"],
         ..ScenarioSpec::BASE
     },
     // Hostile peers: a 256 MB packet announced, random binary, terminal escapes.
@@ -1534,7 +1553,7 @@ mod tests {
                 assert!(crate::explain::cause_info(w).is_some(), "{}: {w}", s.id);
             }
         }
-        assert_eq!(SCENARIOS.len(), 135);
+        assert_eq!(SCENARIOS.len(), 136);
     }
 
     #[test]
