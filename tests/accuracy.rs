@@ -60,7 +60,10 @@ fn s_server(dir: &std::path::Path, extra: &[&str]) -> (SServer, u16) {
 }
 
 fn summary(json: &serde_json::Value) -> String {
-    json["verdict"]["summary"].as_str().unwrap_or("").to_string()
+    json["verdict"]["summary"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 fn remedy(json: &serde_json::Value) -> String {
@@ -89,7 +92,10 @@ fn an_openssl_server_refusing_our_alpn_is_alpn_rejected() {
     assert_eq!(cause(&json), "tls.alpn_rejected", "{json:#}");
     assert_eq!(code, 12);
     assert!(summary(&json).contains("(mqtt)"), "{json:#}");
-    assert!(summary(&json).contains("routes connections by ALPN"), "{json:#}");
+    assert!(
+        summary(&json).contains("routes connections by ALPN"),
+        "{json:#}"
+    );
     assert!(remedy(&json).contains("--alpn x-amzn-mqtt-ca"), "{json:#}");
 }
 
@@ -123,10 +129,15 @@ fn an_sni_routed_openssl_server_says_which_name_was_sent() {
     assert_eq!(cause(&json), "tls.sni_rejected", "{json:#}");
     assert_eq!(code, 12);
     assert!(
-        summary(&json).contains("TLS alert unrecognised_name (112) after a greeting for the server name other.example"),
+        summary(&json).contains(
+            "TLS alert unrecognised_name (112) after a greeting for the server name other.example"
+        ),
         "{json:#}"
     );
-    assert!(remedy(&json).contains("drop --sni other.example"), "{json:#}");
+    assert!(
+        remedy(&json).contains("drop --sni other.example"),
+        "{json:#}"
+    );
 }
 
 /// Serves `body` over HTTP/1.0 for every request on `listener` (the caIssuers download).
@@ -228,9 +239,17 @@ fn a_leaf_only_mosquitto_is_an_incomplete_chain_everywhere() {
     let s = summary(&json);
     assert!(s.contains(&format!("issued by {MISSING}")), "{s}");
     assert!(s.contains("with it the chain verifies"), "{s}");
-    assert!(remedy(&json).starts_with("On the broker (the fix)"), "{json:#}");
-    assert!(remedy(&json).contains("Mosquitto: the certfile must hold the leaf then the intermediates"));
-    assert!(tls_fact(&json, "issuer_download_ms").is_number(), "{json:#}");
+    assert!(
+        remedy(&json).starts_with("On the broker (the fix)"),
+        "{json:#}"
+    );
+    assert!(
+        remedy(&json).contains("Mosquitto: the certfile must hold the leaf then the intermediates")
+    );
+    assert!(
+        tls_fact(&json, "issuer_download_ms").is_number(),
+        "{json:#}"
+    );
 
     let incomplete = format!("its issuer \"{MISSING}\"");
     let (_, fetched, _) = run(&["cert", "fetch", &url, "--ca", &ca], &[]);
@@ -287,8 +306,16 @@ fn an_expired_certificate_for_another_name_names_both_faults() {
         .iter()
         .filter_map(|v| v.as_str())
         .collect();
-    assert!(findings.iter().any(|f| f.contains("expired 3 days ago")), "{findings:?}");
-    assert!(findings.iter().any(|f| f.contains("is not valid for \"mqtt.other.example\"")), "{findings:?}");
+    assert!(
+        findings.iter().any(|f| f.contains("expired 3 days ago")),
+        "{findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.contains("is not valid for \"mqtt.other.example\"")),
+        "{findings:?}"
+    );
 }
 
 /// Mosquitto trusts the client root; a device leaf sent without its intermediate is refused,
@@ -305,12 +332,17 @@ fn a_device_certificate_without_its_intermediate_is_named() {
     assert_eq!(code, 12);
     let s = summary(&json);
     assert!(
-        s.contains("without its issuer O=mqtt-doctor lab, CN=mqtt-doctor Lab Device Intermediate CA"),
+        s.contains(
+            "without its issuer O=mqtt-doctor lab, CN=mqtt-doctor Lab Device Intermediate CA"
+        ),
         "{s}"
     );
     assert!(remedy(&json).contains("--cert file hold the leaf followed by its intermediate"));
     let fact = tls_fact(&json, "client_chain");
-    assert!(fact.as_str().unwrap_or("").starts_with("only the leaf"), "{json:#}");
+    assert!(
+        fact.as_str().unwrap_or("").starts_with("only the leaf"),
+        "{json:#}"
+    );
 
     let full = b.d.join("device-chain.pem").display().to_string();
     let (_, json) = check_json(&[&url, "--ca", &ca, "--cert", &full, "--key", &key], &[]);
@@ -378,7 +410,10 @@ fn a_refusing_proxy_from_the_environment_names_the_variable() {
     assert_eq!(cause(&json), "proxy.refused", "{json:#}");
     assert_eq!(json["verdict"]["stage"], "proxy");
     assert_eq!(code, 16);
-    assert!(summary(&json).contains("(from HTTPS_PROXY) cannot be reached"), "{json:#}");
+    assert!(
+        summary(&json).contains("(from HTTPS_PROXY) cannot be reached"),
+        "{json:#}"
+    );
     assert!(remedy(&json).contains("HTTPS_PROXY"), "{json:#}");
 }
 
@@ -386,14 +421,28 @@ fn a_refusing_proxy_from_the_environment_names_the_variable() {
 #[test]
 fn dns_server_defaults_to_port_53() {
     use mqtt_doctor::cli::dns_server_arg;
-    assert_eq!(dns_server_arg("127.0.0.1").unwrap().to_string(), "127.0.0.1:53");
+    assert_eq!(
+        dns_server_arg("127.0.0.1").unwrap().to_string(),
+        "127.0.0.1:53"
+    );
     assert_eq!(dns_server_arg("::1").unwrap().to_string(), "[::1]:53");
     assert_eq!(dns_server_arg("[::1]").unwrap().to_string(), "[::1]:53");
-    assert_eq!(dns_server_arg("[::1]:5353").unwrap().to_string(), "[::1]:5353");
+    assert_eq!(
+        dns_server_arg("[::1]:5353").unwrap().to_string(),
+        "[::1]:5353"
+    );
     assert!(dns_server_arg("dns.example").is_err());
     // Through the binary: accepted, and the lookup goes to that server.
     let (code, _, err) = run(
-        &["check", "mqtt://nx.invalid", "--dns-server", "127.0.0.1", "--timeout", "1", "--json"],
+        &[
+            "check",
+            "mqtt://nx.invalid",
+            "--dns-server",
+            "127.0.0.1",
+            "--timeout",
+            "1",
+            "--json",
+        ],
         &[],
     );
     assert_ne!(code, 2, "{err}");
@@ -405,7 +454,13 @@ fn a_passphrase_error_names_the_option() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("k.pem");
     let ok = Command::new("openssl")
-        .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"])
+        .args([
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
         .args(["-aes256", "-pass", "pass:secret", "-out"])
         .arg(&key)
         .status()

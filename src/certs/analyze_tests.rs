@@ -335,7 +335,11 @@ fn missing_intermediate_names_issuer_and_key_id() {
     .unwrap();
     let f = find(&a, |k| matches!(k, FindingKind::EndsBelowRoot { .. }));
     assert_eq!(f.severity, Severity::Info);
-    assert!(a.worst().is_none_or(|w| w != Severity::Error && w != Severity::Warning), "{a:?}");
+    assert!(
+        a.worst()
+            .is_none_or(|w| w != Severity::Error && w != Severity::Warning),
+        "{a:?}"
+    );
 }
 
 /// `cert inspect good-chain.pem` without --ca: leaf + intermediate, the root absent, is a
@@ -350,7 +354,10 @@ fn a_good_chain_without_its_root_and_without_anchors_has_no_warning() {
     .unwrap();
     let text = crate::explain::inspect_text("good-chain.pem", &a);
     assert!(!text.contains("missing"), "{text}");
-    assert!(!text.contains("[warning]") && !text.contains("[error]"), "{text}");
+    assert!(
+        !text.contains("[warning]") && !text.contains("[error]"),
+        "{text}"
+    );
     assert!(text.contains("brokers need not send their root"), "{text}");
 }
 

@@ -59,7 +59,10 @@ async fn get(host: &str, port: u16, path: &str) -> Result<Vec<u8>, String> {
         }
         answer.extend_from_slice(&chunk[..n]);
         if answer.len() > MAX_BYTES {
-            return Err(format!("the answer is larger than {} KiB", MAX_BYTES / 1024));
+            return Err(format!(
+                "the answer is larger than {} KiB",
+                MAX_BYTES / 1024
+            ));
         }
     }
     let split = answer

@@ -68,7 +68,9 @@ mod tests {
     #[test]
     fn the_sas_expiry_is_read_from_the_token() {
         assert_eq!(
-            sas_expiry("SharedAccessSignature sr=hub.azure-devices.net%2Fdevices%2Fd1&sig=abc%3D&se=1700000000"),
+            sas_expiry(
+                "SharedAccessSignature sr=hub.azure-devices.net%2Fdevices%2Fd1&sig=abc%3D&se=1700000000"
+            ),
             Some(1_700_000_000)
         );
         assert_eq!(sas_expiry("hunter2"), None);

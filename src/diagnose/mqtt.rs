@@ -123,8 +123,7 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
         let frame = match timeout(run.timeout(), wire::read_frame(&mut io, &mut buf)).await {
             Err(_) => {
                 if super::connector::direct_plain(&run.plan) {
-                    if probe::speaks_tls(peer, &run.plan.server_name(), probe_deadline(run)).await
-                    {
+                    if probe::speaks_tls(peer, &run.plan.server_name(), probe_deadline(run)).await {
                         return Err(tls_required(run, peer).await);
                     }
                     if let Some(p) = identify(run, peer).await {
@@ -337,7 +336,10 @@ async fn closed(run: &mut Run, peer: SocketAddr, buf: &BytesMut, how: Ended) -> 
     if !buf.is_empty() {
         return not_mqtt(buf, None, peer.port());
     }
-    if let Some(cert) = run.tls_info.as_ref().and_then(|i| i.client_certificate.clone())
+    if let Some(cert) = run
+        .tls_info
+        .as_ref()
+        .and_then(|i| i.client_certificate.clone())
         && matches!(how, Ended::Closed | Ended::Reset)
     {
         let alpn_aws = run.plan.tls.alpn.iter().any(|a| a == "x-amzn-mqtt-ca");

@@ -32,9 +32,15 @@ pub fn sniff(bytes: &[u8]) -> PeerSpeaks {
     if bytes.starts_with(b"INFO {") {
         return PeerSpeaks::Nats;
     }
-    if [&b"+PONG"[..], b"-ERR", b"-NOAUTH", b"-DENIED", b"-WRONGPASS"]
-        .iter()
-        .any(|p| bytes.starts_with(p))
+    if [
+        &b"+PONG"[..],
+        b"-ERR",
+        b"-NOAUTH",
+        b"-DENIED",
+        b"-WRONGPASS",
+    ]
+    .iter()
+    .any(|p| bytes.starts_with(p))
     {
         return PeerSpeaks::Redis;
     }
@@ -192,9 +198,14 @@ mod tests {
         // What RabbitMQ 3, nats-server 2, Redis 7 and MariaDB 10.11 send (field notes).
         assert_eq!(sniff(b"AMQP\x00\x00\x09\x01"), PeerSpeaks::Amqp);
         assert_eq!(sniff(b"INFO {\"server_id\":\"N\"}\r\n"), PeerSpeaks::Nats);
-        assert_eq!(sniff(b"-ERR unknown command 'CONNECT'\r\n"), PeerSpeaks::Redis);
         assert_eq!(
-            sniff(b"d\x00\x00\x00\n5.5.5-10.11.19-MariaDB-0+deb12u1\x00\x08\x00\x00\x00|-d4qap0\x00"),
+            sniff(b"-ERR unknown command 'CONNECT'\r\n"),
+            PeerSpeaks::Redis
+        );
+        assert_eq!(
+            sniff(
+                b"d\x00\x00\x00\n5.5.5-10.11.19-MariaDB-0+deb12u1\x00\x08\x00\x00\x00|-d4qap0\x00"
+            ),
             PeerSpeaks::Mysql
         );
     }

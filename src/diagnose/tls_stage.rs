@@ -305,12 +305,14 @@ struct ClientGap {
 impl ClientGap {
     fn problem(&self, accepted: Option<Vec<String>>, refusal: Option<Refusal>) -> Problem {
         Problem::TlsClientChainIncomplete {
-            cert: self.cert.clone(),
-            missing: self.missing.clone(),
-            authority_key_id: self.authority_key_id.clone(),
-            source: self.source.clone(),
-            accepted,
-            refusal,
+            gap: Box::new(crate::explain::ClientChainGap {
+                cert: self.cert.clone(),
+                missing: self.missing.clone(),
+                authority_key_id: self.authority_key_id.clone(),
+                source: self.source.clone(),
+                accepted,
+                refusal,
+            }),
         }
     }
 }
@@ -977,7 +979,7 @@ async fn decisive_problem(
                 },
             )) = find(&|k| matches!(k, K::IncompleteChain { .. }))
             {
-                let fetch = issuer_fetch(run, observed, i, trust).await;
+                let fetch = issuer_fetch(run, observed, i, trust).await.map(Box::new);
                 return Problem::TlsIncompleteChain {
                     leaf: subject_of(analysis, i),
                     missing: issuer,
@@ -1001,7 +1003,7 @@ async fn decisive_problem(
                         leaf: subject_of(analysis, i),
                         missing: issuer,
                         authority_key_id,
-                        fetch: Some(fetch),
+                        fetch: Some(Box::new(fetch)),
                     };
                 }
                 return Problem::TlsUntrustedRoot {

@@ -265,7 +265,11 @@ pub fn client_request_sentence(ca_names: &[String]) -> String {
     } else {
         format!(
             "The server asks for a client certificate (mutual TLS) issued by: {}; pass --cert FILE --key FILE to `check`.",
-            ca_names.iter().map(|n| sanitize(n)).collect::<Vec<_>>().join("; ")
+            ca_names
+                .iter()
+                .map(|n| sanitize(n))
+                .collect::<Vec<_>>()
+                .join("; ")
         )
     }
 }

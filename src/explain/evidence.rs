@@ -266,6 +266,20 @@ impl IssuerFetch {
     }
 }
 
+/// A client certificate file that holds the leaf `cert` without its issuer `missing`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientChainGap {
+    pub cert: String,
+    pub missing: String,
+    pub authority_key_id: Option<String>,
+    /// Where the certificate came from (the --cert file, the profile field).
+    pub source: String,
+    /// The CA names of the broker's CertificateRequest, when it sent one.
+    pub accepted: Option<Vec<String>>,
+    /// How the broker refused (`None` for the warning before any refusal).
+    pub refusal: Option<Refusal>,
+}
+
 /// What a local check of an Azure IoT Hub connection found before CONNECT.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AzureCheck {

@@ -14,11 +14,14 @@ mod evidence;
 mod transport;
 
 pub use catalog::{CATALOG, CauseInfo, cause_info};
-pub use certs::{chain_findings, client_request_sentence, finding_sentence, human_duration, inspect_text, validity_phrase};
+pub use certs::{
+    chain_findings, client_request_sentence, finding_sentence, human_duration, inspect_text,
+    validity_phrase,
+};
 pub use codes::{connack_cause, connack_name, suback_cause, suback_name};
 pub use evidence::{
-    Awaited, AzureCheck, Ended, HandshakeError, IssuerFetch, NotMqttEvidence, ProbeSent, Refusal,
-    Sent, VersionEvidence, alert_name, io_kind_words, puback_name,
+    Awaited, AzureCheck, ClientChainGap, Ended, HandshakeError, IssuerFetch, NotMqttEvidence,
+    ProbeSent, Refusal, Sent, VersionEvidence, alert_name, io_kind_words, puback_name,
 };
 pub use transport::{ProxyProblem, ProxyReply, WsProblem, socks_reply_name};
 
@@ -196,7 +199,7 @@ pub enum Problem {
         leaf: String,
         missing: String,
         authority_key_id: Option<String>,
-        fetch: Option<IssuerFetch>,
+        fetch: Option<Box<IssuerFetch>>,
     },
     /// The broker routes by TLS server name: `sent` is the SNI we sent (`None` for an IP
     /// literal), `host` the URL's host, `alert` what ended the handshake.
@@ -205,16 +208,9 @@ pub enum Problem {
         host: String,
         alert: rustls::AlertDescription,
     },
-    /// Our client certificate file holds the leaf `cert` without its issuer `missing`.
-    /// `accepted`: the CA names of the broker's CertificateRequest, when it sent one;
-    /// `refusal`: how the broker refused (`None` for the warning before any refusal).
+    /// Our client certificate file holds its leaf without the issuer ([`ClientChainGap`]).
     TlsClientChainIncomplete {
-        cert: String,
-        missing: String,
-        authority_key_id: Option<String>,
-        source: String,
-        accepted: Option<Vec<String>>,
-        refusal: Option<Refusal>,
+        gap: Box<ClientChainGap>,
     },
     TlsAlpnRejected {
         offered: Vec<String>,
@@ -586,7 +582,7 @@ pub fn explain(problem: &Problem) -> Finding {
             },
             format!(
                 "On the broker (the fix): send the certificate followed by its intermediate(s), leaf first — Mosquitto: the certfile must hold the leaf then the intermediates (cat server.crt intermediate.crt > certfile); EMQX: the listener's certfile holds the full chain; HiveMQ: import the full chain into the keystore. On this client (a workaround): pass {missing} with --ca FILE{}. If {missing} is the root of your own CA, which signs broker certificates directly, passing it with --ca is the fix.",
-                if matches!(fetch, Some(IssuerFetch::Fetched { verifies: true, .. })) {
+                if matches!(fetch.as_deref(), Some(IssuerFetch::Fetched { verifies: true, .. })) {
                     " (the downloaded certificate works)"
                 } else {
                     ""
@@ -625,7 +621,9 @@ pub fn explain(problem: &Problem) -> Finding {
                 Some(_) => "Check the host name: the broker knows no tenant under it (a typo in the cluster name, or a deleted deployment).".into(),
             },
         ),
-        TlsClientChainIncomplete { cert, missing, authority_key_id, source, accepted, refusal } => (
+        TlsClientChainIncomplete { gap } => {
+            let ClientChainGap { cert, missing, authority_key_id, source, accepted, refusal } = gap.as_ref();
+            (
             {
                 let mut summary = match refusal {
                     Some(r) => format!(
@@ -644,7 +642,8 @@ pub fn explain(problem: &Problem) -> Finding {
                 summary
             },
             format!("Make the --cert file hold the leaf followed by its intermediate(s): cat device.crt intermediate.crt > device-chain.pem (the intermediate is {missing}). Only if {missing} is itself a root CA, one the broker does not know, does the broker's cafile need it instead."),
-        ),
+        )
+        }
         TlsClientKeyMismatch { cert, source } => (
             format!("The private key does not belong to the client certificate {cert} ({source}); the broker would refuse the handshake."),
             "Pass the key that was generated with this certificate (compare `openssl x509 -noout -pubkey -in CERT` with `openssl pkey -pubout -in KEY`).".into(),

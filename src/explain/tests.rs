@@ -141,10 +141,10 @@ fn samples() -> Vec<Problem> {
             leaf: "CN=l".into(),
             missing: "CN=i".into(),
             authority_key_id: Some("ab".into()),
-            fetch: Some(IssuerFetch::Failed {
+            fetch: Some(Box::new(IssuerFetch::Failed {
                 url: "http://ca.example/i.crt".into(),
                 reason: "HTTP 404 Not Found".into(),
-            }),
+            })),
         },
         TlsSniRejected {
             sent: None,
@@ -152,12 +152,14 @@ fn samples() -> Vec<Problem> {
             alert: rustls::AlertDescription::UnrecognisedName,
         },
         TlsClientChainIncomplete {
-            cert: "CN=dev".into(),
-            missing: "CN=Device CA".into(),
-            authority_key_id: None,
-            source: "dev.pem".into(),
-            accepted: Some(vec!["CN=Root".into()]),
-            refusal: Some(Refusal::Alert(rustls::AlertDescription::UnknownCA)),
+            gap: Box::new(ClientChainGap {
+                cert: "CN=dev".into(),
+                missing: "CN=Device CA".into(),
+                authority_key_id: None,
+                source: "dev.pem".into(),
+                accepted: Some(vec!["CN=Root".into()]),
+                refusal: Some(Refusal::Alert(rustls::AlertDescription::UnknownCA)),
+            }),
         },
         MqttPolicyRefused {
             how: Ended::Closed,
@@ -247,7 +249,11 @@ fn an_expired_sas_token_says_how_long_ago() {
         },
     });
     assert_eq!(f.cause, "mqtt.azure_mismatch");
-    assert!(f.summary.starts_with("Your SAS token expired 2 hours ago"), "{}", f.summary);
+    assert!(
+        f.summary.starts_with("Your SAS token expired 2 hours ago"),
+        "{}",
+        f.summary
+    );
 }
 
 /// Reaching the proxy failed: the proxy's cause, naming where its address came from.

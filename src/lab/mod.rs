@@ -431,10 +431,7 @@ impl Lab {
         let now = time::OffsetDateTime::now_utc();
         // The caIssuers server is bound first: its address goes into the aia leaf.
         let aia_listener = TcpListener::bind("127.0.0.1:0").await?;
-        let aia_url = format!(
-            "http://{}/intermediate.crt",
-            aia_listener.local_addr()?
-        );
+        let aia_url = format!("http://{}/intermediate.crt", aia_listener.local_addr()?);
         let pki = LabPki::generate_with(now, &aia_url)?;
         let dir = tempfile::Builder::new()
             .prefix("mqtt-doctor-lab-")

@@ -288,12 +288,7 @@ impl LabPki {
             ExtendedKeyUsagePurpose::ClientAuth,
         )?;
         let expiring = intermediate.server("expiring lab broker", LAB_NAMES, now, -300, 5)?;
-        let aia_leaf = intermediate.server_with_aia(
-            "lab broker",
-            LAB_NAMES,
-            now,
-            aia_url,
-        )?;
+        let aia_leaf = intermediate.server_with_aia("lab broker", LAB_NAMES, now, aia_url)?;
         let client_intermediate =
             client_ca.intermediate("mqtt-doctor Lab Device Intermediate CA", now, -30, 1825)?;
         let chained_client = client_intermediate.client("lab-device-02", now)?;

@@ -533,7 +533,9 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
         fault: Fault::TlsAlert(112),
         url: "mqtts://localhost:{port}",
         expect: "tls.sni_rejected",
-        says: Some("TLS alert unrecognised_name (112) after a greeting for the server name localhost"),
+        says: Some(
+            "TLS alert unrecognised_name (112) after a greeting for the server name localhost",
+        ),
         ..ScenarioSpec::BASE
     },
     ScenarioSpec {
@@ -637,7 +639,9 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
         ],
         expect: "tls.client_chain_incomplete",
         warns: &["tls.client_chain_incomplete"],
-        says: Some("without its issuer O=mqtt-doctor lab, CN=mqtt-doctor Lab Device Intermediate CA"),
+        says: Some(
+            "without its issuer O=mqtt-doctor lab, CN=mqtt-doctor Lab Device Intermediate CA",
+        ),
         ..ScenarioSpec::BASE
     },
     ScenarioSpec {
@@ -655,7 +659,9 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
         ],
         expect: "tls.client_chain_incomplete",
         warns: &["tls.client_chain_incomplete"],
-        says: Some("accepts certificates issued by: O=mqtt-doctor lab, CN=mqtt-doctor Lab Client CA"),
+        says: Some(
+            "accepts certificates issued by: O=mqtt-doctor lab, CN=mqtt-doctor Lab Client CA",
+        ),
         ..ScenarioSpec::BASE
     },
     ScenarioSpec {
