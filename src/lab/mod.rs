@@ -108,6 +108,8 @@ pub struct Lab {
     /// Keeps the black hole's backlog full.
     held: Vec<TcpStream>,
     black_holes: Vec<TcpListener>,
+    /// Bound, never listening: the refused ports.
+    reserved: Vec<TcpSocket>,
     pub dns: SocketAddr,
     scenarios: Vec<Scenario>,
 }
@@ -333,11 +335,13 @@ where
 }
 
 /// A port that refuses connections: bound once, then closed.
-pub async fn refused_port() -> io::Result<SocketAddr> {
-    let l = TcpListener::bind("127.0.0.1:0").await?;
-    let a = l.local_addr()?;
-    drop(l);
-    Ok(a)
+/// A port that refuses connections: bound but never listening, so the kernel answers with a
+/// reset and cannot hand the port to another listener while the socket is held.
+pub async fn refused_port() -> io::Result<(SocketAddr, TcpSocket)> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind("127.0.0.1:0".parse().map_err(io::Error::other)?)?;
+    let a = socket.local_addr()?;
+    Ok((a, socket))
 }
 
 /// A black hole: a listener with backlog 0 whose queue is full, so the kernel drops new SYNs
@@ -468,6 +472,7 @@ impl Lab {
             tasks: vec![dns_task, aia_task],
             held: Vec::new(),
             black_holes: Vec::new(),
+            reserved: Vec::new(),
             dns,
             scenarios: Vec::new(),
         };
@@ -522,7 +527,11 @@ impl Lab {
     /// Starts the server for one fault and returns its address.
     async fn serve(&mut self, fault: Fault, pki: &LabPki) -> Result<SocketAddr, LabError> {
         let behavior = match fault {
-            Fault::Refused => return Ok(refused_port().await?),
+            Fault::Refused => {
+                let (addr, socket) = refused_port().await?;
+                self.reserved.push(socket);
+                return Ok(addr);
+            }
             Fault::BlackHole => {
                 let (addr, listener, held) = black_hole().await?;
                 self.black_holes.push(listener);

@@ -36,6 +36,8 @@ pub enum Service {
     Redis,
     Postgres,
     Mysql,
+    Ssh,
+    Smtp,
 }
 
 /// A lab TLS server's configuration.
@@ -811,6 +813,22 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
         ..ScenarioSpec::BASE
     },
     ScenarioSpec {
+        id: "mqtt.not_mqtt.ssh",
+        title: "an SSH server instead of a broker",
+        fault: Fault::Service(Service::Ssh),
+        expect: "mqtt.not_mqtt",
+        says: Some("speaks SSH (\"SSH-2.0-OpenSSH_9.2p1"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "mqtt.not_mqtt.smtp",
+        title: "a mail server instead of a broker",
+        fault: Fault::Service(Service::Smtp),
+        expect: "mqtt.not_mqtt",
+        says: Some("usually found on port 25"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
         id: "ok.ca_on_plain",
         title: "--ca given for a plain mqtt:// URL: a warning that TLS is not used",
         args: CA,
@@ -1559,7 +1577,7 @@ mod tests {
                 assert!(crate::explain::cause_info(w).is_some(), "{}: {w}", s.id);
             }
         }
-        assert_eq!(SCENARIOS.len(), 136);
+        assert_eq!(SCENARIOS.len(), 138);
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Lab peers that are not MQTT brokers: each replays the greeting or answer of a real service
-//! (RabbitMQ, nats-server, Redis, PostgreSQL, MariaDB as measured), so the wrong-service causes
-//! are tested whether or not the real ones run here; and the caIssuers HTTP server.
+//! Lab peers that are not MQTT brokers: each replays what a real service sends (RabbitMQ,
+//! nats-server, Redis, PostgreSQL, MariaDB as measured; OpenSSH, Postfix), so wrong-service
+//! causes are tested whether or not the real ones run here; and the caIssuers HTTP server.
 
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -30,6 +30,15 @@ pub async fn replay(mut stream: TcpStream, service: Service) {
                     .write_all(b"-ERR 'Unknown Protocol Operation'\r\n")
                     .await;
             }
+        }
+        Service::Ssh | Service::Smtp => {
+            let greeting: &[u8] = if service == Service::Ssh {
+                b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"
+            } else {
+                b"220 mail.lab.test ESMTP Postfix (Debian/GNU)\r\n"
+            };
+            let _ = stream.write_all(greeting).await;
+            let _ = stream.read(&mut b).await;
         }
         Service::Mysql => {
             let _ = stream.write_all(MARIADB_GREETING).await;
