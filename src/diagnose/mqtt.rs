@@ -123,11 +123,13 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
         let frame = match timeout(run.timeout(), wire::read_frame(&mut io, &mut buf)).await {
             Err(_) => {
                 if super::connector::direct_plain(&run.plan) {
-                    if probe::speaks_tls(peer, &run.plan.server_name(), probe_deadline(run)).await {
-                        return Err(tls_required(run, peer).await);
-                    }
+                    // Redis answers its PING at once, while a TLS probe of it waits out its
+                    // deadline: ask the services first.
                     if let Some(p) = identify(run, peer).await {
                         return Err(p);
+                    }
+                    if probe::speaks_tls(peer, &run.plan.server_name(), probe_deadline(run)).await {
+                        return Err(tls_required(run, peer).await);
                     }
                 }
                 return Err(Problem::MqttConnackTimeout {

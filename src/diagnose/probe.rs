@@ -77,9 +77,11 @@ pub async fn identify(
 ) -> Option<(PeerSpeaks, ProbeSent, Vec<u8>)> {
     const SSL_REQUEST: &[u8] = &[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
     let each = deadline / 2;
+    // PING first: PostgreSQL closes on it at once (an invalid startup length), while Redis
+    // would wait out the deadline on an SSLRequest, which holds no newline.
     for (sent, bytes) in [
-        (ProbeSent::PostgresSslRequest, SSL_REQUEST),
         (ProbeSent::RedisPing, &b"PING\r\n"[..]),
+        (ProbeSent::PostgresSslRequest, SSL_REQUEST),
     ] {
         let answer = ask(addr, bytes, each).await;
         let speaks = match sent {

@@ -627,12 +627,12 @@ pub fn explain(problem: &Problem) -> Finding {
             {
                 let mut summary = match refusal {
                     Some(r) => format!(
-                        "The broker refused our client certificate ({}): {source} holds only the leaf {cert}, without its issuer {missing}{}, so the broker cannot link it to a CA it trusts.",
+                        "The broker refused our client certificate ({}): the client chain from {source} is only the leaf {cert}, without its issuer {missing}{}, so the broker cannot link it to a CA it trusts.",
                         r.words(),
                         key_id_words(authority_key_id)
                     ),
                     None => format!(
-                        "{source} holds only the client certificate {cert}, without its issuer {missing}{}: unless the broker trusts {missing} itself, it will refuse the certificate.",
+                        "The client chain from {source} is only the certificate {cert}, without its issuer {missing}{}: unless the broker trusts {missing} itself, it will refuse the certificate.",
                         key_id_words(authority_key_id)
                     ),
                 };
