@@ -26,7 +26,7 @@ fn exit_code_for(stage: &str) -> i32 {
 async fn every_lab_scenario_produces_its_cause() {
     let lab = Lab::start().await.expect("lab starts");
     let scenarios = lab.scenarios().to_vec();
-    assert_eq!(scenarios.len(), 116);
+    assert_eq!(scenarios.len(), 138);
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
     let mut set = tokio::task::JoinSet::new();
     for s in scenarios {

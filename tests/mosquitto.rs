@@ -38,7 +38,13 @@ fn setup() -> Setup {
     let client_ca = write(d, "client-ca.pem", &pki.client_ca.issued.cert_pem());
     let client_cert = write(d, "client.pem", &pki.client.cert_pem());
     let client_key = write(d, "client.key", &pki.client.key_pem());
-    let rogue_cert = write(d, "rogue.pem", &pki.rogue_client.cert_pem());
+    // Sent with its root, so the only fault is the CA (a leaf alone is
+    // tls.client_chain_incomplete: its issuer could be a missing intermediate).
+    let rogue_cert = write(
+        d,
+        "rogue.pem",
+        &(pki.rogue_client.cert_pem() + &pki.rogue_root.issued.cert_pem()),
+    );
     let rogue_key = write(d, "rogue.key", &pki.rogue_client.key_pem());
     let passwd = d.join("passwd");
     let status = Command::new("mosquitto_passwd")

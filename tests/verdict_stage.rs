@@ -97,8 +97,12 @@ async fn a_client_cert_refusal_after_the_tls13_handshake_is_a_tls_failure() {
         path.display().to_string()
     };
     let ca = write("ca.pem", pki.root.issued.cert_pem());
-    // A client certificate from a CA the broker does not trust: unknown_ca.
-    let cert = write("rogue.pem", pki.rogue_client.cert_pem());
+    // A client certificate from a CA the broker does not trust, sent with that CA's root:
+    // unknown_ca.
+    let cert = write(
+        "rogue.pem",
+        pki.rogue_client.cert_pem() + &pki.rogue_root.issued.cert_pem(),
+    );
     let key = write("rogue.key", pki.rogue_client.key_pem());
     let args: Vec<String> = [
         &format!("mqtts://localhost:{}", addr.port()),

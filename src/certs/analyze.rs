@@ -91,6 +91,11 @@ pub enum FindingKind {
         issuer: String,
         authority_key_id: Option<String>,
     },
+    /// Trust not checked: the chain ends at a CA certificate issued by `issuer`, which is not
+    /// included (as roots usually are not).
+    EndsBelowRoot {
+        issuer: String,
+    },
     /// The chain ends in a self-signed root that is not among the trust anchors.
     UntrustedRoot {
         issuer_or_root: String,
@@ -355,6 +360,15 @@ pub fn analyze(
             },
             Some(top),
             shape_severity,
+        ),
+        // Without trust anchors, a chain that ends at a CA certificate is what brokers send
+        // (the root stays out): nothing is missing as far as can be told.
+        None if !trust_checked && top_cert.info.is_ca => push(
+            FindingKind::EndsBelowRoot {
+                issuer: top_cert.info.issuer.clone(),
+            },
+            Some(top),
+            Severity::Info,
         ),
         None => push(
             FindingKind::MissingIntermediate {

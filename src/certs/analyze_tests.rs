@@ -326,16 +326,39 @@ fn missing_intermediate_names_issuer_and_key_id() {
     assert_eq!(f.severity, Severity::Error);
     let s = finding_sentence(f, &a.certs);
     assert!(s.contains("\"CN=Lab Intermediate 1\" (key id "), "{s}");
-    // Without anchors the same shape is only a warning.
+    // Without anchors nothing can be said to be missing: a chain ending at a CA certificate
+    // is what brokers send (the root stays out), so it is only information.
     let a = analyze(
         &[leaf.der.clone(), i2.der.clone()],
         &AnalyzeOptions::new(NOW),
     )
     .unwrap();
-    assert_eq!(
-        find(&a, |k| matches!(k, FindingKind::MissingIntermediate { .. })).severity,
-        Severity::Warning
+    let f = find(&a, |k| matches!(k, FindingKind::EndsBelowRoot { .. }));
+    assert_eq!(f.severity, Severity::Info);
+    assert!(
+        a.worst()
+            .is_none_or(|w| w != Severity::Error && w != Severity::Warning),
+        "{a:?}"
     );
+}
+
+/// `cert inspect good-chain.pem` without --ca: leaf + intermediate, the root absent, is a
+/// good chain and must not be called one with a missing intermediate.
+#[test]
+fn a_good_chain_without_its_root_and_without_anchors_has_no_warning() {
+    let c = chain();
+    let a = analyze(
+        &[c.leaf.der.clone(), c.inter.der.clone()],
+        &AnalyzeOptions::new(NOW),
+    )
+    .unwrap();
+    let text = crate::explain::inspect_text("good-chain.pem", &a);
+    assert!(!text.contains("missing"), "{text}");
+    assert!(
+        !text.contains("[warning]") && !text.contains("[error]"),
+        "{text}"
+    );
+    assert!(text.contains("brokers need not send their root"), "{text}");
 }
 
 #[test]

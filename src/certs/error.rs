@@ -70,7 +70,7 @@ pub enum CertError {
         pem_label: String,
     },
 
-    #[error("{} holds {} but no passphrase was given; supply the passphrase to open it.", place(.label, *.block), .what)]
+    #[error("{} holds {} but no passphrase was given; pass it with --passphrase-env VAR (the environment variable that holds it).", place(.label, *.block), .what)]
     PassphraseRequired {
         label: String,
         block: Option<usize>,

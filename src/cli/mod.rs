@@ -233,8 +233,9 @@ pub struct ConnArgs {
     /// Deadline for each stage, in seconds [default: 5].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=300))]
     pub timeout: Option<u64>,
-    /// Ask this DNS server (IP:PORT) instead of the system resolver.
-    #[arg(long, value_name = "IP:PORT")]
+    /// Ask this DNS server (IP or IP:PORT, port 53 by default; IPv6 as ::1 or [::1]:53)
+    /// instead of the system resolver.
+    #[arg(long, value_name = "IP[:PORT]", value_parser = dns_server_arg)]
     pub dns_server: Option<std::net::SocketAddr>,
     /// WebSocket path for ws:// and wss:// (default: the URL's path, else /mqtt); the URL's
     /// query string is kept unless PATH has its own.
@@ -421,6 +422,20 @@ pub fn apply_top_level(mut cli: Cli) -> Result<Cli, InputError> {
         _ => return Err(not_for(&given, name)),
     }
     Ok(cli)
+}
+
+/// `--dns-server`: `IP:PORT`, `[IPv6]:PORT`, or an address alone (port 53).
+pub fn dns_server_arg(v: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::{IpAddr, SocketAddr};
+    if let Ok(a) = v.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let bare = v.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| {
+            format!("{v:?} is not an IP address or IP:PORT (e.g. 192.0.2.53, 192.0.2.53:5353, ::1, [::1]:53)")
+        })
 }
 
 fn not_for(given: &[&str], name: &str) -> InputError {
@@ -812,6 +827,16 @@ pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
             "{}",
             crate::explain::inspect_text(&report.target.url, &analysis)
         );
+        let requested = report
+            .stages
+            .iter()
+            .any(|st| st.facts.get("client_certificate_requested").is_some());
+        if requested {
+            println!(
+                "{}",
+                crate::explain::client_request_sentence(&tls.client_ca_names)
+            );
+        }
     }
     Ok(0)
 }

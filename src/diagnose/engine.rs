@@ -122,10 +122,18 @@ impl Run {
         {
             r.duration_ms = elapsed.as_millis() as u64;
             r.status = Status::Skipped;
-            r.summary = Some(format!(
-                "skipped: the {} stage failed while this stage waited for its answer",
-                owner.title()
-            ));
+            r.summary = Some(if owner > stage {
+                // Reaching a later stage's peer failed here (the proxy's name or port).
+                format!(
+                    "skipped: the {} stage failed (this stage was reaching it)",
+                    owner.title()
+                )
+            } else {
+                format!(
+                    "skipped: the {} stage failed while this stage waited for its answer",
+                    owner.title()
+                )
+            });
             let snapshot = r.clone();
             self.send(Event::StageFinished(snapshot)).await;
         }
@@ -171,7 +179,8 @@ impl Run {
         }
     }
 
-    async fn skip_rest(&mut self, after: Stage) {
+    /// Skips every pending stage after `after`, naming `owner` as the stage that failed.
+    async fn skip_rest(&mut self, after: Stage, owner: Stage) {
         let rest: Vec<Stage> = self
             .stages
             .iter()
@@ -181,7 +190,7 @@ impl Run {
         for stage in rest {
             self.skip(
                 stage,
-                &format!("skipped: the {} stage failed", after.title()),
+                &format!("skipped: the {} stage failed", owner.title()),
             )
             .await;
         }
@@ -218,9 +227,12 @@ impl Run {
                 Some(v)
             }
             Err(p) => {
-                let failed = p.stage().min(stage);
+                // Reaching the proxy is the proxy's problem, not the broker's.
+                let p = super::proxy::reframe(&self.plan, p);
+                let owner = p.stage();
+                let failed = owner.min(stage);
                 self.end(stage, Some(p)).await;
-                self.skip_rest(failed).await;
+                self.skip_rest(failed, owner).await;
                 None
             }
         }

@@ -10,6 +10,8 @@
 //! reach a few pieces of it through `pub(crate)` modules (the wire codec, the WebSocket framing,
 //! the crypto provider, the route parser).
 
+mod aia;
+mod azure;
 mod connector;
 mod dns;
 mod engine;

@@ -13,7 +13,7 @@ use super::io::BoxIo;
 use super::plan::MqttVersion;
 use super::tcp::round_ms;
 use super::wire::{self, Frame, WireError};
-use super::{Stage, probe};
+use super::{Stage, azure, probe};
 use crate::explain::{
     Awaited, Ended, NotMqttEvidence, PeerSpeaks, Problem, Sent, connack_name, puback_name,
     suback_name,
@@ -73,6 +73,7 @@ fn pipeline(run: &Run, version: MqttVersion) -> Option<SubPackets> {
 
 pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Session, Problem> {
     let mut io = io;
+    local_checks(run);
     let mut version = run.plan.mqtt.version;
     loop {
         let started = Instant::now();
@@ -122,10 +123,15 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
         let _ = io.flush().await;
         let frame = match timeout(run.timeout(), wire::read_frame(&mut io, &mut buf)).await {
             Err(_) => {
-                if super::connector::direct_plain(&run.plan)
-                    && probe::speaks_tls(peer, &run.plan.server_name(), probe_deadline(run)).await
-                {
-                    return Err(tls_required(run, peer).await);
+                if super::connector::direct_plain(&run.plan) {
+                    // Redis answers its PING at once, while a TLS probe of it waits out its
+                    // deadline: ask the services first.
+                    if let Some(p) = identify(run, peer).await {
+                        return Err(p);
+                    }
+                    if probe::speaks_tls(peer, &run.plan.server_name(), probe_deadline(run)).await {
+                        return Err(tls_required(run, peer).await);
+                    }
                 }
                 return Err(Problem::MqttConnackTimeout {
                     secs: run.timeout().as_secs().max(1),
@@ -158,12 +164,12 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
             }
             Ok(Ok(frame)) => frame,
         };
-        let speaks = probe::sniff(&frame.raw);
-        if matches!(
-            speaks,
-            PeerSpeaks::Http | PeerSpeaks::Tls | PeerSpeaks::Ssh | PeerSpeaks::Smtp
-        ) {
-            return Err(not_mqtt(&frame.raw, Some(speaks), peer.port()));
+        // What came so far, the frame and whatever followed it: a MySQL greeting reads as a
+        // two-byte MQTT frame.
+        let heard: Vec<u8> = frame.raw.iter().chain(buf.iter()).copied().collect();
+        let speaks = probe::sniff(&heard);
+        if !matches!(speaks, PeerSpeaks::PlainMqtt | PeerSpeaks::Unknown) {
+            return Err(not_mqtt(&heard, Some(speaks), peer.port()));
         }
         match frame.packet_type() {
             wire::CONNACK => {}
@@ -334,6 +340,20 @@ async fn closed(run: &mut Run, peer: SocketAddr, buf: &BytesMut, how: Ended) -> 
     if !buf.is_empty() {
         return not_mqtt(buf, None, peer.port());
     }
+    if let Some(cert) = run
+        .tls_info
+        .as_ref()
+        .and_then(|i| i.client_certificate.clone())
+        && matches!(how, Ended::Closed | Ended::Reset)
+    {
+        let alpn_aws = run.plan.tls.alpn.iter().any(|a| a == "x-amzn-mqtt-ca");
+        return Problem::MqttPolicyRefused {
+            how,
+            client_id: run.plan.mqtt.client_id.clone(),
+            cert,
+            aws: alpn_aws || is_aws_iot_host(&run.plan.target.host_str()),
+        };
+    }
     if super::connector::direct_plain(&run.plan) {
         let tls = probe::speaks_tls(peer, &run.plan.server_name(), probe_deadline(run)).await;
         if tls {
@@ -345,8 +365,75 @@ async fn closed(run: &mut Run, peer: SocketAddr, buf: &BytesMut, how: Ended) -> 
             "a TLS ClientHello on a new connection got no TLS answer either",
         )
         .await;
+        if let Some(p) = identify(run, peer).await {
+            return p;
+        }
     }
     Problem::MqttClosedWithoutConnack { how }
+}
+
+/// A peer that neither answered our CONNECT nor speaks TLS: services that wait for their own
+/// greeting (PostgreSQL, Redis) are asked in their protocol on new connections.
+async fn identify(run: &mut Run, peer: SocketAddr) -> Option<Problem> {
+    let (speaks, sent, answer) = probe::identify(peer, probe_deadline(run)).await?;
+    run.fact(
+        Stage::Mqtt,
+        "probe_service",
+        format!("{} got an answer: {}", sent.words(), speaks.label()),
+    )
+    .await;
+    Some(Problem::MqttNotMqtt {
+        speaks,
+        seen: NotMqttEvidence::Probe { sent, answer },
+    })
+}
+
+/// `*.iot.REGION.amazonaws.com` (AWS IoT Core data endpoints).
+fn is_aws_iot_host(host: &str) -> bool {
+    let h = host.to_ascii_lowercase();
+    h.ends_with(".amazonaws.com") && h.contains(".iot.")
+}
+
+/// Checks made before the CONNECT leaves: TLS options on a URL without TLS, and what an
+/// Azure IoT Hub requires of user name, client id, SAS token and protocol version.
+fn local_checks(run: &mut Run) {
+    let transport = run.plan.target.transport;
+    if !transport.uses_tls() {
+        let t = &run.plan.tls;
+        let mut options = Vec::new();
+        if t.ca.is_some() {
+            options.push("--ca");
+        }
+        if t.client.is_some() {
+            options.push("--cert/--key");
+        }
+        if t.sni.is_some() {
+            options.push("--sni");
+        }
+        if !t.alpn.is_empty() {
+            options.push("--alpn");
+        }
+        if t.insecure {
+            options.push("--insecure");
+        }
+        if !options.is_empty() {
+            let problem = Problem::MqttTlsNotUsed {
+                options,
+                scheme: transport.scheme(),
+            };
+            run.warn(Stage::Mqtt, &problem);
+        }
+    }
+    let host = run.plan.target.host_str().to_ascii_lowercase();
+    if host.ends_with(".azure-devices.net") {
+        for check in azure::checks(&host, &run.plan, run.now_unix()) {
+            let problem = Problem::MqttAzureMismatch {
+                host: host.clone(),
+                check,
+            };
+            run.warn(Stage::Mqtt, &problem);
+        }
+    }
 }
 
 fn not_mqtt(bytes: &[u8], speaks: Option<PeerSpeaks>, port: u16) -> Problem {

@@ -11,7 +11,7 @@ use tokio::time::timeout;
 use super::MqttVersion;
 use super::io::{BoxIo, Recording};
 use super::wire;
-use crate::explain::PeerSpeaks;
+use crate::explain::{PeerSpeaks, ProbeSent};
 
 /// What the first bytes a peer sent look like.
 pub fn sniff(bytes: &[u8]) -> PeerSpeaks {
@@ -23,6 +23,34 @@ pub fn sniff(bytes: &[u8]) -> PeerSpeaks {
     }
     if bytes.starts_with(b"SSH-") {
         return PeerSpeaks::Ssh;
+    }
+    // AMQP 0-9-1 and 1.0 answer a header they do not like with their own protocol header.
+    if bytes.starts_with(b"AMQP") {
+        return PeerSpeaks::Amqp;
+    }
+    // NATS greets every client with INFO {json}.
+    if bytes.starts_with(b"INFO {") {
+        return PeerSpeaks::Nats;
+    }
+    if [
+        &b"+PONG"[..],
+        b"-ERR",
+        b"-NOAUTH",
+        b"-DENIED",
+        b"-WRONGPASS",
+    ]
+    .iter()
+    .any(|p| bytes.starts_with(p))
+    {
+        return PeerSpeaks::Redis;
+    }
+    // MySQL/MariaDB greet first: a 3-byte length, sequence 0, protocol 10 (or an error
+    // packet 0xFF when the host is refused), and the length matches the packet.
+    if bytes.len() >= 5 && bytes[0] != 0x20 && bytes[3] == 0 && matches!(bytes[4], 0x0a | 0xff) {
+        let len = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], 0]) as usize;
+        if len >= 1 && (bytes.len() >= len + 4 || bytes.len() >= 48) && len < 1024 {
+            return PeerSpeaks::Mysql;
+        }
     }
     if bytes.len() >= 2 && matches!(bytes[0], 0x15 | 0x16) && bytes[1] == 0x03 {
         return PeerSpeaks::Tls;
@@ -38,6 +66,51 @@ pub fn sniff(bytes: &[u8]) -> PeerSpeaks {
         return PeerSpeaks::PlainMqtt;
     }
     PeerSpeaks::Unknown
+}
+
+/// Asks in their own protocol, each on a new connection, whether the peer is one of the
+/// services that wait for the client to speak first and ignore an MQTT CONNECT: PostgreSQL
+/// (an SSLRequest is answered with one byte, `S` or `N`) and Redis (`PING`).
+pub async fn identify(
+    addr: SocketAddr,
+    deadline: Duration,
+) -> Option<(PeerSpeaks, ProbeSent, Vec<u8>)> {
+    const SSL_REQUEST: &[u8] = &[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+    let each = deadline / 2;
+    // PING first: PostgreSQL closes on it at once (an invalid startup length), while Redis
+    // would wait out the deadline on an SSLRequest, which holds no newline.
+    for (sent, bytes) in [
+        (ProbeSent::RedisPing, &b"PING\r\n"[..]),
+        (ProbeSent::PostgresSslRequest, SSL_REQUEST),
+    ] {
+        let answer = ask(addr, bytes, each).await;
+        let speaks = match sent {
+            ProbeSent::PostgresSslRequest if matches!(&answer[..], b"S" | b"N") => {
+                PeerSpeaks::Postgres
+            }
+            ProbeSent::RedisPing if sniff(&answer) == PeerSpeaks::Redis => PeerSpeaks::Redis,
+            _ => continue,
+        };
+        return Some((speaks, sent, answer));
+    }
+    None
+}
+
+/// Sends `bytes` on a new connection and returns the first answer (at most 48 bytes; empty
+/// when nothing came within `deadline`).
+async fn ask(addr: SocketAddr, bytes: &[u8], deadline: Duration) -> Vec<u8> {
+    let attempt = async {
+        let mut s = TcpStream::connect(addr).await.ok()?;
+        s.write_all(bytes).await.ok()?;
+        let mut buf = [0u8; 48];
+        let n = s.read(&mut buf).await.ok()?;
+        Some(buf[..n].to_vec())
+    };
+    timeout(deadline, attempt)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// Sends a plain MQTT 3.1.1 CONNECT on a fresh connection and reports what came back.
@@ -124,5 +197,18 @@ mod tests {
         assert_eq!(sniff(b"220 mail ESMTP"), PeerSpeaks::Smtp);
         assert_eq!(sniff(b""), PeerSpeaks::Nothing);
         assert_eq!(sniff(&[0xde, 0xad]), PeerSpeaks::Unknown);
+        // What RabbitMQ 3, nats-server 2, Redis 7 and MariaDB 10.11 send (field notes).
+        assert_eq!(sniff(b"AMQP\x00\x00\x09\x01"), PeerSpeaks::Amqp);
+        assert_eq!(sniff(b"INFO {\"server_id\":\"N\"}\r\n"), PeerSpeaks::Nats);
+        assert_eq!(
+            sniff(b"-ERR unknown command 'CONNECT'\r\n"),
+            PeerSpeaks::Redis
+        );
+        assert_eq!(
+            sniff(
+                b"d\x00\x00\x00\n5.5.5-10.11.19-MariaDB-0+deb12u1\x00\x08\x00\x00\x00|-d4qap0\x00"
+            ),
+            PeerSpeaks::Mysql
+        );
     }
 }

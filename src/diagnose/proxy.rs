@@ -54,6 +54,23 @@ pub async fn dns_note(run: &mut Run) -> Option<Host> {
     Some(proxy.host)
 }
 
+/// Through a proxy, the dns and tcp stages resolve and reach the proxy: their failures are
+/// the proxy's (`proxy.dns`, `proxy.refused`, `proxy.timeout`), worded about the proxy and
+/// where its address came from, and filed on the proxy stage.
+pub fn reframe(plan: &super::Plan, problem: Problem) -> Problem {
+    let Some(proxy) = &plan.route.proxy else {
+        return problem;
+    };
+    if !matches!(problem.stage(), Stage::Dns | Stage::Tcp) {
+        return problem;
+    }
+    Problem::Proxy(ProxyProblem::Unreachable {
+        proxy: proxy.url(),
+        source: proxy.source.clone(),
+        failure: Box::new(problem),
+    })
+}
+
 /// The address a host stands for when it is an IP literal (URLs with ws:// and mqtt:// keep
 /// IP hosts as text).
 fn ip_of(host: &Host) -> Option<std::net::IpAddr> {

@@ -13,10 +13,12 @@ use tokio_rustls::TlsConnector;
 use super::engine::Run;
 use super::io::{BoxIo, Heard, Prefixed, Recording};
 use super::tcp::round_ms;
-use super::tls::{self, Observed, Recorder};
+use super::tls::{self, Observed, Recorder, Trust};
 use super::{Stage, TlsInfo, probe};
 use crate::certs;
-use crate::explain::{CertRole, HandshakeError, PeerSpeaks, Problem, Refusal, VersionEvidence};
+use crate::explain::{
+    CertRole, HandshakeError, IssuerFetch, PeerSpeaks, Problem, Refusal, VersionEvidence,
+};
 
 pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxIo, Problem> {
     let opts = run.plan.tls.clone();
@@ -61,6 +63,17 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
     {
         return Err(problem);
     }
+    if let Some(gap) = client_gap(run) {
+        run.fact(
+            Stage::Tls,
+            "client_chain",
+            format!(
+                "only the leaf {}: its issuer {} is not in {}",
+                gap.cert, gap.missing, gap.source
+            ),
+        )
+        .await;
+    }
     let (stream, heard) = Recording::new(tcp);
     let started = Instant::now();
     let connector = TlsConnector::from(config);
@@ -91,7 +104,12 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
             } else {
                 run.fact(Stage::Tls, "error", e.to_string()).await;
             }
-            return Err(classify(run, &e, &observed, &heard, peer, &trust.anchors).await);
+            let problem = classify(run, &e, &observed, &heard, peer, &trust).await;
+            return Err(refine_client_refusal(
+                run,
+                problem,
+                observed.client_cert_requested.clone(),
+            ));
         }
     };
     let handshake = started.elapsed();
@@ -136,8 +154,16 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
         .then(|| observed.client_cert_label.clone());
     if let Some(err) = &observed.verify_error {
         // Only reachable with --insecure: the handshake went on, the problem stays visible.
-        let problem = cert_problem(run, err, &observed, analysis.as_ref()).await;
+        let problem = cert_problem(run, err, &observed, analysis.as_ref(), &trust).await;
         run.warn(Stage::Tls, &problem);
+    }
+    // The broker named the CAs it accepts and our leaf's issuer is not among them, nor in our
+    // file: warn before the CONNECT that the chain lacks its intermediate.
+    if let (Some(gap), Some(names)) = (client_gap(run), &observed.client_cert_requested)
+        && !names.is_empty()
+        && !names.contains(&gap.missing)
+    {
+        run.warn(Stage::Tls, &gap.problem(Some(names.clone()), None));
     }
     // Under TLS 1.3 the server judges our client certificate after we finished the handshake:
     // its refusal arrives as an alert on the first read. Over mqtt(s) that read is the mqtt
@@ -158,11 +184,16 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
             Err(_) => {}
             Ok(Ok(0)) => {
                 run.tls_info = Some(info);
-                return Err(client_auth_refusal(
+                let p = client_auth_refusal(
                     &observed,
                     Refusal::Closed {
                         during_handshake: false,
                     },
+                );
+                return Err(refine_client_refusal(
+                    run,
+                    p,
+                    observed.client_cert_requested.clone(),
                 ));
             }
             Ok(Ok(n)) => prefix.extend_from_slice(&byte[..n]),
@@ -170,7 +201,12 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
                 run.tls_info = Some(info);
                 let refusal = Refusal::from_io(&e);
                 run.fact(Stage::Tls, "error", refusal.words()).await;
-                return Err(client_auth_refusal(&observed, refusal));
+                let p = client_auth_refusal(&observed, refusal);
+                return Err(refine_client_refusal(
+                    run,
+                    p,
+                    observed.client_cert_requested.clone(),
+                ));
             }
         }
     }
@@ -238,12 +274,88 @@ pub fn late_refusal(run: &Run, e: Option<&io::Error>) -> Option<Problem> {
             during_handshake: false,
         },
     };
-    Some(match info.client_certificate.clone() {
-        Some(ours) => Problem::TlsClientCertRejected { refusal, ours },
-        None => Problem::TlsClientCertRequired {
-            ca_names: info.client_ca_names.clone(),
+    // TLS stacks refuse a client certificate with an alert; a bare close or reset after we
+    // sent one is the broker's authorization refusing the CONNECT (AWS IoT policies), which
+    // the mqtt stage words.
+    if info.client_certificate.is_some() && !matches!(refusal, Refusal::Alert(_) | Refusal::Tls(_))
+    {
+        return None;
+    }
+    let accepted = Some(info.client_ca_names.clone());
+    Some(refine_client_refusal(
+        run,
+        match info.client_certificate.clone() {
+            Some(ours) => Problem::TlsClientCertRejected { refusal, ours },
+            None => Problem::TlsClientCertRequired {
+                ca_names: info.client_ca_names.clone(),
+            },
         },
+        accepted,
+    ))
+}
+
+/// A client leaf sent without its issuer (the --cert file holds only the leaf).
+struct ClientGap {
+    cert: String,
+    missing: String,
+    authority_key_id: Option<String>,
+    source: String,
+}
+
+impl ClientGap {
+    fn problem(&self, accepted: Option<Vec<String>>, refusal: Option<Refusal>) -> Problem {
+        Problem::TlsClientChainIncomplete {
+            gap: Box::new(crate::explain::ClientChainGap {
+                cert: self.cert.clone(),
+                missing: self.missing.clone(),
+                authority_key_id: self.authority_key_id.clone(),
+                source: self.source.clone(),
+                accepted,
+                refusal,
+            }),
+        }
+    }
+}
+
+/// The client chain's gap, known before connecting: a single leaf that is not self-signed.
+fn client_gap(run: &Run) -> Option<ClientGap> {
+    let id = run.plan.tls.client.as_ref()?;
+    let opts = certs::AnalyzeOptions {
+        purpose: certs::Purpose::Client,
+        ..certs::AnalyzeOptions::new(run.now_unix())
+    };
+    let analysis = certs::analyze(&id.certs, &opts).ok()?;
+    analysis.findings.iter().find_map(|f| match &f.kind {
+        certs::FindingKind::IncompleteChain {
+            issuer,
+            authority_key_id,
+        } => Some(ClientGap {
+            cert: subject_of(&analysis, f.cert.unwrap_or(0)),
+            missing: issuer.clone(),
+            authority_key_id: authority_key_id.clone(),
+            source: id.source.clone(),
+        }),
+        _ => None,
     })
+}
+
+/// A refused client certificate whose file lacks its issuer, where the broker does not name
+/// that issuer among the CAs it accepts: the missing intermediate is the cause, not the
+/// broker's cafile.
+fn refine_client_refusal(run: &Run, problem: Problem, accepted: Option<Vec<String>>) -> Problem {
+    let Problem::TlsClientCertRejected { refusal, ours } = problem else {
+        return problem;
+    };
+    match client_gap(run) {
+        Some(gap)
+            if !accepted
+                .as_ref()
+                .is_some_and(|names| names.contains(&gap.missing)) =>
+        {
+            gap.problem(accepted, Some(refusal))
+        }
+        _ => Problem::TlsClientCertRejected { refusal, ours },
+    }
 }
 
 /// A TLS error read after the tls stage passed (a TLS 1.3 broker judges our client
@@ -257,7 +369,12 @@ pub fn late_tls_problem(run: &Run, e: &io::Error) -> Option<Problem> {
             rustls::Error::AlertReceived(a) => Refusal::Alert(a),
             other => Refusal::Tls(other),
         };
-        return Some(Problem::TlsClientCertRejected { refusal, ours });
+        let accepted = info.map(|i| i.client_ca_names.clone());
+        return Some(refine_client_refusal(
+            run,
+            Problem::TlsClientCertRejected { refusal, ours },
+            accepted,
+        ));
     }
     Some(match err {
         rustls::Error::AlertReceived(
@@ -290,8 +407,9 @@ async fn classify(
     observed: &Observed,
     heard: &Heard,
     peer: SocketAddr,
-    anchors: &[CertificateDer<'static>],
+    trust: &Trust,
 ) -> Problem {
+    let anchors = &trust.anchors;
     let first = heard.first_bytes();
     let speaks = probe::sniff(&first);
     if let Some(err) = tls::rustls_error(e) {
@@ -301,11 +419,16 @@ async fn classify(
         });
         if let Some(v) = &verify_error {
             let analysis = analyze_presented(run, observed, anchors);
-            return cert_problem(run, v, observed, analysis.as_ref()).await;
+            return cert_problem(run, v, observed, analysis.as_ref(), trust).await;
         }
         return match &err {
             rustls::Error::AlertReceived(alert) => {
-                alert_problem(alert, observed, &run.plan.tls.alpn, peer.port())
+                let sni = run.tls_info.as_ref().and_then(|i| i.sni.clone());
+                let routed = SniRoute {
+                    sent: sni,
+                    host: run.plan.target.host_str(),
+                };
+                alert_problem(alert, observed, &run.plan.tls.alpn, peer.port(), &routed)
             }
             rustls::Error::PeerIncompatible(p) => Problem::TlsProtocolVersion {
                 seen: VersionEvidence::Incompatible(p.clone()),
@@ -375,11 +498,37 @@ async fn not_tls(run: &mut Run, speaks: PeerSpeaks, peer: SocketAddr) -> Problem
     Problem::TlsNotTls { speaks, port }
 }
 
+/// The server name we sent (none for an IP literal) and the URL's host.
+struct SniRoute {
+    sent: Option<String>,
+    host: String,
+}
+
+impl SniRoute {
+    /// No name, or another name than the URL's host (--sni): what SNI-routing front ends
+    /// answer with a generic failure.
+    fn unusual(&self) -> bool {
+        match &self.sent {
+            None => true,
+            Some(name) => !name.eq_ignore_ascii_case(self.host.trim_matches(['[', ']'])),
+        }
+    }
+
+    fn problem(&self, alert: AlertDescription) -> Problem {
+        Problem::TlsSniRejected {
+            sent: self.sent.clone(),
+            host: self.host.clone(),
+            alert,
+        }
+    }
+}
+
 fn alert_problem(
     alert: &AlertDescription,
     observed: &Observed,
     alpn: &[String],
     port: u16,
+    sni: &SniRoute,
 ) -> Problem {
     use AlertDescription as A;
     let refused = || client_auth_refusal(observed, Refusal::Alert(*alert));
@@ -398,10 +547,12 @@ fn alert_problem(
         {
             refused()
         }
-        A::NoApplicationProtocol if !alpn.is_empty() => Problem::TlsAlpnRejected {
+        A::NoApplicationProtocol => Problem::TlsAlpnRejected {
             offered: alpn.to_vec(),
             port,
         },
+        A::UnrecognisedName => sni.problem(*alert),
+        A::HandshakeFailure | A::InternalError if sni.unusual() => sni.problem(*alert),
         A::ProtocolVersion => Problem::TlsProtocolVersion {
             seen: VersionEvidence::Alert(*alert),
         },
@@ -528,12 +679,183 @@ async fn client_precheck(run: &mut Run, id: &super::ClientIdentity) -> Option<Pr
 }
 
 /// Maps a certificate verification error to a cause, naming the concrete certificate from the
-/// chain analysis.
+/// chain analysis, with the other faults of that certificate (an expired certificate for
+/// another name is both) and every finding about it as a fact.
 async fn cert_problem(
     run: &mut Run,
     err: &rustls::Error,
     observed: &Observed,
     analysis: Option<&certs::Analysis>,
+    trust: &Trust,
+) -> Problem {
+    let main = decisive_problem(run, err, observed, analysis, trust).await;
+    let Some(analysis) = analysis else {
+        return main;
+    };
+    let Some(at) = decisive_cert(&main, analysis) else {
+        return main;
+    };
+    let sentences: Vec<String> = analysis
+        .findings_for(Some(at))
+        .map(|f| crate::explain::finding_sentence(f, &analysis.certs))
+        .collect();
+    if !sentences.is_empty() {
+        run.fact(Stage::Tls, "decisive_certificate_findings", sentences)
+            .await;
+    }
+    let also: Vec<Problem> = analysis
+        .findings_for(Some(at))
+        .filter(|f| f.severity == certs::Severity::Error)
+        .filter_map(|f| finding_problem(run, analysis, at, &f.kind))
+        .filter(|p| p.cause() != main.cause())
+        .collect();
+    if also.is_empty() {
+        main
+    } else {
+        Problem::Also {
+            main: Box::new(main),
+            also,
+        }
+    }
+}
+
+/// The certificate the verdict is about.
+fn decisive_cert(main: &Problem, analysis: &certs::Analysis) -> Option<usize> {
+    let by_subject = |subject: &str| analysis.certs.iter().position(|c| c.subject == subject);
+    let leaf = analysis.order.first().copied();
+    match main {
+        Problem::TlsCertExpired { subject, .. }
+        | Problem::TlsCertNotYetValid { subject, .. }
+        | Problem::TlsBadEku { subject, .. } => by_subject(subject),
+        Problem::TlsHostnameMismatch { .. } | Problem::TlsCnOnly { .. } => leaf,
+        _ => None,
+    }
+}
+
+/// A certificate finding that would fail the handshake on its own, as a problem.
+fn finding_problem(
+    run: &Run,
+    analysis: &certs::Analysis,
+    i: usize,
+    kind: &certs::FindingKind,
+) -> Option<Problem> {
+    use certs::FindingKind as K;
+    Some(match kind {
+        K::Expired { not_after, .. } => Problem::TlsCertExpired {
+            role: role_of(analysis, i),
+            subject: subject_of(analysis, i),
+            not_after: *not_after,
+            now: analysis.now,
+        },
+        K::NotYetValid { not_before, .. } => Problem::TlsCertNotYetValid {
+            role: role_of(analysis, i),
+            subject: subject_of(analysis, i),
+            not_before: *not_before,
+            now: analysis.now,
+        },
+        K::HostnameMismatch { names, .. } => Problem::TlsHostnameMismatch {
+            expected: run.plan.server_name(),
+            names: names.clone(),
+        },
+        K::CnOnly {
+            cn,
+            host_matches_cn: Some(m),
+            ..
+        } => Problem::TlsCnOnly {
+            cn: cn.clone(),
+            expected: run.plan.server_name(),
+            cn_matches: *m,
+        },
+        K::BadEku { present, .. } => Problem::TlsBadEku {
+            subject: subject_of(analysis, i),
+            present: present.clone(),
+        },
+        K::WeakSignature { algorithm } => Problem::TlsWeakSignature {
+            subject: subject_of(analysis, i),
+            algorithm: algorithm.clone(),
+        },
+        K::WeakKey { key_type, bits } => Problem::TlsWeakKey {
+            subject: subject_of(analysis, i),
+            key_type: key_type.clone(),
+            bits: *bits,
+        },
+        _ => return None,
+    })
+}
+
+/// Downloads the issuer missing above presented certificate `i` from its caIssuers URL
+/// (bounded by the stage's deadline and at most 3 s) and checks whether the chain verifies
+/// with it. `None` when the certificate names no caIssuers URL.
+async fn issuer_fetch(
+    run: &mut Run,
+    observed: &Observed,
+    i: usize,
+    trust: &Trust,
+) -> Option<IssuerFetch> {
+    let chain = observed.chain.as_ref()?;
+    let url = tls::ca_issuers_url(chain.get(i)?)?;
+    run.fact(Stage::Tls, "issuer_download", crate::text::sanitize(&url))
+        .await;
+    if !url.starts_with("http://") {
+        return Some(IssuerFetch::NotHttp { url });
+    }
+    let deadline = run.timeout().min(Duration::from_secs(3));
+    let started = Instant::now();
+    let fetched = super::aia::fetch(&url, deadline).await;
+    run.fact(
+        Stage::Tls,
+        "issuer_download_ms",
+        round_ms(started.elapsed()),
+    )
+    .await;
+    let der = match fetched {
+        Ok(der) => der,
+        Err(reason) => return Some(IssuerFetch::Failed { url, reason }),
+    };
+    let subject = tls::summarize(&der).subject;
+    let mut intermediates: Vec<CertificateDer<'static>> = chain[1..].to_vec();
+    intermediates.push(der);
+    let verdict = if trust.roots.is_empty() {
+        Err(rustls::Error::InvalidCertificate(
+            CertificateError::UnknownIssuer,
+        ))
+    } else {
+        let name = tls::server_name(&run.plan.server_name());
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            trust.roots.clone(),
+            tls::provider(),
+        )
+        .build();
+        match (name, verifier) {
+            (Ok(name), Ok(v)) => {
+                use rustls::client::danger::ServerCertVerifier;
+                v.verify_server_cert(
+                    &chain[0],
+                    &intermediates,
+                    &name,
+                    &[],
+                    rustls::pki_types::UnixTime::now(),
+                )
+                .map(|_| ())
+            }
+            (Err(e), _) => Err(rustls::Error::General(e)),
+            (_, Err(e)) => Err(rustls::Error::General(e.to_string())),
+        }
+    };
+    Some(IssuerFetch::Fetched {
+        url,
+        subject,
+        verifies: verdict.is_ok(),
+        still: verdict.err(),
+    })
+}
+
+async fn decisive_problem(
+    run: &mut Run,
+    err: &rustls::Error,
+    observed: &Observed,
+    analysis: Option<&certs::Analysis>,
+    trust: &Trust,
 ) -> Problem {
     use certs::FindingKind as K;
     let rustls::Error::InvalidCertificate(ce) = err else {
@@ -646,37 +968,42 @@ async fn cert_problem(
                     trust: trust_label,
                 };
             }
-            // The issuer is neither sent nor trusted: a missing intermediate or an unknown
-            // root look the same from here. A caIssuers URL (which public CAs put in every
-            // certificate they issue) says an intermediate exists and where browsers fetch it.
+            // Only the leaf was sent and its issuer is neither sent nor trusted: an incomplete
+            // chain (what Node calls "unable to verify the first certificate"), whether the
+            // issuer is an intermediate or a private root; the words cover both.
             if let Some((
                 i,
                 K::IncompleteChain {
                     issuer,
                     authority_key_id,
                 },
-            ))
-            | Some((
+            )) = find(&|k| matches!(k, K::IncompleteChain { .. }))
+            {
+                let fetch = issuer_fetch(run, observed, i, trust).await.map(Box::new);
+                return Problem::TlsIncompleteChain {
+                    leaf: subject_of(analysis, i),
+                    missing: issuer,
+                    authority_key_id,
+                    fetch,
+                };
+            }
+            // Several certificates whose top is not trusted: an untrusted root, unless the
+            // top names a caIssuers URL (public CAs put one in what they issue), which says
+            // one more intermediate exists.
+            if let Some((
                 i,
                 K::MissingIntermediate {
                     issuer,
                     authority_key_id,
                 },
-            )) =
-                find(&|k| matches!(k, K::IncompleteChain { .. } | K::MissingIntermediate { .. }))
+            )) = find(&|k| matches!(k, K::MissingIntermediate { .. }))
             {
-                let url = observed
-                    .chain
-                    .as_ref()
-                    .and_then(|c| c.get(i))
-                    .and_then(|c| tls::ca_issuers_url(c));
-                if let Some(url) = url {
-                    run.fact(Stage::Tls, "issuer_download", crate::text::sanitize(&url))
-                        .await;
+                if let Some(fetch) = issuer_fetch(run, observed, i, trust).await {
                     return Problem::TlsIncompleteChain {
                         leaf: subject_of(analysis, i),
                         missing: issuer,
                         authority_key_id,
+                        fetch: Some(Box::new(fetch)),
                     };
                 }
                 return Problem::TlsUntrustedRoot {

@@ -136,14 +136,26 @@ pub static CATALOG: &[CauseInfo] = &[
     c(
         "tls.incomplete_chain",
         Tls,
-        "the broker does not send its intermediate certificate",
-        "Configure the broker to send leaf + intermediate.",
+        "the broker sends only its certificate, without the issuer (intermediate)",
+        "Make the broker send leaf then intermediates (Mosquitto certfile); --ca ISSUER as a workaround.",
     ),
     c(
         "tls.alpn_rejected",
         Tls,
         "the broker refused the ALPN protocol offered",
         "Offer the protocol it expects (AWS IoT on 443: x-amzn-mqtt-ca).",
+    ),
+    c(
+        "tls.sni_rejected",
+        Tls,
+        "the broker routes by server name (SNI) and refused the one sent, or none",
+        "Connect by the broker's host name, or send it with --sni NAME.",
+    ),
+    c(
+        "tls.client_chain_incomplete",
+        Tls,
+        "the client certificate file lacks the intermediate between the leaf and the broker's CA",
+        "Put leaf then intermediates in the --cert file.",
     ),
     c(
         "tls.client_key_mismatch",
@@ -234,6 +246,24 @@ pub static CATALOG: &[CauseInfo] = &[
         Mqtt,
         "no CONNACK arrived in time",
         "Check the broker's health, or raise --timeout.",
+    ),
+    c(
+        "mqtt.policy_refused",
+        Mqtt,
+        "the broker closed right after CONNECT on a mutual-TLS connection: its authorization (e.g. an AWS IoT policy) refused",
+        "Check the policy attached to the certificate, the client id it allows and that the certificate is active.",
+    ),
+    c(
+        "mqtt.tls_not_used",
+        Mqtt,
+        "warning: TLS options were given for a URL without TLS",
+        "Use mqtts:// or wss://, or drop the TLS options.",
+    ),
+    c(
+        "mqtt.azure_mismatch",
+        Mqtt,
+        "warning: the connection does not match what Azure IoT Hub requires (user name, client id, SAS expiry, MQTT 3.1.1)",
+        "Fix the named field.",
     ),
     c(
         "mqtt.unspecified_error",
@@ -455,14 +485,26 @@ pub static CATALOG: &[CauseInfo] = &[
     c(
         "proxy.refused",
         Proxy,
-        "the proxy reached the broker's host, which refused the connection",
-        "Check the broker's host and port as seen from the proxy.",
+        "the proxy refused our connection, or the broker's host behind it refused the proxy's",
+        "Check the proxy's address (where it came from) or the broker's host and port as seen from the proxy.",
     ),
     c(
         "proxy.timeout",
         Proxy,
-        "the proxy did not answer the CONNECT/SOCKS request in time",
+        "the proxy did not accept the connection or answer the CONNECT/SOCKS request in time",
         "Check the proxy's address, port and scheme, or raise --timeout.",
+    ),
+    c(
+        "proxy.dns",
+        Proxy,
+        "the proxy's host name does not resolve",
+        "Fix the proxy's host name where it came from (--proxy or the environment variable).",
+    ),
+    c(
+        "proxy.unreachable",
+        Proxy,
+        "the proxy cannot be reached (no route, reset or another connection error)",
+        "Check the proxy's address and this machine's network.",
     ),
     c(
         "proxy.auth_required",

@@ -149,9 +149,14 @@ pub fn finding_sentence(f: &CertFinding, certs: &[CertInfo]) -> String {
             issuer,
             authority_key_id,
         } => format!(
-            "The chain stops at {subj}, whose issuer {}{} is neither in the chain nor a trusted CA; the missing intermediate certificate has to be added.",
+            "The chain stops at {subj}, whose issuer {}{} is neither in the chain nor a trusted CA: if it is a root, it must be trusted (--ca FILE); if it is an intermediate, the broker must send it too.",
             quoted(issuer),
             key_id_words(authority_key_id)
+        ),
+        FindingKind::EndsBelowRoot { issuer } => format!(
+            "The chain ends at {subj}, issued by {}, which is not included; brokers need not send their root. Whether {} is trusted was not checked: pass --ca FILE to check it.",
+            quoted(issuer),
+            quoted(issuer)
         ),
         FindingKind::UntrustedRoot { issuer_or_root } => format!(
             "The chain ends at the root {}, which is not among the trusted CA certificates.",
@@ -251,6 +256,22 @@ pub fn chain_findings(analysis: &Analysis) -> Vec<String> {
         .filter(|f| f.severity != Severity::Info)
         .map(|f| finding_sentence(f, &analysis.certs))
         .collect()
+}
+
+/// `cert fetch`: the server asked for a client certificate (its CertificateRequest).
+pub fn client_request_sentence(ca_names: &[String]) -> String {
+    if ca_names.is_empty() {
+        "The server asks for a client certificate (mutual TLS) and names no CA; pass --cert FILE --key FILE to `check`.".to_string()
+    } else {
+        format!(
+            "The server asks for a client certificate (mutual TLS) issued by: {}; pass --cert FILE --key FILE to `check`.",
+            ca_names
+                .iter()
+                .map(|n| sanitize(n))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    }
 }
 
 fn key_id_words(akid: &Option<String>) -> String {

@@ -192,6 +192,110 @@ pub enum NotMqttEvidence {
     Bytes(Vec<u8>),
     /// A CONNACK the codec could not read (its message).
     UnreadableConnack { wire_error: String },
+    /// Nothing useful came back to our CONNECT; a follow-up probe on a new connection got
+    /// this answer (its first bytes, at most 48).
+    Probe { sent: ProbeSent, answer: Vec<u8> },
+}
+
+/// What a follow-up probe sent to a peer that would not answer MQTT, to learn what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeSent {
+    /// A PostgreSQL SSLRequest (8 bytes); a PostgreSQL server answers one byte, `S` or `N`.
+    PostgresSslRequest,
+    /// A Redis inline `PING`; Redis answers `+PONG` or an error line.
+    RedisPing,
+}
+
+impl ProbeSent {
+    pub fn words(self) -> &'static str {
+        match self {
+            ProbeSent::PostgresSslRequest => "a PostgreSQL SSLRequest",
+            ProbeSent::RedisPing => "a Redis PING",
+        }
+    }
+}
+
+/// What came of fetching a missing issuer from the leaf's caIssuers URL (AIA).
+#[derive(Debug, Clone, PartialEq)]
+pub enum IssuerFetch {
+    /// Fetched; `verifies` says whether the chain verifies with it against the trust used.
+    Fetched {
+        url: String,
+        subject: String,
+        verifies: bool,
+        /// Why the chain still does not verify with it (the TLS library's error).
+        still: Option<rustls::Error>,
+    },
+    /// The download failed (the reason: an HTTP status, a size cap, a deadline, an OS error).
+    Failed { url: String, reason: String },
+    /// Not tried: an https:// or other URL (only plain http caIssuers are fetched, as the
+    /// certificate's own signature protects what comes back).
+    NotHttp { url: String },
+}
+
+impl IssuerFetch {
+    pub fn words(&self) -> String {
+        match self {
+            IssuerFetch::Fetched {
+                url,
+                subject,
+                verifies: true,
+                ..
+            } => format!(
+                "the missing issuer {subject}, downloaded from the certificate's caIssuers URL {url}, completes the chain: with it the chain verifies"
+            ),
+            IssuerFetch::Fetched {
+                url,
+                subject,
+                still,
+                ..
+            } => format!(
+                "the certificate {subject}, downloaded from the caIssuers URL {url}, does not complete the chain{}",
+                still
+                    .as_ref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
+            ),
+            IssuerFetch::Failed { url, reason } => {
+                format!("downloading the issuer from the caIssuers URL {url} failed ({reason})")
+            }
+            IssuerFetch::NotHttp { url } => {
+                format!("the caIssuers URL {url} is not plain http, so it was not fetched")
+            }
+        }
+    }
+}
+
+/// A client certificate file that holds the leaf `cert` without its issuer `missing`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientChainGap {
+    pub cert: String,
+    pub missing: String,
+    pub authority_key_id: Option<String>,
+    /// Where the certificate came from (the --cert file, the profile field).
+    pub source: String,
+    /// The CA names of the broker's CertificateRequest, when it sent one.
+    pub accepted: Option<Vec<String>>,
+    /// How the broker refused (`None` for the warning before any refusal).
+    pub refusal: Option<Refusal>,
+}
+
+/// What a local check of an Azure IoT Hub connection found before CONNECT.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AzureCheck {
+    /// The user name is not `{hub}.azure-devices.net/{device}/?api-version=…`.
+    UserName {
+        got: Option<String>,
+        expected_prefix: String,
+    },
+    /// The client id is not the device id named in the user name.
+    ClientId { client_id: String, device: String },
+    /// The SAS token's `se=` expiry (unix seconds) lies before `now`.
+    SasExpired { expiry: i64, now: i64 },
+    /// The password is not a SAS token and no client certificate is used.
+    NoCredential,
+    /// MQTT 5 was asked for; IoT Hub speaks MQTT 3.1.1.
+    Mqtt5,
 }
 
 /// "TLS alert unknown_ca (48)": the RFC 8446 name and code.

@@ -15,11 +15,14 @@ mod long;
 mod transport;
 
 pub use catalog::{CATALOG, CauseInfo, cause_info};
-pub use certs::{chain_findings, finding_sentence, human_duration, inspect_text, validity_phrase};
+pub use certs::{
+    chain_findings, client_request_sentence, finding_sentence, human_duration, inspect_text,
+    validity_phrase,
+};
 pub use codes::{connack_cause, connack_name, suback_cause, suback_name};
 pub use evidence::{
-    Awaited, Ended, HandshakeError, NotMqttEvidence, Refusal, Sent, VersionEvidence, alert_name,
-    io_kind_words, puback_name,
+    Awaited, AzureCheck, ClientChainGap, Ended, HandshakeError, IssuerFetch, NotMqttEvidence,
+    ProbeSent, Refusal, Sent, VersionEvidence, alert_name, io_kind_words, puback_name,
 };
 pub use long::{cause_text, suggest_cause};
 pub use transport::{ProxyProblem, ProxyReply, WsProblem, socks_reply_name};
@@ -36,11 +39,43 @@ pub enum PeerSpeaks {
     Http,
     Ssh,
     Smtp,
+    Amqp,
+    Nats,
+    Redis,
+    Postgres,
+    Mysql,
     Unknown,
     Nothing,
 }
 
 impl PeerSpeaks {
+    /// The port this service usually listens on, for "… is AMQP's port" sentences.
+    pub fn usual_port(self) -> Option<u16> {
+        Some(match self {
+            PeerSpeaks::Http => 80,
+            PeerSpeaks::Ssh => 22,
+            PeerSpeaks::Smtp => 25,
+            PeerSpeaks::Amqp => 5672,
+            PeerSpeaks::Nats => 4222,
+            PeerSpeaks::Redis => 6379,
+            PeerSpeaks::Postgres => 5432,
+            PeerSpeaks::Mysql => 3306,
+            _ => return None,
+        })
+    }
+
+    /// Services that answer in text, whose first bytes are shown as text, not hex.
+    fn speaks_text(self) -> bool {
+        matches!(
+            self,
+            PeerSpeaks::Http
+                | PeerSpeaks::Ssh
+                | PeerSpeaks::Smtp
+                | PeerSpeaks::Nats
+                | PeerSpeaks::Redis
+        )
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             PeerSpeaks::PlainMqtt => "plain MQTT",
@@ -48,6 +83,11 @@ impl PeerSpeaks {
             PeerSpeaks::Http => "HTTP",
             PeerSpeaks::Ssh => "SSH",
             PeerSpeaks::Smtp => "SMTP/FTP-style text",
+            PeerSpeaks::Amqp => "AMQP (RabbitMQ or another AMQP broker)",
+            PeerSpeaks::Nats => "NATS",
+            PeerSpeaks::Redis => "Redis",
+            PeerSpeaks::Postgres => "PostgreSQL",
+            PeerSpeaks::Mysql => "MySQL/MariaDB",
             PeerSpeaks::Unknown => "an unknown protocol",
             PeerSpeaks::Nothing => "nothing",
         }
@@ -156,10 +196,23 @@ pub enum Problem {
         subject: String,
         trust: String,
     },
+    /// `fetch`: what came of downloading the missing issuer from the leaf's caIssuers URL.
     TlsIncompleteChain {
         leaf: String,
         missing: String,
         authority_key_id: Option<String>,
+        fetch: Option<Box<IssuerFetch>>,
+    },
+    /// The broker routes by TLS server name: `sent` is the SNI we sent (`None` for an IP
+    /// literal), `host` the URL's host, `alert` what ended the handshake.
+    TlsSniRejected {
+        sent: Option<String>,
+        host: String,
+        alert: rustls::AlertDescription,
+    },
+    /// Our client certificate file holds its leaf without the issuer ([`ClientChainGap`]).
+    TlsClientChainIncomplete {
+        gap: Box<ClientChainGap>,
     },
     TlsAlpnRejected {
         offered: Vec<String>,
@@ -225,6 +278,24 @@ pub enum Problem {
     MqttConnackTimeout {
         secs: u64,
     },
+    /// A close right after CONNECT on a mutual-TLS connection: the broker's authorization
+    /// refused. `aws`: an AWS IoT Core endpoint (host or ALPN); `cert`: our certificate.
+    MqttPolicyRefused {
+        how: Ended,
+        client_id: String,
+        cert: String,
+        aws: bool,
+    },
+    /// TLS options were given for a URL that does not use TLS (`options`: the option names).
+    MqttTlsNotUsed {
+        options: Vec<&'static str>,
+        scheme: &'static str,
+    },
+    /// What a local check of an Azure IoT Hub connection found (`host`: the hub's host).
+    MqttAzureMismatch {
+        host: String,
+        check: AzureCheck,
+    },
     MqttRefused {
         version: MqttVersion,
         code: u8,
@@ -254,6 +325,13 @@ pub enum Problem {
 
     Proxy(ProxyProblem),
     Ws(WsProblem),
+
+    /// A decisive problem and the other faults of the same certificate, so a summary names
+    /// them all (an expired certificate for another name is two problems, not one).
+    Also {
+        main: Box<Problem>,
+        also: Vec<Problem>,
+    },
 }
 
 impl Problem {
@@ -281,6 +359,8 @@ impl Problem {
             TlsSelfSigned { .. } => "tls.self_signed",
             TlsIncompleteChain { .. } => "tls.incomplete_chain",
             TlsAlpnRejected { .. } => "tls.alpn_rejected",
+            TlsSniRejected { .. } => "tls.sni_rejected",
+            TlsClientChainIncomplete { .. } => "tls.client_chain_incomplete",
             TlsClientKeyMismatch { .. } => "tls.client_key_mismatch",
             TlsExpiresSoon { .. } => "tls.expires_soon",
             TlsChainOutOfOrder { .. } => "tls.chain_out_of_order",
@@ -296,6 +376,9 @@ impl Problem {
             MqttNotMqtt { .. } => "mqtt.not_mqtt",
             MqttClosedWithoutConnack { .. } => "mqtt.closed_without_connack",
             MqttConnackTimeout { .. } => "mqtt.connack_timeout",
+            MqttPolicyRefused { .. } => "mqtt.policy_refused",
+            MqttTlsNotUsed { .. } => "mqtt.tls_not_used",
+            MqttAzureMismatch { .. } => "mqtt.azure_mismatch",
             MqttRefused { version, code, .. } => connack_cause(*version, *code),
             SubRefused { version, code, .. } => suback_cause(*version, *code),
             SubDisconnected { .. } => "sub.disconnected",
@@ -303,6 +386,7 @@ impl Problem {
             SubNoRoundTrip { .. } => "sub.no_round_trip",
             Proxy(p) => p.cause(),
             Ws(w) => w.cause(),
+            Also { main, .. } => main.cause(),
         }
     }
 
@@ -331,6 +415,8 @@ impl Problem {
             | TlsSelfSigned { .. }
             | TlsIncompleteChain { .. }
             | TlsAlpnRejected { .. }
+            | TlsSniRejected { .. }
+            | TlsClientChainIncomplete { .. }
             | TlsClientKeyMismatch { .. }
             | TlsExpiresSoon { .. }
             | TlsChainOutOfOrder { .. }
@@ -346,6 +432,9 @@ impl Problem {
             | MqttNotMqtt { .. }
             | MqttClosedWithoutConnack { .. }
             | MqttConnackTimeout { .. }
+            | MqttPolicyRefused { .. }
+            | MqttTlsNotUsed { .. }
+            | MqttAzureMismatch { .. }
             | MqttRefused { .. } => Stage::Mqtt,
             SubRefused { .. }
             | SubDisconnected { .. }
@@ -353,6 +442,7 @@ impl Problem {
             | SubNoRoundTrip { .. } => Stage::Sub,
             Proxy(_) => Stage::Proxy,
             Ws(_) => Stage::Ws,
+            Also { main, .. } => main.stage(),
         }
     }
 }
@@ -481,25 +571,81 @@ pub fn explain(problem: &Problem) -> Finding {
             format!("The broker presents a self-signed certificate ({subject}) that is not in the trust store used{}.", trust_in_parens(trust)),
             "Trust exactly this certificate by passing it with --ca FILE (save it with `mqtt-doctor cert fetch URL --pem`), or give the broker a certificate issued by a CA.".into(),
         ),
-        TlsIncompleteChain { leaf, missing, authority_key_id } => (
+        TlsIncompleteChain { leaf, missing, authority_key_id, fetch } => (
+            {
+                let mut summary = format!(
+                    "The broker sends an incomplete chain: only its certificate {leaf}, issued by {missing}{}, which the broker does not send and the trust store does not hold (Node.js says \"unable to verify the first certificate\").",
+                    key_id_words(authority_key_id)
+                );
+                if let Some(f) = fetch {
+                    summary.push_str(&format!(" Checked: {}.", f.words()));
+                }
+                summary
+            },
             format!(
-                "The broker sends an incomplete chain: {leaf} is issued by {missing}{}, which the broker does not send and the trust store does not hold.",
-                authority_key_id.as_ref().map(|k| format!(" (key id {k})")).unwrap_or_default()
+                "On the broker (the fix): send the certificate followed by its intermediate(s), leaf first — Mosquitto: the certfile must hold the leaf then the intermediates (cat server.crt intermediate.crt > certfile); EMQX: the listener's certfile holds the full chain; HiveMQ: import the full chain into the keystore. On this client (a workaround): pass {missing} with --ca FILE{}. If {missing} is the root of your own CA, which signs broker certificates directly, passing it with --ca is the fix.",
+                if matches!(fetch.as_deref(), Some(IssuerFetch::Fetched { verifies: true, .. })) {
+                    " (the downloaded certificate works)"
+                } else {
+                    ""
+                }
             ),
-            "MQTT clients do not fetch missing intermediates like browsers do: the broker must send its certificate followed by the intermediate (Mosquitto's certfile must hold leaf + intermediate), or pass the intermediate with --ca FILE.".into(),
         ),
         TlsAlpnRejected { offered, port } => (
-            format!(
-                "The broker refused the ALPN protocol{} we offered ({}) with the alert no_application_protocol.",
-                if offered.len() == 1 { "" } else { "s" },
-                offered.join(", ")
-            ),
-            if *port == 443 {
-                "Offer the protocol this endpoint expects: AWS IoT Core on port 443 needs --alpn x-amzn-mqtt-ca for MQTT with client certificates.".into()
+            if offered.is_empty() {
+                "The broker ended the handshake with the alert no_application_protocol (120) although we offered no ALPN protocol: this port routes connections by ALPN and wants one.".to_string()
             } else {
-                "Offer the protocol the broker expects with --alpn (ask its operator), or drop --alpn; AWS IoT Core on port 443 expects x-amzn-mqtt-ca.".into()
+                format!(
+                    "The broker refused the ALPN protocol{} we offered ({}) with the alert no_application_protocol (120): this port routes connections by ALPN.",
+                    if offered.len() == 1 { "" } else { "s" },
+                    offered.join(", ")
+                )
+            },
+            format!(
+                "Offer the protocol the endpoint expects with --alpn (or the profile field alpn): AWS IoT Core on port 443 needs --alpn x-amzn-mqtt-ca for MQTT with client certificates and --alpn mqtt for custom authorizers{}.",
+                if *port == 443 { "" } else { "; other brokers: ask the operator which protocol the port wants" }
+            ),
+        ),
+        TlsSniRejected { sent, host, alert } => (
+            match sent {
+                None => format!(
+                    "The broker ended the handshake with {} after a greeting that carried no server name (SNI): {host} is an IP address, and this broker routes connections by server name.",
+                    alert_name(alert)
+                ),
+                Some(name) => format!(
+                    "The broker ended the handshake with {} after a greeting for the server name {name}: this broker routes connections by server name (SNI) and serves none under that name.",
+                    alert_name(alert)
+                ),
+            },
+            match sent {
+                None => "Connect by the broker's host name (e.g. mqtts://YOUR-CLUSTER.s1.eu.hivemq.cloud:8883) instead of its IP address, or keep the address and send the name with --sni NAME; multi-tenant brokers (HiveMQ Cloud, EMQX Cloud, cloud load balancers) need it.".into(),
+                Some(name) if !name.eq_ignore_ascii_case(host) => format!("Send the broker's own host name: drop --sni {name} (the URL's host is {host}) or give the name the broker is known by."),
+                Some(_) => "Check the host name: the broker knows no tenant under it (a typo in the cluster name, or a deleted deployment).".into(),
             },
         ),
+        TlsClientChainIncomplete { gap } => {
+            let ClientChainGap { cert, missing, authority_key_id, source, accepted, refusal } = gap.as_ref();
+            (
+            {
+                let mut summary = match refusal {
+                    Some(r) => format!(
+                        "The broker refused our client certificate ({}): the client chain from {source} is only the leaf {cert}, without its issuer {missing}{}, so the broker cannot link it to a CA it trusts.",
+                        r.words(),
+                        key_id_words(authority_key_id)
+                    ),
+                    None => format!(
+                        "The client chain from {source} is only the certificate {cert}, without its issuer {missing}{}: unless the broker trusts {missing} itself, it will refuse the certificate.",
+                        key_id_words(authority_key_id)
+                    ),
+                };
+                if let Some(names) = accepted.as_ref().filter(|n| !n.is_empty()) {
+                    summary.push_str(&format!(" The broker accepts certificates issued by: {}.", names.join("; ")));
+                }
+                summary
+            },
+            format!("Make the --cert file hold the leaf followed by its intermediate(s): cat device.crt intermediate.crt > device-chain.pem (the intermediate is {missing}). Only if {missing} is itself a root CA, one the broker does not know, does the broker's cafile need it instead."),
+        )
+        }
         TlsClientKeyMismatch { cert, source } => (
             format!("The private key does not belong to the client certificate {cert} ({source}); the broker would refuse the handshake."),
             "Pass the key that was generated with this certificate (compare `openssl x509 -noout -pubkey -in CERT` with `openssl pkey -pubout -in KEY`).".into(),
@@ -578,23 +724,38 @@ pub fn explain(problem: &Problem) -> Finding {
             format!("Port {port} expects TLS: our plain MQTT CONNECT got no answer, but a TLS greeting got a TLS reply."),
             "Use mqtts:// for this port (with --ca if the broker uses a private CA).".into(),
         ),
-        MqttNotMqtt { speaks, seen } => (
-            format!(
-                "The peer did not answer like an MQTT broker: it sent {} ({}).",
-                speaks.label(),
-                match seen {
-                    NotMqttEvidence::Bytes(b) if matches!(speaks, PeerSpeaks::Http | PeerSpeaks::Ssh | PeerSpeaks::Smtp) =>
-                        format!("\"{}\"", crate::text::sanitize_bytes(b)),
-                    NotMqttEvidence::Bytes(b) => format!("bytes {}", crate::text::hex_preview(b, 16)),
-                    NotMqttEvidence::UnreadableConnack { wire_error } => format!("a CONNACK that could not be read: {wire_error}"),
-                }
-            ),
-            match speaks {
-                PeerSpeaks::Http => "This is a web server: for MQTT over WebSockets use ws:// or wss:// with the right path; otherwise check the port.".into(),
-                PeerSpeaks::Tls => "This port speaks TLS: use mqtts://.".into(),
-                _ => "Check the host and port: something other than an MQTT broker listens there.".into(),
-            },
-        ),
+        MqttNotMqtt { speaks, seen } => {
+            let evidence = match seen {
+                NotMqttEvidence::Bytes(b) if speaks.speaks_text() => format!("\"{}\"", crate::text::sanitize_bytes(b)),
+                NotMqttEvidence::Bytes(b) => format!("bytes {}", crate::text::hex_preview(b, 16)),
+                NotMqttEvidence::UnreadableConnack { wire_error } => format!("a CONNACK that could not be read: {wire_error}"),
+                NotMqttEvidence::Probe { sent, answer } => format!(
+                    "our CONNECT got no answer; {} on a new connection got {}",
+                    sent.words(),
+                    if answer.is_ascii() { format!("\"{}\"", crate::text::sanitize_bytes(answer)) } else { format!("bytes {}", crate::text::hex_preview(answer, 16)) }
+                ),
+            };
+            let summary = match speaks.usual_port() {
+                Some(port) => format!(
+                    "This is not an MQTT broker: the peer speaks {} ({evidence}), the service usually found on port {port}.",
+                    speaks.label()
+                ),
+                None => format!(
+                    "The peer did not answer like an MQTT broker: it sent {} ({evidence}).",
+                    speaks.label()
+                ),
+            };
+            let remedy = match speaks {
+                PeerSpeaks::Http => "This is a web server: for MQTT over WebSockets use ws:// or wss:// with the right path (often /mqtt); otherwise check the port: MQTT brokers usually listen on 1883 (plain) and 8883 (TLS).".to_string(),
+                PeerSpeaks::Tls => "This port speaks TLS: use mqtts://.".to_string(),
+                s if s.usual_port().is_some() => format!(
+                    "The URL points at a {} server, not at the MQTT broker: check the port (MQTT is usually 1883, MQTT over TLS 8883) and the host.",
+                    s.label()
+                ),
+                _ => "Check the host and port: something other than an MQTT broker listens there (MQTT is usually 1883, MQTT over TLS 8883).".to_string(),
+            };
+            (summary, remedy)
+        }
         MqttClosedWithoutConnack { how } => (
             match how {
                 Ended::NotSent { encode_error } => format!("Our CONNECT could not be encoded ({encode_error}), so no CONNACK could come."),
@@ -602,6 +763,27 @@ pub fn explain(problem: &Problem) -> Finding {
             },
             "The broker dropped the client before answering: check the broker's log; common reasons are a client id already in use with a stricter broker, a protocol version it does not accept, an authentication plugin failing, or a connection limit.".into(),
         ),
+        MqttPolicyRefused { how, client_id, cert, aws } => (
+            format!(
+                "The TLS handshake with our client certificate {cert} succeeded, then the broker {} right after our CONNECT (client id {client_id:?}) without a CONNACK: its authorization refused the connection{}.",
+                how.words(),
+                if *aws { " (AWS IoT Core does this when the certificate's IoT policy does not allow iot:Connect for this client id)" } else { "" }
+            ),
+            if *aws {
+                format!("In AWS IoT Core (Security → Certificates): check that the certificate is ACTIVE, that a policy is attached to it, and that the policy allows iot:Connect on arn:aws:iot:REGION:ACCOUNT:client/{client_id}; when the policy uses ${{iot:Connection.Thing.ThingName}}, the client id must equal the Thing name and the certificate must be attached to that Thing.")
+            } else {
+                "Check the broker's authorization for this certificate and client id: the ACL or policy bound to the certificate (identity as user name, allowed client ids), and that the certificate is registered and active on the broker; the broker's log names the refusal.".to_string()
+            },
+        ),
+        MqttTlsNotUsed { options, scheme } => (
+            format!(
+                "{} given, but {scheme}:// does not use TLS, so {} ignored.",
+                options.join(", "),
+                if options.len() == 1 { "it is" } else { "they are" }
+            ),
+            "Use mqtts:// (or wss://) for a TLS connection, or drop the TLS options.".into(),
+        ),
+        MqttAzureMismatch { host, check } => azure_words(host, check),
         MqttConnackTimeout { secs } => (
             format!("The broker accepted the connection but sent no CONNACK within {secs} s."),
             "The broker is overloaded or stuck, or the port is not an MQTT broker; check the broker's health and log, or raise --timeout on slow links.".into(),
@@ -660,6 +842,17 @@ pub fn explain(problem: &Problem) -> Finding {
         ),
         Proxy(p) => p.words(),
         Ws(w) => w.words(),
+        Also { main, also } => {
+            let first = explain(main);
+            let rest: Vec<Finding> = also.iter().map(explain).collect();
+            let mut summary = first.summary;
+            let mut remedy = first.remedy;
+            for f in rest {
+                summary.push_str(&format!(" Also: {}", f.summary));
+                remedy.push_str(&format!(" Also: {}", f.remedy));
+            }
+            (summary, remedy)
+        }
     };
     Finding {
         cause,
@@ -697,6 +890,45 @@ pub fn code_label(version: MqttVersion, code: u8) -> String {
     match version {
         MqttVersion::V5 => format!("0x{code:02X}"),
         MqttVersion::V311 => format!("{code}"),
+    }
+}
+
+/// " (key id 01:02…)" or nothing.
+fn key_id_words(akid: &Option<String>) -> String {
+    akid.as_ref()
+        .map(|k| format!(" (key id {k})"))
+        .unwrap_or_default()
+}
+
+fn azure_words(host: &str, check: &AzureCheck) -> (String, String) {
+    match check {
+        AzureCheck::UserName { got, expected_prefix } => (
+            match got {
+                Some(u) => format!("The user name {u:?} does not have the shape Azure IoT Hub requires: {expected_prefix}{{device id}}/?api-version=2021-04-12."),
+                None => format!("No user name is given; Azure IoT Hub requires {expected_prefix}{{device id}}/?api-version=2021-04-12."),
+            },
+            format!("Pass --username \"{expected_prefix}DEVICE/?api-version=2021-04-12\" with the device id of this device."),
+        ),
+        AzureCheck::ClientId { client_id, device } => (
+            format!("The client id {client_id:?} is not the device id {device:?} named in the user name; Azure IoT Hub closes such connections."),
+            format!("Pass --client-id {device} (the client id must equal the device id)."),
+        ),
+        AzureCheck::SasExpired { expiry, now } => (
+            format!(
+                "Your SAS token expired {} ago (its se= expiry is {}); IoT Hub ({host}) will refuse it.",
+                human_duration(now - expiry),
+                crate::certs::rfc3339(*expiry)
+            ),
+            "Generate a new SAS token (az iot hub generate-sas-token --hub-name HUB --device-id DEVICE) and pass it with --password-env.".into(),
+        ),
+        AzureCheck::NoCredential => (
+            format!("Neither a SAS token (the password: SharedAccessSignature sr=…&sig=…&se=…) nor a client certificate is given; IoT Hub ({host}) needs one."),
+            "Pass the SAS token with --password-env, or the device certificate with --cert/--key.".into(),
+        ),
+        AzureCheck::Mqtt5 => (
+            format!("MQTT 5 was asked for, but IoT Hub ({host}) speaks MQTT 3.1.1."),
+            "Use --mqtt-version 3.".into(),
+        ),
     }
 }
 

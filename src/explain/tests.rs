@@ -141,7 +141,47 @@ fn samples() -> Vec<Problem> {
             leaf: "CN=l".into(),
             missing: "CN=i".into(),
             authority_key_id: Some("ab".into()),
+            fetch: Some(Box::new(IssuerFetch::Failed {
+                url: "http://ca.example/i.crt".into(),
+                reason: "HTTP 404 Not Found".into(),
+            })),
         },
+        TlsSniRejected {
+            sent: None,
+            host: "10.0.0.7".into(),
+            alert: rustls::AlertDescription::UnrecognisedName,
+        },
+        TlsClientChainIncomplete {
+            gap: Box::new(ClientChainGap {
+                cert: "CN=dev".into(),
+                missing: "CN=Device CA".into(),
+                authority_key_id: None,
+                source: "dev.pem".into(),
+                accepted: Some(vec!["CN=Root".into()]),
+                refusal: Some(Refusal::Alert(rustls::AlertDescription::UnknownCA)),
+            }),
+        },
+        MqttPolicyRefused {
+            how: Ended::Closed,
+            client_id: "thing-1".into(),
+            cert: "CN=thing".into(),
+            aws: true,
+        },
+        MqttTlsNotUsed {
+            options: vec!["--ca"],
+            scheme: "mqtt",
+        },
+        MqttAzureMismatch {
+            host: "hub.azure-devices.net".into(),
+            check: AzureCheck::Mqtt5,
+        },
+        Proxy(ProxyProblem::Unreachable {
+            proxy: "http://p:3128".into(),
+            source: "HTTPS_PROXY".into(),
+            failure: Box::new(TcpRefused {
+                addr: "127.0.0.1:3128".parse().unwrap(),
+            }),
+        }),
         TlsAlpnRejected {
             offered: vec!["mqtt".into()],
             port: 443,
@@ -195,6 +235,43 @@ fn samples() -> Vec<Problem> {
             puback: Some(0x87),
         },
     ]
+}
+
+/// "your SAS token expired 2 hours ago": the se= expiry against the clock it was read with.
+#[test]
+fn an_expired_sas_token_says_how_long_ago() {
+    use Problem::*;
+    let f = explain(&MqttAzureMismatch {
+        host: "hub.azure-devices.net".into(),
+        check: AzureCheck::SasExpired {
+            expiry: 1_700_000_000,
+            now: 1_700_000_000 + 2 * 3600,
+        },
+    });
+    assert_eq!(f.cause, "mqtt.azure_mismatch");
+    assert!(
+        f.summary.starts_with("Your SAS token expired 2 hours ago"),
+        "{}",
+        f.summary
+    );
+}
+
+/// Reaching the proxy failed: the proxy's cause, naming where its address came from.
+#[test]
+fn an_unreachable_proxy_names_its_source() {
+    use Problem::*;
+    let p = Proxy(ProxyProblem::Unreachable {
+        proxy: "socks5://proxy.corp:1080".into(),
+        source: "ALL_PROXY".into(),
+        failure: Box::new(DnsNxDomain {
+            host: "proxy.corp".into(),
+        }),
+    });
+    let f = explain(&p);
+    assert_eq!(f.cause, "proxy.dns");
+    assert_eq!(p.stage(), Stage::Proxy);
+    assert!(f.summary.contains("(from ALL_PROXY)"), "{}", f.summary);
+    assert!(f.remedy.contains("ALL_PROXY"), "{}", f.remedy);
 }
 
 #[test]

@@ -87,6 +87,13 @@ pub enum ProxyProblem {
         proxy: String,
         detail: String,
     },
+    /// The proxy itself could not be reached: `failure` is the dns or tcp problem of
+    /// reaching it; `source` says where its address came from (`--proxy`, `HTTPS_PROXY` …).
+    Unreachable {
+        proxy: String,
+        source: String,
+        failure: Box<super::Problem>,
+    },
 }
 
 impl ProxyProblem {
@@ -99,6 +106,14 @@ impl ProxyProblem {
             ProxyProblem::TargetUnreachable { .. } => "proxy.target_unreachable",
             ProxyProblem::NotAProxy { .. } => "proxy.not_a_proxy",
             ProxyProblem::Failed { .. } => "proxy.failed",
+            ProxyProblem::Unreachable { failure, .. } => match failure.stage() {
+                crate::diagnose::Stage::Dns => "proxy.dns",
+                _ => match failure.cause() {
+                    "tcp.refused" => "proxy.refused",
+                    "tcp.timeout" => "proxy.timeout",
+                    _ => "proxy.unreachable",
+                },
+            },
         }
     }
 
@@ -140,6 +155,20 @@ impl ProxyProblem {
                     _ => "Check the proxy's host, port and scheme: http:// for an HTTP CONNECT proxy, socks5:// for a SOCKS5 proxy.".into(),
                 },
             ),
+            ProxyProblem::Unreachable { proxy, source, failure } => {
+                let from = if source.is_empty() { "--proxy".to_string() } else { source.clone() };
+                let (how, _) = {
+                    let f = super::explain(failure);
+                    (f.summary, f.remedy)
+                };
+                (
+                    format!("The proxy {proxy} (from {from}) cannot be reached, so the broker was never tried. {how}"),
+                    match failure.stage() {
+                        crate::diagnose::Stage::Dns => format!("Fix the proxy's host name in {from}{}.", if from == "--proxy" { "" } else { " (or unset it, or add the broker to NO_PROXY)" }),
+                        _ => format!("Check the proxy's host and port in {from} and that the proxy is running and reachable from this machine (corporate proxies often listen on 3128 or 8080, SOCKS on 1080); the broker's own port is not involved."),
+                    },
+                )
+            }
             ProxyProblem::Failed { proxy, detail } => (
                 format!("The proxy {proxy} refused the connection request ({detail})."),
                 "The proxy gave no specific reason: check its log, or try the request with curl --proxy to see its error page.".into(),

@@ -4,6 +4,7 @@
 pub mod broker;
 pub mod pki;
 pub mod scenarios;
+mod services;
 mod wire;
 pub mod ws;
 
@@ -44,6 +45,10 @@ pub enum Behavior {
     /// A WebSocket MQTT broker.
     Ws(ws::WsBroker),
     Proxy(ws::ProxyPeer),
+    /// Another service's greeting or answer (not MQTT).
+    Service(scenarios::Service),
+    /// An HTTP server handing out this certificate (DER) for every GET.
+    Certificate(Vec<u8>),
 }
 
 /// One lab scenario: a `check` command line and the cause it must produce.
@@ -103,6 +108,8 @@ pub struct Lab {
     /// Keeps the black hole's backlog full.
     held: Vec<TcpStream>,
     black_holes: Vec<TcpListener>,
+    /// Bound, never listening: the refused ports.
+    reserved: Vec<TcpSocket>,
     pub dns: SocketAddr,
     scenarios: Vec<Scenario>,
 }
@@ -133,6 +140,11 @@ fn served(pki: &LabPki, cert: Cert) -> (Vec<CertificateDer<'static>>, &pki::Issu
         Cert::Rogue => (alone(&pki.rogue), &pki.rogue),
         Cert::SelfSigned => (alone(&pki.self_signed), &pki.self_signed),
         Cert::AiaLeafOnly => (alone(&pki.aia_leaf), &pki.aia_leaf),
+        Cert::LeafOnly => (alone(&pki.good), &pki.good),
+        Cert::RogueWithRoot => (
+            vec![pki.rogue.cert.clone(), pki.rogue_root.issued.cert.clone()],
+            &pki.rogue,
+        ),
         Cert::ExpiredIntermediate => (
             vec![
                 pki.under_expired.cert.clone(),
@@ -270,6 +282,8 @@ async fn handle(stream: TcpStream, behavior: Behavior) {
         }
         Behavior::Ws(b) => ws::serve(stream, b).await,
         Behavior::Proxy(peer) => ws::proxy(stream, peer).await,
+        Behavior::Service(service) => services::replay(stream, service).await,
+        Behavior::Certificate(der) => services::serve_certificate(stream, der).await,
     }
 }
 
@@ -321,11 +335,13 @@ where
 }
 
 /// A port that refuses connections: bound once, then closed.
-pub async fn refused_port() -> io::Result<SocketAddr> {
-    let l = TcpListener::bind("127.0.0.1:0").await?;
-    let a = l.local_addr()?;
-    drop(l);
-    Ok(a)
+/// A port that refuses connections: bound but never listening, so the kernel answers with a
+/// reset and cannot hand the port to another listener while the socket is held.
+pub async fn refused_port() -> io::Result<(SocketAddr, TcpSocket)> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind("127.0.0.1:0".parse().map_err(io::Error::other)?)?;
+    let a = socket.local_addr()?;
+    Ok((a, socket))
 }
 
 /// A black hole: a listener with backlog 0 whose queue is full, so the kernel drops new SYNs
@@ -384,6 +400,16 @@ pub async fn dns_server() -> io::Result<(SocketAddr, JoinHandle<()>)> {
                 DNS_SILENT => continue,
                 DNS_SERVFAIL => reply.metadata.response_code = ResponseCode::ServFail,
                 DNS_NODATA => {}
+                // Cloud endpoint names for the lab's AWS/Azure scenarios.
+                n if n.ends_with(".azure-devices.net") || n.ends_with(".amazonaws.com") => {
+                    if q.query_type() == RecordType::A {
+                        reply.add_answer(Record::from_rdata(
+                            q.name().clone(),
+                            60,
+                            RData::A(A::new(127, 0, 0, 1)),
+                        ));
+                    }
+                }
                 DNS_OK => {
                     if q.query_type() == RecordType::A {
                         reply.add_answer(Record::from_rdata(
@@ -407,7 +433,10 @@ impl Lab {
     /// Starts one server per distinct fault in `SCENARIOS` and fills in their command lines.
     pub async fn start() -> Result<Lab, LabError> {
         let now = time::OffsetDateTime::now_utc();
-        let pki = LabPki::generate(now)?;
+        // The caIssuers server is bound first: its address goes into the aia leaf.
+        let aia_listener = TcpListener::bind("127.0.0.1:0").await?;
+        let aia_url = format!("http://{}/intermediate.crt", aia_listener.local_addr()?);
+        let pki = LabPki::generate_with(now, &aia_url)?;
         let dir = tempfile::Builder::new()
             .prefix("mqtt-doctor-lab-")
             .tempdir()?;
@@ -419,13 +448,31 @@ impl Lab {
         write("client.key", pki.client.key_pem())?;
         write("rogue-client.pem", pki.rogue_client.cert_pem())?;
         write("rogue-client.key", pki.rogue_client.key_pem())?;
+        write(
+            "rogue-client-chain.pem",
+            pki.rogue_client.cert_pem() + &pki.rogue_root.issued.cert_pem(),
+        )?;
+        // A device certificate without its intermediate, and with it (leaf first).
+        write("chained-client.pem", pki.chained_client.cert_pem())?;
+        write("chained-client.key", pki.chained_client.key_pem())?;
+        write(
+            "chained-client-full.pem",
+            pki.chained_client.cert_pem() + &pki.client_intermediate.issued.cert_pem(),
+        )?;
 
         let (dns, dns_task) = dns_server().await?;
+        let intermediate = pki.intermediate.issued.cert.to_vec();
+        let aia_task = tokio::spawn(async move {
+            while let Ok((stream, _)) = aia_listener.accept().await {
+                tokio::spawn(services::serve_certificate(stream, intermediate.clone()));
+            }
+        });
         let mut lab = Lab {
             dir,
-            tasks: vec![dns_task],
+            tasks: vec![dns_task, aia_task],
             held: Vec::new(),
             black_holes: Vec::new(),
+            reserved: Vec::new(),
             dns,
             scenarios: Vec::new(),
         };
@@ -480,7 +527,11 @@ impl Lab {
     /// Starts the server for one fault and returns its address.
     async fn serve(&mut self, fault: Fault, pki: &LabPki) -> Result<SocketAddr, LabError> {
         let behavior = match fault {
-            Fault::Refused => return Ok(refused_port().await?),
+            Fault::Refused => {
+                let (addr, socket) = refused_port().await?;
+                self.reserved.push(socket);
+                return Ok(addr);
+            }
             Fault::BlackHole => {
                 let (addr, listener, held) = black_hole().await?;
                 self.black_holes.push(listener);
@@ -520,6 +571,7 @@ impl Lab {
             Fault::HttpProxy { status, auth } => {
                 Behavior::Proxy(ws::ProxyPeer::Http { status, auth })
             }
+            Fault::Service(service) => Behavior::Service(service),
         };
         let (addr, task) = listen(behavior).await?;
         self.tasks.push(task);

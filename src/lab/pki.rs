@@ -248,12 +248,20 @@ pub struct LabPki {
     pub expiring: Issued,
     /// Issued by the intermediate, with an AIA caIssuers URL.
     pub aia_leaf: Issued,
+    /// An intermediate under the client CA, and a device certificate it issued.
+    pub client_intermediate: Ca,
+    pub chained_client: Issued,
 }
 
 pub const LAB_NAMES: &[&str] = &["localhost", "127.0.0.1", "::1", "broker.lab.test"];
 
 impl LabPki {
     pub fn generate(now: OffsetDateTime) -> Result<LabPki, PkiError> {
+        Self::generate_with(now, "http://pki.lab.test/intermediate.crt")
+    }
+
+    /// With the aia leaf's caIssuers URL pointing at `aia_url` (the lab serves it there).
+    pub fn generate_with(now: OffsetDateTime, aia_url: &str) -> Result<LabPki, PkiError> {
         let root = Ca::root("mqtt-doctor Lab Root CA", now)?;
         let intermediate = root.intermediate("mqtt-doctor Lab Intermediate CA", now, -30, 1825)?;
         let good = intermediate.server("lab broker", LAB_NAMES, now, -1, 365)?;
@@ -280,13 +288,13 @@ impl LabPki {
             ExtendedKeyUsagePurpose::ClientAuth,
         )?;
         let expiring = intermediate.server("expiring lab broker", LAB_NAMES, now, -300, 5)?;
-        let aia_leaf = intermediate.server_with_aia(
-            "lab broker",
-            LAB_NAMES,
-            now,
-            "http://pki.lab.test/intermediate.crt",
-        )?;
+        let aia_leaf = intermediate.server_with_aia("lab broker", LAB_NAMES, now, aia_url)?;
+        let client_intermediate =
+            client_ca.intermediate("mqtt-doctor Lab Device Intermediate CA", now, -30, 1825)?;
+        let chained_client = client_intermediate.client("lab-device-02", now)?;
         Ok(LabPki {
+            client_intermediate,
+            chained_client,
             aia_leaf,
             rogue_client,
             self_signed,

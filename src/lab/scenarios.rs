@@ -22,6 +22,22 @@ pub enum Cert {
     ClientAuthOnly,
     /// Expires in 5 days.
     Expiring,
+    /// The good leaf alone, without its intermediate and without a caIssuers URL.
+    LeafOnly,
+    /// The rogue leaf and its (untrusted) root.
+    RogueWithRoot,
+}
+
+/// A service other than MQTT whose greeting or answer a lab peer replays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Amqp,
+    Nats,
+    Redis,
+    Postgres,
+    Mysql,
+    Ssh,
+    Smtp,
 }
 
 /// A lab TLS server's configuration.
@@ -134,6 +150,8 @@ pub enum Fault {
         status: Option<u16>,
         auth: bool,
     },
+    /// Another service (its greeting or answer, replayed).
+    Service(Service),
 }
 
 /// One scenario. In `url` and `args`, `{port}` is the port of `fault`'s server, `{proxy}` the
@@ -410,7 +428,7 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
     ScenarioSpec {
         id: "tls.untrusted_root",
         title: "the chain leads to a CA we do not trust",
-        fault: mqtts(Cert::Rogue),
+        fault: mqtts(Cert::RogueWithRoot),
         url: "mqtts://localhost:{port}",
         args: CA,
         expect: "tls.untrusted_root",
@@ -469,7 +487,66 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
         url: "mqtts://localhost:{port}",
         args: CA,
         expect: "tls.incomplete_chain",
+        says: Some("completes the chain: with it the chain verifies"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "tls.incomplete_chain.no_aia",
+        title: "the broker sends its leaf alone, and the leaf names no caIssuers URL",
+        fault: mqtts(Cert::LeafOnly),
+        url: "mqtts://localhost:{port}",
+        args: CA,
+        expect: "tls.incomplete_chain",
         says: Some("issued by O=mqtt-doctor lab, CN=mqtt-doctor Lab Intermediate CA"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "tls.incomplete_chain.rogue_leaf",
+        title: "a leaf from a CA we do not know, sent alone",
+        fault: mqtts(Cert::Rogue),
+        url: "mqtts://localhost:{port}",
+        args: CA,
+        expect: "tls.incomplete_chain",
+        says: Some("issued by O=mqtt-doctor lab, CN=Unknown Rogue CA"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "tls.cert_expired.wrong_name",
+        title: "an expired certificate for another name: both faults named",
+        fault: mqtts(Cert::Expired),
+        url: "mqtts://localhost:{port}",
+        args: &["--ca", "{dir}/lab-ca.pem", "--sni", "mqtt.other.example"],
+        expect: "tls.cert_expired",
+        says: Some("Also: The broker's certificate is not valid for mqtt.other.example"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "tls.alpn_rejected.none_offered",
+        title: "a port that routes by ALPN, and no ALPN offered",
+        fault: Fault::TlsAlert(120),
+        url: "mqtts://localhost:{port}",
+        expect: "tls.alpn_rejected",
+        says: Some("although we offered no ALPN protocol"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "tls.sni_rejected",
+        title: "an SNI-routed front end that knows no tenant by this name (alert 112)",
+        fault: Fault::TlsAlert(112),
+        url: "mqtts://localhost:{port}",
+        expect: "tls.sni_rejected",
+        says: Some(
+            "TLS alert unrecognised_name (112) after a greeting for the server name localhost",
+        ),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "tls.sni_rejected.ip_literal",
+        title: "an SNI-routed broker reached by IP address (no server name sent)",
+        fault: Fault::TlsAlert(40),
+        url: "mqtts://127.0.0.1:{port}",
+        expect: "tls.sni_rejected",
+        says: Some("carried no server name (SNI)"),
         ..ScenarioSpec::BASE
     },
     ScenarioSpec {
@@ -541,12 +618,93 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
             "--ca",
             "{dir}/lab-ca.pem",
             "--cert",
-            "{dir}/rogue-client.pem",
+            "{dir}/rogue-client-chain.pem",
             "--key",
             "{dir}/rogue-client.key",
         ],
         expect: "tls.client_cert_rejected",
         says: Some("issued by O=mqtt-doctor lab, CN=Unknown Rogue CA"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "tls.client_chain_incomplete",
+        title: "a device certificate sent without its intermediate",
+        fault: MTLS,
+        url: "mqtts://127.0.0.1:{port}",
+        args: &[
+            "--ca",
+            "{dir}/lab-ca.pem",
+            "--cert",
+            "{dir}/chained-client.pem",
+            "--key",
+            "{dir}/chained-client.key",
+        ],
+        expect: "tls.client_chain_incomplete",
+        warns: &["tls.client_chain_incomplete"],
+        says: Some(
+            "without its issuer O=mqtt-doctor lab, CN=mqtt-doctor Lab Device Intermediate CA",
+        ),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "tls.client_chain_incomplete.unknown_ca",
+        title: "a client leaf from a CA the broker does not know, sent alone",
+        fault: MTLS,
+        url: "mqtts://127.0.0.1:{port}",
+        args: &[
+            "--ca",
+            "{dir}/lab-ca.pem",
+            "--cert",
+            "{dir}/rogue-client.pem",
+            "--key",
+            "{dir}/rogue-client.key",
+        ],
+        expect: "tls.client_chain_incomplete",
+        warns: &["tls.client_chain_incomplete"],
+        says: Some(
+            "accepts certificates issued by: O=mqtt-doctor lab, CN=mqtt-doctor Lab Client CA",
+        ),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "ok.mtls_chain",
+        title: "a device certificate sent with its intermediate",
+        fault: MTLS,
+        url: "mqtts://127.0.0.1:{port}",
+        args: &[
+            "--ca",
+            "{dir}/lab-ca.pem",
+            "--cert",
+            "{dir}/chained-client-full.pem",
+            "--key",
+            "{dir}/chained-client.key",
+        ],
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "mqtt.policy_refused",
+        title: "AWS IoT style: mutual TLS succeeds, the broker closes after CONNECT",
+        fault: Fault::Mqtt {
+            tls: Some(TlsServer {
+                client_ca: true,
+                alpn: Some("x-amzn-mqtt-ca"),
+                ..TlsServer::new(Cert::Good)
+            }),
+            broker: Broker::CloseAfterConnect,
+        },
+        url: "mqtts://localhost:{port}",
+        args: &[
+            "--ca",
+            "{dir}/lab-ca.pem",
+            "--cert",
+            "{dir}/client.pem",
+            "--key",
+            "{dir}/client.key",
+            "--alpn",
+            "x-amzn-mqtt-ca",
+        ],
+        expect: "mqtt.policy_refused",
+        says: Some("iot:Connect"),
         ..ScenarioSpec::BASE
     },
     ScenarioSpec {
@@ -577,7 +735,7 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
         id: "tls.handshake_failure",
         title: "the peer aborts with alert handshake_failure",
         fault: Fault::TlsAlert(40),
-        url: "mqtts://127.0.0.1:{port}",
+        url: "mqtts://localhost:{port}",
         expect: "tls.handshake_failure",
         ..ScenarioSpec::BASE
     },
@@ -611,6 +769,93 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
         title: "an HTTP server instead of a broker",
         fault: Fault::Http,
         expect: "mqtt.not_mqtt",
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "mqtt.not_mqtt.amqp",
+        title: "RabbitMQ's AMQP port instead of its MQTT port",
+        fault: Fault::Service(Service::Amqp),
+        expect: "mqtt.not_mqtt",
+        says: Some("speaks AMQP (RabbitMQ or another AMQP broker)"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "mqtt.not_mqtt.nats",
+        title: "a NATS server instead of a broker",
+        fault: Fault::Service(Service::Nats),
+        expect: "mqtt.not_mqtt",
+        says: Some("speaks NATS"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "mqtt.not_mqtt.redis",
+        title: "a Redis server instead of a broker",
+        fault: Fault::Service(Service::Redis),
+        args: TIMEOUT_1,
+        expect: "mqtt.not_mqtt",
+        says: Some("speaks Redis"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "mqtt.not_mqtt.postgres",
+        title: "a PostgreSQL server instead of a broker",
+        fault: Fault::Service(Service::Postgres),
+        expect: "mqtt.not_mqtt",
+        says: Some("speaks PostgreSQL"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "mqtt.not_mqtt.mysql",
+        title: "a MariaDB server instead of a broker",
+        fault: Fault::Service(Service::Mysql),
+        expect: "mqtt.not_mqtt",
+        says: Some("speaks MySQL/MariaDB"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "mqtt.not_mqtt.ssh",
+        title: "an SSH server instead of a broker",
+        fault: Fault::Service(Service::Ssh),
+        expect: "mqtt.not_mqtt",
+        says: Some("speaks SSH (\"SSH-2.0-OpenSSH_9.2p1"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "mqtt.not_mqtt.smtp",
+        title: "a mail server instead of a broker",
+        fault: Fault::Service(Service::Smtp),
+        expect: "mqtt.not_mqtt",
+        says: Some("usually found on port 25"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "ok.ca_on_plain",
+        title: "--ca given for a plain mqtt:// URL: a warning that TLS is not used",
+        args: CA,
+        warns: &["mqtt.tls_not_used"],
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "mqtt.not_authorized.azure",
+        title: "Azure IoT Hub: client id, user name and an expired SAS token checked locally",
+        fault: refuse(0x87, 5, "not authorized"),
+        url: "mqtt://lab-hub.azure-devices.net:{port}",
+        args: &[
+            "--dns-server",
+            "{dns}",
+            "--username",
+            "lab-hub.azure-devices.net/device-1/?api-version=2021-04-12",
+            "--client-id",
+            "device-2",
+            "--password-env",
+            "LAB_SAS",
+        ],
+        env: &[(
+            "LAB_SAS",
+            "SharedAccessSignature sr=lab-hub.azure-devices.net%2Fdevices%2Fdevice-1&sig=x&se=1700000000",
+        )],
+        expect: "mqtt.not_authorized",
+        warns: &["mqtt.azure_mismatch", "mqtt.azure_mismatch"],
         ..ScenarioSpec::BASE
     },
     // Hostile peers: a 256 MB packet announced, random binary, terminal escapes.
@@ -1281,6 +1526,37 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
         expect: "proxy.timeout",
         ..ScenarioSpec::BASE
     },
+    ScenarioSpec {
+        id: "proxy.refused.proxy_down",
+        title: "nothing listens at the proxy's address",
+        proxy: Some(Fault::Refused),
+        args: &["--proxy", "http://127.0.0.1:{proxy}"],
+        expect: "proxy.refused",
+        says: Some("(from --proxy) cannot be reached"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "proxy.timeout.connect",
+        title: "the proxy's address drops the connection attempt",
+        proxy: Some(Fault::BlackHole),
+        args: &["--proxy", "socks5://127.0.0.1:{proxy}", "--timeout", "1"],
+        expect: "proxy.timeout",
+        says: Some("cannot be reached"),
+        ..ScenarioSpec::BASE
+    },
+    ScenarioSpec {
+        id: "proxy.dns",
+        title: "the proxy's host name does not resolve",
+        args: &[
+            "--proxy",
+            "socks5://proxy.nxdomain.lab.test:1080",
+            "--dns-server",
+            "{dns}",
+        ],
+        expect: "proxy.dns",
+        says: Some("proxy.nxdomain.lab.test does not exist"),
+        ..ScenarioSpec::BASE
+    },
 ];
 
 #[cfg(test)]
@@ -1301,7 +1577,7 @@ mod tests {
                 assert!(crate::explain::cause_info(w).is_some(), "{}: {w}", s.id);
             }
         }
-        assert_eq!(SCENARIOS.len(), 116);
+        assert_eq!(SCENARIOS.len(), 138);
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub enum MosquittoError {
     #[error("import: -k {0:?} is not a number of seconds")]
     BadKeepAlive(String),
     #[error(
-        "import: -L URLs with user information are not imported (the password would be on the command line); give -u and -P instead"
+        "import: -L URLs with a password are not imported (the password would be on the command line); give -u and -P instead"
     )]
     UserInfoInUrl,
     #[error(
@@ -157,10 +157,30 @@ pub fn import_mosquitto(name: &str, argv: &[String]) -> Result<Imported, Mosquit
         }
     }
     if let Some(u) = url {
-        if u.contains('@') {
-            return Err(MosquittoError::UserInfoInUrl);
+        // mosquitto's -L is scheme://[user[:password]@]host[:port]/topic: a user name alone
+        // is no secret; only a password is refused.
+        let (scheme, rest) = u.split_once("://").unwrap_or(("", u.as_str()));
+        let (authority, topic) = rest.split_once('/').unwrap_or((rest, ""));
+        let hostport = match authority.rsplit_once('@') {
+            Some((userinfo, _)) if userinfo.contains(':') => {
+                return Err(MosquittoError::UserInfoInUrl);
+            }
+            Some((user, hostport)) => {
+                if p.username.is_none() {
+                    p.username = Some(user.to_string());
+                }
+                hostport
+            }
+            None => authority,
+        };
+        if !topic.is_empty() && topics.is_empty() {
+            topics.push(topic.to_string());
         }
-        p.url = Some(u);
+        p.url = Some(if scheme.is_empty() {
+            hostport.to_string()
+        } else {
+            format!("{scheme}://{hostport}")
+        });
     } else {
         let host = host.unwrap_or_else(|| "localhost".into());
         let transport = if tls_wanted || port == Some(8883) {

@@ -94,6 +94,16 @@ fn import_errors_are_typed() {
     );
 }
 
+/// mosquitto_pub -L takes scheme://[user[:password]@]host[:port]/topic (mosquitto_pub(1)):
+/// a user name alone is imported, the topic becomes the profile's topic.
+#[test]
+fn a_url_with_only_a_user_name_is_imported() {
+    let i = import_mosquitto("x", &argv("mosquitto_pub -L mqtts://alice@host/t")).unwrap();
+    assert_eq!(i.profile.url.as_deref(), Some("mqtts://host"));
+    assert_eq!(i.profile.username.as_deref(), Some("alice"));
+    assert_eq!(i.profile.topics, vec!["t".to_string()]);
+}
+
 fn tls_profile() -> Profile {
     let mut p = Profile::new("prod", "mqtts://broker.example.com:8883");
     p.tls.ca = Some(Material::File("/etc/ssl/ca.pem".into()));
