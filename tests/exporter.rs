@@ -675,6 +675,26 @@ async fn ad_hoc_targets_are_refused_unless_enabled_and_bad_requests_get_a_senten
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_profile_fails_only_its_own_probe() {
+    let lab = Lab::start().await.expect("lab");
+    let dir = tempfile::tempdir().unwrap();
+    let good = profiles(dir.path(), &lab, &[("good", "ok.plain", "")]);
+    let mut text = std::fs::read_to_string(&good).unwrap();
+    text.push_str("\n[profiles.broken]\nurl = \"gopher://nowhere\"\n");
+    std::fs::write(&good, text).unwrap();
+    let exporter = Exporter::start(dir.path(), &good, None);
+    let (status, body) = get(&exporter.addr, "/probe?profile=good", &[]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("mqtt_doctor_probe_success 1"), "{body}");
+    let (_, body) = get(&exporter.addr, "/probe?profile=broken", &[]).await;
+    assert!(body.contains("mqtt_doctor_probe_success 0"), "{body}");
+    assert!(
+        body.contains("mqtt_doctor_probe_error_info{reason=\"profile_unusable\"} 1"),
+        "{body}"
+    );
+}
+
 #[test]
 fn a_bad_exporter_file_is_refused_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
