@@ -8,15 +8,20 @@ fn main() {
     unix_output_conventions();
     mqtt_doctor::cli::raise_fd_limit();
     let cli = Cli::parse();
-    if !matches!(cli.command, Some(Command::Causes { .. } | Command::Lab)) {
+    // `check URL` (no profile) reads no secret and runs one diagnosis, which waits on the
+    // network, not the CPU: no keyring set-up and one thread (issue 14, footprint).
+    let one_check = matches!(&cli.command, Some(Command::Check(a)) if a.url.is_some());
+    if !one_check && !matches!(cli.command, Some(Command::Causes { .. } | Command::Lab)) {
         // The kernel keyutils store needs a session keyring; join one before any thread
         // starts. A failure here is reported by whatever needs the keyring later.
         let _ = mqtt_doctor::secrets::prepare_process();
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = if one_check {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("mqtt-doctor: cannot start the async runtime: {e}");
