@@ -58,7 +58,11 @@ pub async fn run(run: &mut Run, addrs: &[SocketAddr]) -> Result<Connected, Probl
                     (addr, t, TcpStream::connect(addr).await)
                 });
                 started += 1;
-                let delay = if started == 1 { SECOND_ATTEMPT } else { STAGGER };
+                let delay = if started == 1 {
+                    SECOND_ATTEMPT
+                } else {
+                    STAGGER
+                };
                 next_start = Instant::now() + delay;
             }
             if set.is_empty() {
@@ -203,10 +207,10 @@ impl Watch {
     /// (at most 1 s): a peer that hung up on what we sent keeps a silent connection open.
     pub async fn judge(&self, run: &mut Run) -> Option<Problem> {
         let ended_after = self.connected.elapsed();
-        if let Some(k) = self.kernel_view() {
-            if k.bytes_received > 0 || !k.peer_ended {
-                return None;
-            }
+        if let Some(k) = self.kernel_view()
+            && (k.bytes_received > 0 || !k.peer_ended)
+        {
+            return None;
         }
         let watch = (self.connect_time * 4 + Duration::from_millis(200))
             .min(Duration::from_secs(1))
