@@ -12,24 +12,31 @@ fn main() {
         cli::print_input_error(&e);
         std::process::exit(2);
     }
-    if !matches!(
-        cli.command,
-        Some(
-            Command::Causes(_)
-                | Command::Lab
-                | Command::Explain(_)
-                | Command::Completions(_)
-                | Command::Man(_)
+    // `check URL` (no profile) reads no secret and runs one diagnosis, which waits on the
+    // network, not the CPU: no keyring set-up and one thread (issue 14, footprint).
+    let one_check = matches!(&cli.command, Some(Command::Check(a)) if a.url.is_some());
+    if !one_check
+        && !matches!(
+            cli.command,
+            Some(
+                Command::Causes(_)
+                    | Command::Lab
+                    | Command::Explain(_)
+                    | Command::Completions(_)
+                    | Command::Man(_)
+            )
         )
-    ) {
+    {
         // The kernel keyutils store needs a session keyring; join one before any thread
         // starts. A failure here is reported by whatever needs the keyring later.
         let _ = mqtt_doctor::secrets::prepare_process();
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = if one_check {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("mqtt-doctor: cannot start the async runtime: {e}");

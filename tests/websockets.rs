@@ -63,6 +63,11 @@ struct Setup {
     plain: u16,
     ws: u16,
     wss: u16,
+    /// TLS WebSockets with `require_certificate` (a TLS 1.3 broker judges it after the
+    /// handshake, where the 101 is due).
+    wss_mtls: u16,
+    client_cert: String,
+    client_key: String,
     tinyproxy: u16,
     tinyproxy_auth: u16,
     socks: u16,
@@ -118,15 +123,22 @@ fn setup() -> Setup {
         ),
     );
     let key = write(&d, "server.key", &pki.good.key_pem());
-    let (plain, ws, wss) = (free_port(), free_port(), free_port());
+    let client_ca = write(&d, "client-ca.pem", &pki.client_ca.issued.cert_pem());
+    let client_cert = write(&d, "client.pem", &pki.client.cert_pem());
+    let client_key = write(&d, "client.key", &pki.client.key_pem());
+    let (plain, ws, wss, wss_mtls) = (free_port(), free_port(), free_port(), free_port());
     let config = format!(
         "listener {plain} 127.0.0.1\nallow_anonymous true\n\n\
          listener {ws} 127.0.0.1\nprotocol websockets\nallow_anonymous true\n\n\
-         listener {wss} 127.0.0.1\nprotocol websockets\nallow_anonymous true\ncertfile {}\nkeyfile {}\n",
+         listener {wss} 127.0.0.1\nprotocol websockets\nallow_anonymous true\ncertfile {}\nkeyfile {}\n\n\
+         listener {wss_mtls} 127.0.0.1\nprotocol websockets\nallow_anonymous true\ncertfile {}\nkeyfile {}\ncafile {}\nrequire_certificate true\n",
         chain.display(),
         key.display(),
+        chain.display(),
+        key.display(),
+        client_ca.display(),
     );
-    let m = Mosquitto::start(dir, &config, &[plain, ws, wss]);
+    let m = Mosquitto::start(dir, &config, &[plain, ws, wss, wss_mtls]);
     let (tp, tpa, socks, socks_auth) = (free_port(), free_port(), free_port(), free_port());
     let daemons = vec![
         tinyproxy(&d, "tinyproxy", tp, &[ws, wss], false),
@@ -140,6 +152,9 @@ fn setup() -> Setup {
         plain,
         ws,
         wss,
+        wss_mtls,
+        client_cert: client_cert.display().to_string(),
+        client_key: client_key.display().to_string(),
         tinyproxy: tp,
         tinyproxy_auth: tpa,
         socks,
@@ -205,6 +220,31 @@ fn websockets_and_proxies_against_real_daemons() {
         0,
     );
     expect("wss without the CA", &[&wss], &[], "tls.untrusted_root", 12);
+    // require_certificate over wss: the refusal comes where the 101 was due and is tls's.
+    let mtls = format!("wss://localhost:{}/mqtt", s.wss_mtls);
+    let refused = expect(
+        "wss require_certificate without one",
+        &[&mtls, "--ca", &s.ca],
+        &[],
+        "tls.client_cert_required",
+        12,
+    );
+    assert_eq!(stage(&refused, "ws")["status"], "skipped", "{refused:#}");
+    expect(
+        "wss mutual TLS",
+        &[
+            &mtls,
+            "--ca",
+            &s.ca,
+            "--cert",
+            &s.client_cert,
+            "--key",
+            &s.client_key,
+        ],
+        &[],
+        "ok",
+        0,
+    );
     let hdr = expect(
         "ws with a secret header",
         &[&ws, "--header", "Authorization: Bearer do-not-print-me"],

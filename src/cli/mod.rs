@@ -154,7 +154,7 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with = "profile")]
     pub all: bool,
     /// How many profiles are checked at once with --all or several --profile.
-    #[arg(long, default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    #[arg(long, default_value_t = 128, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub concurrency: u64,
     #[command(flatten)]
     pub conn: ConnArgs,

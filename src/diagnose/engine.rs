@@ -35,6 +35,9 @@ pub struct Run {
     /// A TLS 1.3 broker asked for a client certificate and judges it during the mqtt flight.
     pub client_auth_in_flight: bool,
     started: Option<Instant>,
+    /// The fresh tcp connection, until the first stage after tcp ends: that stage's failure
+    /// may be the peer's reset (`tcp::Watch::judge`).
+    tcp_watch: Option<tcp::Watch>,
 }
 
 impl Run {
@@ -47,6 +50,7 @@ impl Run {
             tls_info: None,
             client_auth_in_flight: false,
             started: None,
+            tcp_watch: None,
         }
     }
 
@@ -217,10 +221,19 @@ impl Run {
     ) -> Option<T> {
         self.start(stage).await;
         let hard = self.plan.timeout * 3 + Duration::from_secs(1);
-        let result = match tokio::time::timeout(hard, body(self)).await {
+        let mut result = match tokio::time::timeout(hard, body(self)).await {
             Ok(r) => r,
             Err(_) => Err(on_timeout),
         };
+        // The first stage after tcp reads the peer's first answer, so a reset or close by the
+        // peer lands here; it is filed on the tcp stage when the watch confirms it.
+        if let Some(watch) = self.tcp_watch.take()
+            && let Err(p) = &result
+            && p.stage() == stage
+            && let Some(reset) = watch.judge(self).await
+        {
+            result = Err(reset);
+        }
         match result {
             Ok(v) => {
                 self.end(stage, None).await;
@@ -276,6 +289,7 @@ impl Run {
         };
         let peer = tcp.peer;
         let mut tcp_stream = tcp.stream;
+        self.tcp_watch = Some(tcp.watch);
         if let Some(p) = &self.plan.route.proxy {
             let on_timeout = Problem::Proxy(crate::explain::ProxyProblem::Timeout {
                 proxy: p.url(),

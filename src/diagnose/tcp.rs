@@ -1,6 +1,7 @@
 //! The tcp stage: connect to every resolved address, Happy-Eyeballs style (RFC 8305: address
-//! families interleaved, a new attempt every 250 ms while earlier ones are pending, the first
-//! to connect wins), then watch the fresh connection briefly for an immediate reset.
+//! families interleaved, the second attempt after 10 ms and later ones every 250 ms while
+//! earlier ones are pending, the first to connect wins). No wait after connect: a reset is
+//! judged when the next stage fails ([`Watch::judge`]).
 
 use std::io;
 use std::net::SocketAddr;
@@ -12,11 +13,16 @@ use super::Stage;
 use super::engine::Run;
 use crate::explain::{Ended, Problem, io_kind_words};
 
+/// RFC 8305 §5's recommended Connection Attempt Delay, between later attempts.
 const STAGGER: Duration = Duration::from_millis(250);
+/// The delay before the second attempt (the first of the other family, after `interleave`):
+/// RFC 8305's floor of 10 ms, so a dead IPv6 address costs 10 ms, not 250 ms, when IPv4 works.
+const SECOND_ATTEMPT: Duration = Duration::from_millis(10);
 
 pub struct Connected {
     pub stream: TcpStream,
     pub peer: SocketAddr,
+    pub watch: Watch,
 }
 
 /// Orders addresses IPv6 first, alternating families (RFC 8305 §4).
@@ -41,6 +47,7 @@ pub async fn run(run: &mut Run, addrs: &[SocketAddr]) -> Result<Connected, Probl
     let mut pending = order.iter().copied();
     let mut errors: Vec<(SocketAddr, io::Error)> = Vec::new();
     let mut next_start = Instant::now();
+    let mut started = 0usize;
     let outcome = tokio::time::timeout(deadline, async {
         loop {
             if Instant::now() >= next_start
@@ -50,7 +57,13 @@ pub async fn run(run: &mut Run, addrs: &[SocketAddr]) -> Result<Connected, Probl
                     let t = Instant::now();
                     (addr, t, TcpStream::connect(addr).await)
                 });
-                next_start = Instant::now() + STAGGER;
+                started += 1;
+                let delay = if started == 1 {
+                    SECOND_ATTEMPT
+                } else {
+                    STAGGER
+                };
+                next_start = Instant::now() + delay;
             }
             if set.is_empty() {
                 return None;
@@ -110,43 +123,145 @@ pub async fn run(run: &mut Run, addrs: &[SocketAddr]) -> Result<Connected, Probl
         )
         .await;
     }
-    // MQTT, TLS and HTTP clients speak first, so a healthy broker sends nothing now. Watch two
-    // round trips (at least 10 ms, at most 250 ms) for a reset or close by the peer.
-    let grace = (connect_time * 2 + Duration::from_millis(10)).min(Duration::from_millis(250));
-    run.fact(Stage::Tcp, "reset_watch_ms", round_ms(grace))
-        .await;
-    let mut byte = [0u8; 64];
-    match tokio::time::timeout(grace, stream.peek(&mut byte)).await {
-        Err(_) => {}
-        Ok(Ok(0)) => {
-            return Err(Problem::TcpReset {
-                addr: peer,
-                how: Ended::Closed,
-            });
-        }
-        Ok(Ok(n)) => {
-            run.fact(
-                Stage::Tcp,
-                "peer_spoke_first",
-                crate::text::sanitize_bytes(&byte[..n]),
-            )
-            .await;
-        }
-        Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
-            return Err(Problem::TcpReset {
-                addr: peer,
-                how: Ended::Reset,
-            });
-        }
-        Ok(Err(e)) => {
-            return Err(Problem::TcpFailed {
-                addr: Some(peer),
-                kind: e.kind(),
-                os_error: e.to_string(),
-            });
+    // No watch here: MQTT, TLS and HTTP clients speak first, so the next stage sends at once
+    // and a reset is judged where it is read (`Watch::judge`, called by the engine).
+    let watch = Watch::new(&stream, peer, connect_time);
+    Ok(Connected {
+        stream,
+        peer,
+        watch,
+    })
+}
+
+/// What the engine keeps of a fresh connection to tell, when the next stage fails, whether the
+/// peer reset or closed it without a word (tcp.reset) or hung up on what we sent (that stage's
+/// cause). The rule, with why, is in docs/field-notes.md ("The tool itself").
+pub struct Watch {
+    peer: SocketAddr,
+    connected: Instant,
+    connect_time: Duration,
+    /// A second descriptor of the socket, so the kernel's counters can still be read after the
+    /// stage dropped its stream. Closed when the watch is dropped (right after that stage).
+    #[cfg(unix)]
+    fd: Option<std::os::fd::OwnedFd>,
+}
+
+/// The kernel's view of the connection (Linux `TCP_INFO`).
+struct KernelView {
+    /// Bytes the peer ever sent us on this connection.
+    bytes_received: u64,
+    /// The peer sent a FIN or RST (the socket left ESTABLISHED / our own FIN-WAIT states).
+    peer_ended: bool,
+}
+
+impl Watch {
+    fn new(stream: &TcpStream, peer: SocketAddr, connect_time: Duration) -> Watch {
+        Watch {
+            peer,
+            connected: Instant::now(),
+            connect_time,
+            #[cfg(unix)]
+            fd: std::os::fd::AsFd::as_fd(stream).try_clone_to_owned().ok(),
         }
     }
-    Ok(Connected { stream, peer })
+
+    #[cfg(target_os = "linux")]
+    fn kernel_view(&self) -> Option<KernelView> {
+        use std::os::fd::AsRawFd;
+        let fd = self.fd.as_ref()?.as_raw_fd();
+        // SAFETY: tcp_info is plain data; the kernel writes at most `len` bytes into it.
+        let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        // SAFETY: fd is a socket we own; info and len are valid for writes.
+        let rc = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                (&raw mut info).cast(),
+                &mut len,
+            )
+        };
+        let needed = std::mem::offset_of!(libc::tcp_info, tcpi_bytes_received) + 8;
+        if rc != 0 || (len as usize) < needed {
+            return None;
+        }
+        // include/net/tcp_states.h: 1 ESTABLISHED, 2 SYN_SENT, 4 FIN_WAIT1, 5 FIN_WAIT2.
+        let peer_ended = !matches!(info.tcpi_state, 1 | 2 | 4 | 5);
+        Some(KernelView {
+            bytes_received: info.tcpi_bytes_received,
+            peer_ended,
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn kernel_view(&self) -> Option<KernelView> {
+        None
+    }
+
+    /// Called by the engine when the stage after tcp failed with its own problem: the
+    /// `tcp.reset` that problem really is, or `None` to keep it. A reset needs both (1) no byte
+    /// ever received from the peer on this connection, which ended from the peer's side (the
+    /// kernel's counters, where it has them), and (2) a fresh connection on which we send
+    /// nothing reset or closed by the peer too, within a watch of four connect times + 200 ms
+    /// (at most 1 s): a peer that hung up on what we sent keeps a silent connection open.
+    pub async fn judge(&self, run: &mut Run) -> Option<Problem> {
+        let ended_after = self.connected.elapsed();
+        if let Some(k) = self.kernel_view()
+            && (k.bytes_received > 0 || !k.peer_ended)
+        {
+            return None;
+        }
+        let watch = (self.connect_time * 4 + Duration::from_millis(200))
+            .min(Duration::from_secs(1))
+            .min(run.timeout());
+        let peer = self.peer;
+        let silent = tokio::time::timeout(run.timeout() + watch, async move {
+            let t = Instant::now();
+            // A reset may beat the connect's own completion (the kernel reports it there).
+            let stream = match TcpStream::connect(peer).await {
+                Ok(s) => s,
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    return Some((Ended::Reset, t.elapsed()));
+                }
+                Err(_) => return None,
+            };
+            let mut byte = [0u8; 1];
+            match tokio::time::timeout(watch, stream.peek(&mut byte)).await {
+                Ok(Ok(0)) => Some((Ended::Closed, t.elapsed())),
+                Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    Some((Ended::Reset, t.elapsed()))
+                }
+                _ => None,
+            }
+        })
+        .await
+        .ok()
+        .flatten();
+        let (how, after) = silent?;
+        run.fact(Stage::Tcp, "bytes_from_peer", 0).await;
+        run.fact(
+            Stage::Tcp,
+            "peer_ended_ms_after_connect",
+            round_ms(ended_after),
+        )
+        .await;
+        run.fact(
+            Stage::Tcp,
+            "silent_connection",
+            format!(
+                "{} by the peer {} ms after connect, before we sent anything",
+                if how == Ended::Closed {
+                    "closed"
+                } else {
+                    "reset"
+                },
+                round_ms(after)
+            ),
+        )
+        .await;
+        Some(Problem::TcpReset { addr: peer, how })
+    }
 }
 
 pub fn round_ms(d: Duration) -> f64 {

@@ -6,12 +6,11 @@ use rustls::{AlertDescription, CertificateError, ProtocolVersion};
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::engine::Run;
-use super::io::{BoxIo, Heard, Prefixed, Recording};
+use super::io::{BoxIo, Heard, Recording};
 use super::tcp::round_ms;
 use super::tls::{self, Observed, Recorder, Trust};
 use super::{Stage, TlsInfo, probe};
@@ -93,7 +92,7 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
         }
         Ok(r) => r,
     };
-    let mut stream = match outcome {
+    let stream = match outcome {
         Ok(s) => s,
         Err(e) => {
             let observed = recorder.take();
@@ -166,52 +165,23 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
         run.warn(Stage::Tls, &gap.problem(Some(names.clone()), None));
     }
     // Under TLS 1.3 the server judges our client certificate after we finished the handshake:
-    // its refusal arrives as an alert on the first read. Over mqtt(s) that read is the mqtt
-    // flight's (no wait here: `late_refusal`); the ws stage reads an HTTP answer first, so for
-    // wss the stage still watches briefly so the refusal lands here.
-    let mut prefix = Vec::new();
+    // its refusal arrives as an alert (or a close) on the first read, which is the next
+    // stage's: the mqtt flight's CONNACK or the ws stage's 101 (`late_refusal`,
+    // `late_tls_problem`). No wait here.
     let judged_late =
         version == Some(ProtocolVersion::TLSv1_3) && observed.client_cert_requested.is_some();
-    run.client_auth_in_flight = judged_late && !run.plan.target.transport.uses_ws();
+    run.client_auth_in_flight = judged_late;
     if run.client_auth_in_flight {
-        run.fact(Stage::Tls, "client_certificate_judged", "with the CONNACK")
+        let with = if run.plan.target.transport.uses_ws() {
+            "with the WebSocket upgrade"
+        } else {
+            "with the CONNACK"
+        };
+        run.fact(Stage::Tls, "client_certificate_judged", with)
             .await;
     }
-    if judged_late && !run.client_auth_in_flight {
-        let grace = (handshake * 2 + Duration::from_millis(50)).min(run.timeout());
-        let mut byte = [0u8; 1];
-        match tokio::time::timeout(grace, stream.read(&mut byte)).await {
-            Err(_) => {}
-            Ok(Ok(0)) => {
-                run.tls_info = Some(info);
-                let p = client_auth_refusal(
-                    &observed,
-                    Refusal::Closed {
-                        during_handshake: false,
-                    },
-                );
-                return Err(refine_client_refusal(
-                    run,
-                    p,
-                    observed.client_cert_requested.clone(),
-                ));
-            }
-            Ok(Ok(n)) => prefix.extend_from_slice(&byte[..n]),
-            Ok(Err(e)) => {
-                run.tls_info = Some(info);
-                let refusal = Refusal::from_io(&e);
-                run.fact(Stage::Tls, "error", refusal.words()).await;
-                let p = client_auth_refusal(&observed, refusal);
-                return Err(refine_client_refusal(
-                    run,
-                    p,
-                    observed.client_cert_requested.clone(),
-                ));
-            }
-        }
-    }
     run.tls_info = Some(info);
-    Ok(Box::new(Prefixed::new(prefix, stream)))
+    Ok(Box::new(stream))
 }
 
 fn client_auth_refusal(observed: &Observed, refusal: Refusal) -> Problem {

@@ -246,6 +246,25 @@ async fn classify(
     let bytes = heard.first_bytes();
     let over_tls = run.plan.target.transport.uses_tls();
     let port = run.plan.target.port;
+    // A TLS 1.3 broker judges our client certificate after the handshake: its alert, or its
+    // close before any byte, arrives where the 101 was due and is the tls stage's problem.
+    if let WsError::Io(io_err) = &e
+        && bytes.is_empty()
+    {
+        if let Some(p) = super::tls_stage::late_tls_problem(run, io_err) {
+            return p;
+        }
+        if let Some(p) = super::tls_stage::late_refusal(run, Some(io_err)) {
+            return p;
+        }
+    }
+    // A close without a byte ends the handshake as "incomplete" (tungstenite's EOF).
+    if bytes.is_empty()
+        && !matches!(&e, WsError::Io(_))
+        && let Some(p) = super::tls_stage::late_refusal(run, None)
+    {
+        return p;
+    }
     if !bytes.is_empty() && !bytes.starts_with(b"HTTP/") {
         return not_http(run, &bytes, over_tls, port).await;
     }
