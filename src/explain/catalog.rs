@@ -519,6 +519,12 @@ pub static CATALOG: &[CauseInfo] = &[
         "Check that this is the WebSocket port and the server's log.",
     ),
     c(
+        "ws.bad_frame",
+        Ws,
+        "after the upgrade, the server sent a WebSocket frame that cannot be read",
+        "Check the server's or proxy's log; frames over 16 MiB are refused.",
+    ),
+    c(
         "ws.timeout",
         Ws,
         "no answer to the WebSocket upgrade in time",

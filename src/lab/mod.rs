@@ -2,6 +2,7 @@
 //! Tests and `mqtt-doctor demo` both use it; `scenarios::SCENARIOS` says what each one shows.
 
 pub mod broker;
+pub mod hostile;
 pub mod pki;
 pub mod scenarios;
 mod wire;

@@ -143,7 +143,7 @@ fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, ProfileError> {
     }
 }
 
-fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<FileModel, ProfileError> {
+pub(crate) fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<FileModel, ProfileError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let (line, column) = super::parse::line_col(
             &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
