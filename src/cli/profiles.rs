@@ -131,7 +131,15 @@ fn load(config: Option<&Path>) -> Result<ProfileStore, InputError> {
 /// Load to change: holds the writers' lock until the store is dropped (after the save).
 fn load_for_update(config: Option<&Path>) -> Result<ProfileStore, InputError> {
     let path = config_path(config)?;
-    ProfileStore::load_for_update(&path).map_err(|e| InputError(e.to_string()))
+    let store = ProfileStore::load_for_update(&path).map_err(|e| InputError(e.to_string()))?;
+    if let Some(target) = store.symlink_target() {
+        eprintln!(
+            "note: {} is a symlink into another folder; saving writes {}",
+            sanitize(&path.display().to_string()),
+            sanitize(&target.display().to_string())
+        );
+    }
+    Ok(store)
 }
 
 /// Secrets `add`/`edit`/`import` will put in the keyring once the profile is saved.

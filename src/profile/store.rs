@@ -197,6 +197,24 @@ impl ProfileStore {
         &self.path
     }
 
+    /// When the profiles file is a symlink into another folder, the file a save really
+    /// replaces. Saves go through the link (dotfile managers keep profiles.toml in their
+    /// repository), and the fronts say so: a save never follows a link silently.
+    pub fn symlink_target(&self) -> Option<PathBuf> {
+        let linked = fs::symlink_metadata(&self.path)
+            .ok()?
+            .file_type()
+            .is_symlink();
+        let target = save_target(&self.path).ok()?;
+        let folder = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let here = fs::canonicalize(folder).ok()?;
+        (linked && target.parent() != Some(here.as_path())).then_some(target)
+    }
+
     /// Profiles sorted by name.
     pub fn list(&self) -> Vec<&Profile> {
         self.profiles.values().collect()
