@@ -640,7 +640,8 @@ pub async fn check_profiles(
         ));
     }
     let started = Instant::now();
-    let results = run_fleet(plans, concurrency.max(1)).await;
+    let concurrency = super::fleet_concurrency(concurrency.max(1));
+    let results = run_fleet(plans, concurrency).await;
     let total_ms = started.elapsed().as_millis() as u64;
     let mut code = 0;
     for (_, r) in &results {

@@ -92,6 +92,12 @@ pub static CATALOG: &[CauseInfo] = &[
         "Check the address and the network connection.",
     ),
     c(
+        "tcp.local_fd_limit",
+        Tcp,
+        "this machine ran out of file descriptors before connecting (EMFILE): not the broker",
+        "Raise ulimit -n, or check fewer profiles at once (--concurrency).",
+    ),
+    c(
         "tls.not_tls",
         Tls,
         "the port does not speak TLS",
