@@ -6,7 +6,10 @@ use mqtt_doctor::fuzzing;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz entry point.
+type Target = fn(&[u8]);
+
+const TARGETS: &[(&str, Target)] = &[
     ("cert_import", fuzzing::cert_import),
     ("profiles_toml", fuzzing::profiles_toml),
     ("mosquitto_import", fuzzing::mosquitto_import),

@@ -800,6 +800,8 @@ async fn a_close_at_every_byte_offset_of_a_valid_exchange_is_named_at_its_stage(
 /// Runs the binary and returns its exit code, stdout and peak RSS in KiB (wait4's ru_maxrss).
 async fn binary_peak(args: Vec<String>) -> (i32, String, i64) {
     tokio::task::spawn_blocking(move || {
+        // wait4 below reaps it (std's wait cannot return the child's rusage).
+        #[allow(clippy::zombie_processes)]
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_mqtt-doctor"))
             .args(&args)
             .stdout(std::process::Stdio::piped())

@@ -480,7 +480,10 @@ fn free_fds() -> Option<u64> {
         return None;
     }
     let open = std::fs::read_dir("/proc/self/fd").ok()?.count() as u64;
-    Some((lim.rlim_cur as u64).saturating_sub(open))
+    // rlim_t is u64 here, not on every Unix.
+    #[allow(clippy::unnecessary_cast)]
+    let soft = lim.rlim_cur as u64;
+    Some(soft.saturating_sub(open))
 }
 
 /// Bad input: one sentence naming the argument, file or field. Exit code 2.

@@ -176,7 +176,10 @@ fn fd_limit(a: SocketAddr, e: &io::Error) -> Option<Problem> {
         };
         // SAFETY: a plain syscall filling a struct we own.
         let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
-        got.then_some(lim.rlim_cur as u64)
+        // rlim_t is u64 here, not on every Unix.
+        #[allow(clippy::unnecessary_cast)]
+        let soft = lim.rlim_cur as u64;
+        got.then_some(soft)
     };
     #[cfg(not(unix))]
     let limit = None;
