@@ -11,6 +11,8 @@ pub mod cli;
 pub mod diagnose;
 pub mod explain;
 pub mod exporter;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod lab;
 pub mod profile;
 pub mod report;

@@ -400,3 +400,53 @@ fn an_encrypted_key_can_be_added_with_a_passphrase_variable_set_later() {
         "{toml}"
     );
 }
+
+/// Item 2's last rule: a profiles.toml that is a symlink into another folder is saved through
+/// the link (dotfile managers rely on that), and every writing command says which file it
+/// writes; the link itself stays a link.
+#[test]
+fn a_symlinked_profiles_file_is_saved_through_the_link_with_a_sentence() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path().join("dotfiles");
+    let conf = dir.path().join("config");
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    std::fs::create_dir_all(&conf).expect("mkdir");
+    let real = repo.join("profiles.toml");
+    std::fs::write(&real, "version = 1\n").expect("write");
+    let link = conf.join("profiles.toml");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let (code, _, err) = run_within(
+        &["profile", "add", "x", "mqtt://127.0.0.1:1883"],
+        &link,
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("is a symlink into another folder; saving writes")
+            && err.contains(&real.display().to_string()),
+        "{err}"
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&real)
+            .expect("real")
+            .contains("[profiles.x]")
+    );
+    // A link within the same folder is not worth a note.
+    let beside = conf.join("beside.toml");
+    std::fs::write(&beside, "version = 1\n").expect("write");
+    let near = conf.join("near.toml");
+    std::os::unix::fs::symlink(&beside, &near).expect("symlink");
+    let (code, _, err) = run_within(
+        &["profile", "add", "y", "mqtt://127.0.0.1:1883"],
+        &near,
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("symlink"), "{err}");
+}

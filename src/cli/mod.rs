@@ -492,6 +492,55 @@ pub fn raise_fd_limit() {
     }
 }
 
+/// Descriptors one check may hold at once: its connection, a follow-up probe, a DNS socket and
+/// one to spare.
+const FDS_PER_CHECK: u64 = 4;
+/// Descriptors kept for everything else (the runtime, stdio, the keyring's D-Bus, files).
+const FDS_RESERVED: u64 = 24;
+
+/// How many checks of a fleet may run at once: what was asked, or fewer when the open-file
+/// limit could not hold that many (then a note says so), so that running out of descriptors
+/// is not reported as every broker's connection failure.
+pub fn fleet_concurrency(asked: usize) -> usize {
+    let Some(free) = free_fds() else {
+        return asked;
+    };
+    let fits = (free.saturating_sub(FDS_RESERVED) / FDS_PER_CHECK).max(1) as usize;
+    if fits < asked {
+        eprintln!(
+            "note: running {fits} checks at a time, not {asked}: only {free} more files may be open (ulimit -n)"
+        );
+        return fits;
+    }
+    asked
+}
+
+/// File descriptors this process may still open: the soft limit minus those open now.
+#[cfg(not(unix))]
+fn free_fds() -> Option<u64> {
+    None
+}
+
+/// File descriptors this process may still open: the soft limit minus those open now.
+#[cfg(unix)]
+fn free_fds() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: a plain syscall filling a struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0
+        || lim.rlim_cur == libc::RLIM_INFINITY
+    {
+        return None;
+    }
+    let open = std::fs::read_dir("/proc/self/fd").ok()?.count() as u64;
+    // rlim_t is u64 here, not on every Unix.
+    #[allow(clippy::unnecessary_cast)]
+    let soft = lim.rlim_cur as u64;
+    Some(soft.saturating_sub(open))
+}
+
 /// Bad input: one sentence naming the argument, file or field. Exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -137,7 +137,15 @@ fn load_keeping_broken(config: Option<&Path>) -> Result<ProfileStore, InputError
 /// Load to change: holds the writers' lock until the store is dropped (after the save).
 fn load_for_update(config: Option<&Path>) -> Result<ProfileStore, InputError> {
     let path = config_path(config)?;
-    ProfileStore::load_for_update(&path).map_err(|e| InputError(e.to_string()))
+    let store = ProfileStore::load_for_update(&path).map_err(|e| InputError(e.to_string()))?;
+    if let Some(target) = store.symlink_target() {
+        eprintln!(
+            "note: {} is a symlink into another folder; saving writes {}",
+            sanitize(&path.display().to_string()),
+            sanitize(&target.display().to_string())
+        );
+    }
+    Ok(store)
 }
 
 /// Secrets `add`/`edit`/`import` will put in the keyring once the profile is saved.
@@ -580,7 +588,8 @@ pub async fn check_profiles(
         });
     }
     let started = Instant::now();
-    let results = run_fleet(plans, concurrency.max(1)).await;
+    let concurrency = super::fleet_concurrency(concurrency.max(1));
+    let results = run_fleet(plans, concurrency).await;
     let total_ms = started.elapsed().as_millis() as u64;
     let mut code = 0;
     for (_, r) in &results {

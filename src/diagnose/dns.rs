@@ -31,6 +31,10 @@ pub async fn run(run: &mut Run) -> Result<Vec<IpAddr>, Problem> {
         }
         Host::Name(n) => n.clone(),
     };
+    if let Some(unicode) = super::plan::unicode_host(&name) {
+        run.fact(Stage::Dns, "idna", format!("{unicode} = {name}"))
+            .await;
+    }
     if let Err(reason) = check_host_name(&name) {
         return Err(Problem::DnsInvalidHost { host: name, reason });
     }

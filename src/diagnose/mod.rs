@@ -20,7 +20,7 @@ mod model;
 mod mqtt;
 mod plan;
 mod probe;
-mod proxy;
+pub(crate) mod proxy;
 pub(crate) mod route;
 mod tcp;
 pub(crate) mod tls;

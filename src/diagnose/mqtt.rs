@@ -115,6 +115,9 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
             if let Some(p) = super::tls_stage::late_tls_problem(run, &e) {
                 return Err(p);
             }
+            if let Some(p) = super::ws::late_ws_problem(&e) {
+                return Err(p);
+            }
             if let Some(p) = late_refusal(run, Some(&e)).await {
                 return Err(p);
             }
@@ -149,6 +152,9 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
                 // A TLS alert after the handshake (a slow TLS 1.3 client-auth refusal): the
                 // tls stage failed, and the engine files it there.
                 if let Some(p) = super::tls_stage::late_tls_problem(run, &e) {
+                    return Err(p);
+                }
+                if let Some(p) = super::ws::late_ws_problem(&e) {
                     return Err(p);
                 }
                 if buf.is_empty()
@@ -254,6 +260,14 @@ pub async fn connect(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<Sessi
                 format!("unreadable: {e}"),
             )
             .await;
+            // MQTT 5 §4.13: a client that receives a malformed packet closes the connection;
+            // going on would diagnose a session the broker may not think it has.
+            return Err(Problem::MqttNotMqtt {
+                speaks: PeerSpeaks::Unknown,
+                seen: NotMqttEvidence::UnreadableConnack {
+                    wire_error: format!("its properties are unreadable ({e})"),
+                },
+            });
         }
         if ack.code != 0 {
             return Err(Problem::MqttRefused {
@@ -337,6 +351,20 @@ async fn tls_required(run: &mut Run, peer: SocketAddr) -> Problem {
 
 /// The peer closed or reset before a CONNACK: on a plain port, check whether it wants TLS.
 async fn closed(run: &mut Run, peer: SocketAddr, buf: &BytesMut, how: Ended) -> Problem {
+    // The start of a CONNACK (0x20 and no more than its length field said) cut short: an MQTT
+    // broker that hung up mid-packet, not another protocol.
+    if buf.first() == Some(&0x20) && buf.len() < 2 + 4 + 256 {
+        run.fact(
+            Stage::Mqtt,
+            "partial_connack",
+            format!(
+                "{} bytes of a CONNACK, then the connection ended",
+                buf.len()
+            ),
+        )
+        .await;
+        return Problem::MqttClosedWithoutConnack { how };
+    }
     if !buf.is_empty() {
         return not_mqtt(buf, None, peer.port());
     }
@@ -512,18 +540,25 @@ async fn reconnect(run: &Run, peer: SocketAddr) -> Result<BoxIo, String> {
 enum Wait {
     Frame(Frame),
     Closed(Ended),
-    /// A TLS error read after the tls stage passed: the tls stage's problem.
+    /// A TLS error (or a WebSocket framing error) read after its stage passed: that stage's problem.
     Tls(Problem),
     TimedOut,
 }
 
 async fn next(run: &Run, session: &mut Session, until: Instant) -> Wait {
     let left = until.saturating_duration_since(Instant::now());
+    // A peer that floods us keeps every read ready, and a timeout polls its future first:
+    // without this check a flood would outlast the deadline.
+    if left.is_zero() {
+        return Wait::TimedOut;
+    }
     match timeout(left, wire::read_frame(&mut session.io, &mut session.buf)).await {
         Err(_) => Wait::TimedOut,
         Ok(Ok(f)) => Wait::Frame(f),
         Ok(Err(WireError::Closed { .. })) => Wait::Closed(Ended::Closed),
-        Ok(Err(WireError::Io(e))) => match super::tls_stage::late_tls_problem(run, &e) {
+        Ok(Err(WireError::Io(e))) => match super::tls_stage::late_tls_problem(run, &e)
+            .or_else(|| super::ws::late_ws_problem(&e))
+        {
             Some(p) => Wait::Tls(p),
             None => Wait::Closed(Ended::from_io(&e)),
         },
@@ -615,6 +650,22 @@ fn sub_packets(run: &Run, version: MqttVersion) -> Result<SubPackets, Problem> {
     })
 }
 
+/// How many packets that arrive before the SUBACK are kept for the round trip (our echo and
+/// PUBACK are among the first few; the rest are counted as other messages).
+const EARLY_KEPT: usize = 16;
+
+/// A copy of a frame that no longer pins the read buffer it was split from (a kept 100-byte
+/// frame would otherwise keep a multi-megabyte buffer alive).
+fn detached(f: Frame) -> Frame {
+    let raw = bytes::Bytes::copy_from_slice(&f.raw);
+    let body = raw.slice(raw.len() - f.body.len()..);
+    Frame {
+        header: f.header,
+        body,
+        raw,
+    }
+}
+
 async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Problem> {
     let version = session.version;
     let secs = run.timeout().as_secs().max(1);
@@ -668,13 +719,17 @@ async fn subscribe_inner(run: &mut Run, session: &mut Session) -> Result<(), Pro
                 }
                 wire::PUBLISH => {
                     ack_if_needed(session, &f).await;
-                    if flown.is_some() && publish.is_some() {
-                        early.push_back(f);
+                    // Only a few are kept: a broker flooding us before its SUBACK must not
+                    // grow this queue without bound (1 MiB a packet).
+                    if flown.is_some() && publish.is_some() && early.len() < EARLY_KEPT {
+                        early.push_back(detached(f));
                     } else {
                         other_messages += 1;
                     }
                 }
-                wire::PUBACK if flown.is_some() => early.push_back(f),
+                wire::PUBACK if flown.is_some() && early.len() < EARLY_KEPT => {
+                    early.push_back(detached(f))
+                }
                 _ => {}
             },
         }

@@ -206,7 +206,7 @@ impl FromStr for ParsedUrl {
             // Non-special schemes leave IPv4 literals as opaque host strings.
             Some(url::Host::Domain(d)) => match d.parse::<IpAddr>() {
                 Ok(ip) => Host::Ip(ip),
-                Err(_) => Host::Name(d.to_string()),
+                Err(_) => Host::Name(ascii_host(input, d)?),
             },
             Some(url::Host::Ipv4(ip)) => Host::Ip(IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => Host::Ip(IpAddr::V6(ip)),
@@ -245,6 +245,56 @@ impl FromStr for ParsedUrl {
             username,
         })
     }
+}
+
+/// The host as DNS and TLS want it: an internationalised name (`bücher.example`, which the url
+/// crate hands over percent-encoded for these schemes) becomes its IDNA A-label form
+/// (`xn--bcher-kva.example`); [`unicode_host`] gives the form to show beside it.
+fn ascii_host(input: &str, host: &str) -> Result<String, UrlError> {
+    let decoded = percent_decode(host);
+    if decoded.is_ascii() && !decoded.contains('%') {
+        return Ok(decoded);
+    }
+    idna::domain_to_ascii(&decoded).map_err(|_| UrlError::Malformed {
+        url: input.to_string(),
+        reason: format!(
+            "the host name {decoded:?} is not a valid internationalised domain name (IDNA)"
+        ),
+    })
+}
+
+/// The Unicode form of a host name with IDNA labels (`xn--…`), when it differs.
+pub fn unicode_host(host: &str) -> Option<String> {
+    if !host
+        .split('.')
+        .any(|l| l.len() > 4 && l[..4].eq_ignore_ascii_case("xn--"))
+    {
+        return None;
+    }
+    let (unicode, result) = idna::domain_to_unicode(host);
+    (result.is_ok() && unicode != host).then_some(unicode)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).and_then(|b| hex(*b)),
+                bytes.get(i + 2).and_then(|b| hex(*b)),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn redact_userinfo(input: &str) -> String {
@@ -474,6 +524,24 @@ mod tests {
         let e = parse("mqtt://alice:secret@h").unwrap_err();
         assert!(!e.to_string().contains("secret"), "{e}");
         assert!(matches!(e, UrlError::PasswordInUrl(_)));
+    }
+
+    #[test]
+    fn internationalised_names_become_a_labels() {
+        // The A-label of bücher.example as RFC 3492's algorithm (and every browser) writes it.
+        let p = parse("mqtts://bücher.example:8883").unwrap();
+        assert_eq!(p.target.host, Host::Name("xn--bcher-kva.example".into()));
+        assert_eq!(
+            unicode_host("xn--bcher-kva.example").as_deref(),
+            Some("bücher.example")
+        );
+        assert_eq!(unicode_host("broker.example.com"), None);
+        let p = parse("mqtt://xn--bcher-kva.example").unwrap();
+        assert_eq!(p.target.host, Host::Name("xn--bcher-kva.example".into()));
+        assert!(matches!(
+            parse("mqtt://b\u{202e}cher.example"),
+            Err(UrlError::Malformed { .. })
+        ));
     }
 
     #[test]

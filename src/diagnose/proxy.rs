@@ -7,7 +7,7 @@ use base64::Engine as _;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
@@ -158,6 +158,20 @@ pub async fn run(
     }
 }
 
+/// The handshake over any byte stream, without facts or deadline: the fuzz entry point
+/// (`crate::fuzzing`) feeds it a peer's bytes. `Err` is the proxy problem's summary.
+#[doc(hidden)]
+pub async fn handshake_words<S: AsyncRead + AsyncWrite + Unpin>(
+    proxy: &Proxy,
+    target: &Target,
+    stream: &mut S,
+) -> Result<(), String> {
+    let mut notes = Notes::new();
+    handshake(proxy, target, stream, &mut notes)
+        .await
+        .map_err(|p| crate::explain::explain(&Problem::Proxy(p)).summary)
+}
+
 /// The handshake without facts, for new connections after the proxy stage (the 3.1.1 retry,
 /// follow-up probes).
 pub async fn quiet(
@@ -174,10 +188,10 @@ pub async fn quiet(
     }
 }
 
-async fn handshake(
+async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     proxy: &Proxy,
     target: &Target,
-    stream: &mut TcpStream,
+    stream: &mut S,
     notes: &mut Notes,
 ) -> Result<(), ProxyProblem> {
     match proxy.kind {
@@ -219,7 +233,7 @@ fn not_a_proxy(proxy: &Proxy, heard: &[u8], what: &str) -> ProxyProblem {
 
 /// Reads an HTTP response head (up to the blank line) one byte at a time, so nothing after it
 /// is consumed. Returns what was read and whether the head is complete.
-async fn read_head(stream: &mut TcpStream, limit: usize) -> (Vec<u8>, bool) {
+async fn read_head<S: AsyncRead + Unpin>(stream: &mut S, limit: usize) -> (Vec<u8>, bool) {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while head.len() < limit {
@@ -277,10 +291,10 @@ pub fn parse_head(head: &[u8]) -> Option<Head> {
     })
 }
 
-async fn http_connect(
+async fn http_connect<S: AsyncRead + AsyncWrite + Unpin>(
     proxy: &Proxy,
     target: &Target,
-    stream: &mut TcpStream,
+    stream: &mut S,
     notes: &mut Notes,
 ) -> Result<(), ProxyProblem> {
     let auth = authority(target);
@@ -383,10 +397,10 @@ async fn http_connect(
 /// Kept here for the lab's SOCKS5 server; the names live in `explain`.
 pub use crate::explain::socks_reply_name;
 
-async fn socks5(
+async fn socks5<S: AsyncRead + AsyncWrite + Unpin>(
     proxy: &Proxy,
     target: &Target,
-    stream: &mut TcpStream,
+    stream: &mut S,
     notes: &mut Notes,
 ) -> Result<(), ProxyProblem> {
     let url = proxy.url();
@@ -551,7 +565,14 @@ async fn socks5(
                 let _ = stream.read_exact(&mut l).await;
                 l[0] as usize
             }
-            _ => 0,
+            other => {
+                return Err(ProxyProblem::Failed {
+                    proxy: url,
+                    detail: format!(
+                        "its CONNECT reply names the unknown address type 0x{other:02X} (RFC 1928 knows 1, 3 and 4)"
+                    ),
+                });
+            }
         };
         let mut rest = vec![0u8; addr_len + 2];
         if stream.read_exact(&mut rest).await.is_err() {
@@ -598,7 +619,7 @@ async fn socks5(
 
 /// Fills `buf` as far as the peer sends (stops at end of stream); returns the bytes read.
 /// A peer that is not SOCKS may send a long text: read a little more for the preview.
-async fn read_some(stream: &mut TcpStream, buf: &mut [u8]) -> Vec<u8> {
+async fn read_some<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut [u8]) -> Vec<u8> {
     let mut got = 0;
     while got < buf.len() {
         match stream.read(&mut buf[got..]).await {

@@ -276,8 +276,40 @@ fn describe(e: &io::Error) -> String {
     }
 }
 
+/// EMFILE or ENFILE: no descriptor for the socket. Said as this tool's limit, never the broker's.
+fn fd_limit(a: SocketAddr, e: &io::Error) -> Option<Problem> {
+    let system_wide = match e.raw_os_error()? {
+        libc::EMFILE => false,
+        libc::ENFILE => true,
+        _ => return None,
+    };
+    #[cfg(unix)]
+    let limit = {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: a plain syscall filling a struct we own.
+        let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
+        // rlim_t is u64 here, not on every Unix.
+        #[allow(clippy::unnecessary_cast)]
+        let soft = lim.rlim_cur as u64;
+        got.then_some(soft)
+    };
+    #[cfg(not(unix))]
+    let limit = None;
+    Some(Problem::TcpLocalFdLimit {
+        addr: a,
+        system_wide,
+        limit,
+    })
+}
+
 fn classify(errors: &[(SocketAddr, io::Error)]) -> Problem {
     use io::ErrorKind::*;
+    if let Some(p) = errors.iter().find_map(|(a, e)| fd_limit(*a, e)) {
+        return p;
+    }
     let find = |kinds: &[io::ErrorKind]| errors.iter().find(|(_, e)| kinds.contains(&e.kind()));
     if let Some((a, _)) = find(&[ConnectionRefused]) {
         return Problem::TcpRefused { addr: *a };

@@ -337,13 +337,68 @@ pub fn decode_connack(frame: &Frame, sent: MqttVersion) -> Result<ConnAckInfo, W
             info.answered_as_311 = true;
         } else {
             let mut props = Bytes::copy_from_slice(&frame.body[2..]);
-            match v5::ConnAckProperties::read(&mut props) {
-                Ok(p) => info.props = p,
-                Err(e) => info.props_error = Some(format!("{e:?}")),
+            match repeated_property(&frame.body[2..]) {
+                Some(id) => {
+                    info.props_error = Some(format!(
+                        "the property 0x{id:02X} appears more than once, which MQTT 5 forbids"
+                    ))
+                }
+                None => match v5::ConnAckProperties::read(&mut props) {
+                    Ok(p) => info.props = p,
+                    Err(e) => info.props_error = Some(format!("{e:?}")),
+                },
             }
         }
     }
     Ok(info)
+}
+
+/// The first property that appears twice in an MQTT 5 property block (length prefix included);
+/// only User Property (0x26) may repeat. `None` also when the block cannot be walked (the
+/// codec then says what is wrong with it).
+fn repeated_property(block: &[u8]) -> Option<u8> {
+    fn varint(b: &[u8], at: &mut usize) -> Option<usize> {
+        let mut n = 0usize;
+        for shift in [0, 7, 14, 21] {
+            let byte = *b.get(*at)?;
+            *at += 1;
+            n |= ((byte & 0x7f) as usize) << shift;
+            if byte & 0x80 == 0 {
+                return Some(n);
+            }
+        }
+        None
+    }
+    let mut at = 0;
+    let len = varint(block, &mut at)?;
+    let end = at.checked_add(len)?.min(block.len());
+    let mut seen = [false; 256];
+    while at < end {
+        let id = block[at];
+        at += 1;
+        if id != 0x26 && std::mem::replace(&mut seen[id as usize], true) {
+            return Some(id);
+        }
+        let two = |at: usize| -> Option<usize> {
+            Some(u16::from_be_bytes([*block.get(at)?, *block.get(at + 1)?]) as usize)
+        };
+        at += match id {
+            0x01 | 0x17 | 0x19 | 0x24 | 0x25 | 0x28 | 0x29 | 0x2A => 1,
+            0x13 | 0x21 | 0x22 | 0x23 => 2,
+            0x02 | 0x11 | 0x18 | 0x27 => 4,
+            0x0B => {
+                varint(block, &mut at)?;
+                0
+            }
+            0x03 | 0x08 | 0x09 | 0x12 | 0x15 | 0x16 | 0x1A | 0x1C | 0x1F => 2 + two(at)?,
+            0x26 => {
+                let k = 2 + two(at)?;
+                k + 2 + two(at + k)?
+            }
+            _ => return None,
+        };
+    }
+    None
 }
 
 /// SUBACK: packet id, reason string (v5) and one code per filter.

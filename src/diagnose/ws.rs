@@ -114,7 +114,10 @@ pub async fn run(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<BoxIo, Pr
     let (mut ws, response) = match result {
         Err(_) => {
             let bytes = heard.first_bytes();
-            if !bytes.is_empty() && !bytes.starts_with(b"HTTP/") {
+            // A slow but honest server may have sent only "HT" so far: not a reason to call
+            // it something other than HTTP.
+            let http_so_far = bytes.starts_with(b"HTTP/") || b"HTTP/".starts_with(&bytes);
+            if !bytes.is_empty() && !http_so_far {
                 return Err(not_http(run, &bytes, over_tls, port).await);
             }
             return Err(Problem::Ws(WsProblem::Timeout {
@@ -162,6 +165,11 @@ pub async fn run(run: &mut Run, io: BoxIo, peer: SocketAddr) -> Result<BoxIo, Pr
         Ok(None) => {
             return Err(Problem::Ws(WsProblem::Closed {
                 detail: "closed the connection right after accepting the upgrade".into(),
+            }));
+        }
+        Ok(Some(Err(e))) if !matches!(e, WsError::Io(_)) => {
+            return Err(Problem::Ws(WsProblem::BadFrame {
+                error: sanitize(&e.to_string()),
             }));
         }
         Ok(Some(Err(e))) => {
@@ -444,14 +452,33 @@ impl<S> WsIo<S> {
     }
 }
 
+/// A WebSocket framing error read after the ws stage passed, carried inside an `io::Error`
+/// so the mqtt and sub stages can hand it back to the ws stage ([`late_ws_problem`]).
+#[derive(Debug)]
+pub struct FrameError(pub String);
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FrameError {}
+
 fn to_io(e: WsError) -> io::Error {
     match e {
         WsError::Io(e) => e,
         WsError::ConnectionClosed | WsError::AlreadyClosed => {
             io::Error::new(io::ErrorKind::BrokenPipe, "the WebSocket is closed")
         }
-        other => io::Error::other(other.to_string()),
+        other => io::Error::other(FrameError(sanitize(&other.to_string()))),
     }
+}
+
+/// The ws stage's problem when a read or write of a later stage failed on bad framing.
+pub fn late_ws_problem(e: &io::Error) -> Option<Problem> {
+    let f = e.get_ref()?.downcast_ref::<FrameError>()?;
+    Some(Problem::Ws(WsProblem::BadFrame { error: f.0.clone() }))
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WsIo<S> {

@@ -92,6 +92,12 @@ pub static CATALOG: &[CauseInfo] = &[
         "Check the address and the network connection.",
     ),
     c(
+        "tcp.local_fd_limit",
+        Tcp,
+        "this machine ran out of file descriptors before connecting (EMFILE): not the broker",
+        "Raise ulimit -n, or check fewer profiles at once (--concurrency).",
+    ),
+    c(
         "tls.not_tls",
         Tls,
         "the port does not speak TLS",
@@ -559,6 +565,12 @@ pub static CATALOG: &[CauseInfo] = &[
         Ws,
         "the server closed the connection instead of answering the upgrade",
         "Check that this is the WebSocket port and the server's log.",
+    ),
+    c(
+        "ws.bad_frame",
+        Ws,
+        "after the upgrade, the server sent a WebSocket frame that cannot be read",
+        "Check the server's or proxy's log; frames over 16 MiB are refused.",
     ),
     c(
         "ws.timeout",

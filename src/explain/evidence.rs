@@ -173,6 +173,11 @@ impl HandshakeError {
     pub fn words(&self) -> String {
         match self {
             HandshakeError::Alert(a) => format!("the server sent {}", alert_name(a)),
+            HandshakeError::Rustls(rustls::Error::InvalidMessage(
+                rustls::InvalidMessage::HandshakePayloadTooLarge,
+            )) => "the server sent a handshake message larger than the 64 KiB rustls accepts \
+                   (usually a certificate chain that big; real chains are a few kilobytes)"
+                .into(),
             HandshakeError::Rustls(e) => e.to_string(),
             HandshakeError::Unanalysed(ce) => {
                 format!("the certificate was refused ({ce:?}) and could not be analysed")

@@ -162,6 +162,13 @@ pub enum Problem {
         kind: io::ErrorKind,
         os_error: String,
     },
+    /// This process (or the system) had no file descriptor left for the socket (EMFILE or
+    /// ENFILE): the tool's own limit, not the broker's. `limit`: the soft RLIMIT_NOFILE.
+    TcpLocalFdLimit {
+        addr: SocketAddr,
+        system_wide: bool,
+        limit: Option<u64>,
+    },
 
     TlsNotTls {
         speaks: PeerSpeaks,
@@ -350,6 +357,7 @@ impl Problem {
             TcpUnreachable { .. } => "tcp.unreachable",
             TcpReset { .. } => "tcp.reset",
             TcpFailed { .. } => "tcp.failed",
+            TcpLocalFdLimit { .. } => "tcp.local_fd_limit",
             TlsNotTls { .. } => "tls.not_tls",
             TlsTimeout { .. } => "tls.timeout",
             TlsCertExpired { .. } => "tls.cert_expired",
@@ -405,7 +413,8 @@ impl Problem {
             | TcpTimeout { .. }
             | TcpUnreachable { .. }
             | TcpReset { .. }
-            | TcpFailed { .. } => Stage::Tcp,
+            | TcpFailed { .. }
+            | TcpLocalFdLimit { .. } => Stage::Tcp,
             TlsNotTls { .. }
             | TlsTimeout { .. }
             | TlsCertExpired { .. }
@@ -504,6 +513,17 @@ pub fn explain(problem: &Problem) -> Finding {
         TcpFailed { addr: Some(addr), kind, os_error } => (
             format!("Connecting to {addr} failed: {}.", io_kind_words(*kind).unwrap_or(os_error)),
             "Check the address and this machine's network connection.".into(),
+        ),
+        TcpLocalFdLimit { addr, system_wide, limit } => (
+            format!(
+                "No connection to {addr} was tried: {} (the broker was never asked).",
+                match (system_wide, limit) {
+                    (true, _) => "this machine ran out of open files (ENFILE)".to_string(),
+                    (false, Some(n)) => format!("mqtt-doctor reached its limit of {n} open files (EMFILE)"),
+                    (false, None) => "mqtt-doctor reached its limit of open files (EMFILE)".to_string(),
+                }
+            ),
+            "This is this machine's limit, not the broker's: raise it (`ulimit -n`), or check fewer profiles at once (--concurrency).".into(),
         ),
         TlsNotTls { speaks, port } => match speaks {
             PeerSpeaks::PlainMqtt => (

@@ -43,6 +43,19 @@ fn samples() -> Vec<Problem> {
             kind: io::ErrorKind::NotFound,
             os_error: String::new(),
         },
+        TcpLocalFdLimit {
+            addr: a(),
+            system_wide: false,
+            limit: Some(64),
+        },
+        TcpLocalFdLimit {
+            addr: a(),
+            system_wide: true,
+            limit: None,
+        },
+        Ws(WsProblem::BadFrame {
+            error: "Space limit exceeded".into(),
+        }),
         TlsNotTls {
             speaks: PeerSpeaks::PlainMqtt,
             port: 1883,

@@ -203,6 +203,11 @@ pub enum WsProblem {
     Closed {
         detail: String,
     },
+    /// After the upgrade, the server sent what is not a readable WebSocket frame (the framing
+    /// library's message: a frame over our 16 MiB cap, reserved bits, an unknown opcode).
+    BadFrame {
+        error: String,
+    },
     Timeout {
         secs: u64,
         heard: bool,
@@ -216,6 +221,7 @@ impl WsProblem {
             WsProblem::NotHttp { .. } => "ws.not_http",
             WsProblem::SubprotocolRejected { .. } => "ws.subprotocol_rejected",
             WsProblem::Closed { .. } => "ws.closed",
+            WsProblem::BadFrame { .. } => "ws.bad_frame",
             WsProblem::Timeout { .. } => "ws.timeout",
         }
     }
@@ -264,6 +270,10 @@ impl WsProblem {
             WsProblem::Closed { detail } => (
                 format!("The server {detail} without answering the WebSocket upgrade."),
                 "The port accepts connections but drops WebSocket clients: check that it is the broker's WebSocket port, and the broker's or load balancer's log for the reason.".into(),
+            ),
+            WsProblem::BadFrame { error } => (
+                format!("After accepting the WebSocket upgrade, the server sent a frame this client cannot read ({error})."),
+                "The server (or a proxy in front of it) breaks WebSocket framing: check its log; frames over 16 MiB are refused on purpose, no MQTT broker needs them.".into(),
             ),
             WsProblem::Timeout { secs, heard } => (
                 if *heard {

@@ -2,6 +2,7 @@
 //! Tests and `mqtt-doctor demo` both use it; `scenarios::SCENARIOS` says what each one shows.
 
 pub mod broker;
+pub mod hostile;
 pub mod pki;
 pub mod scenarios;
 mod services;
@@ -367,6 +368,8 @@ pub const DNS_OK: &str = "broker.lab.test";
 pub const DNS_NODATA: &str = "nodata.lab.test";
 pub const DNS_SERVFAIL: &str = "servfail.lab.test";
 pub const DNS_SILENT: &str = "silent.lab.test";
+/// `bücher.lab.test` in its IDNA form: the lab answers it like `DNS_OK`.
+pub const DNS_IDNA: &str = "xn--bcher-kva.lab.test";
 
 /// A tiny authoritative DNS server for `lab.test` on UDP 127.0.0.1:0.
 pub async fn dns_server() -> io::Result<(SocketAddr, JoinHandle<()>)> {
@@ -410,7 +413,7 @@ pub async fn dns_server() -> io::Result<(SocketAddr, JoinHandle<()>)> {
                         ));
                     }
                 }
-                DNS_OK => {
+                DNS_OK | DNS_IDNA => {
                     if q.query_type() == RecordType::A {
                         reply.add_answer(Record::from_rdata(
                             q.name().clone(),

@@ -56,6 +56,7 @@ pub use resolve::{
     AsyncKeyring, Env, Fetched, Field, KEYRING_DEADLINE, KeyringOnDemand, PlanError, SecretLookup,
     resolve, resolve_async,
 };
+pub(crate) use store::parse_bytes;
 pub use store::{CONFIG_ENV, ProfileStore};
 
 /// toml/serde messages as one line without a trailing period.

@@ -148,7 +148,7 @@ fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, ProfileError> {
     }
 }
 
-fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<FileModel, ProfileError> {
+pub(crate) fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<FileModel, ProfileError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let (line, column) = super::parse::line_col(
             &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
@@ -264,6 +264,24 @@ impl ProfileStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// When the profiles file is a symlink into another folder, the file a save really
+    /// replaces. Saves go through the link (dotfile managers keep profiles.toml in their
+    /// repository), and the fronts say so: a save never follows a link silently.
+    pub fn symlink_target(&self) -> Option<PathBuf> {
+        let linked = fs::symlink_metadata(&self.path)
+            .ok()?
+            .file_type()
+            .is_symlink();
+        let target = save_target(&self.path).ok()?;
+        let folder = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let here = fs::canonicalize(folder).ok()?;
+        (linked && target.parent() != Some(here.as_path())).then_some(target)
     }
 
     /// Profiles sorted by name.

@@ -72,7 +72,7 @@ pub fn glyph(status: Status) -> &'static str {
 /// The fact that best sums up a stage, for one-line progress output.
 pub fn key_fact(stage: &StageReport) -> Option<String> {
     let keys: &[&str] = match stage.stage {
-        Stage::Dns => &["addresses"],
+        Stage::Dns => &["idna", "addresses"],
         Stage::Tcp => &["peer"],
         Stage::Proxy => &["proxy"],
         Stage::Tls => &["version", "alpn"],

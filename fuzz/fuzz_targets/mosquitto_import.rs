@@ -1,0 +1,7 @@
+//! Fuzz target `mosquitto_import`: feeds libFuzzer's bytes to `mqtt_doctor::fuzzing::mosquitto_import`.
+//! Run with `fuzz/run` (see fuzz/README.md).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    mqtt_doctor::fuzzing::mosquitto_import(data);
+});
