@@ -154,4 +154,3 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Traced<S> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
-
