@@ -424,18 +424,9 @@ pub fn apply_top_level(mut cli: Cli) -> Result<Cli, InputError> {
     Ok(cli)
 }
 
-/// `--dns-server`: `IP:PORT`, `[IPv6]:PORT`, or an address alone (port 53).
+/// `--dns-server`: the profile field's rule (`IP:PORT`, `[IPv6]:PORT`, or an address alone).
 pub fn dns_server_arg(v: &str) -> Result<std::net::SocketAddr, String> {
-    use std::net::{IpAddr, SocketAddr};
-    if let Ok(a) = v.parse::<SocketAddr>() {
-        return Ok(a);
-    }
-    let bare = v.trim_start_matches('[').trim_end_matches(']');
-    bare.parse::<IpAddr>()
-        .map(|ip| SocketAddr::new(ip, 53))
-        .map_err(|_| {
-            format!("{v:?} is not an IP address or IP:PORT (e.g. 192.0.2.53, 192.0.2.53:5353, ::1, [::1]:53)")
-        })
+    profile::parse_dns_server(v)
 }
 
 fn not_for(given: &[&str], name: &str) -> InputError {

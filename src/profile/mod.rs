@@ -47,7 +47,8 @@ pub use form::{
     check_runs, keyring_accounts, remove_with_secrets, rename_with_secrets, save_with_secrets,
 };
 pub use model::{
-    Endpoint, HeaderValue, Material, MqttVersion, Profile, SecretSource, Tls, TlsVersion, Transport,
+    Endpoint, HeaderValue, Material, MqttVersion, Profile, SecretSource, Tls, TlsVersion,
+    Transport, parse_dns_server,
 };
 pub use mosquitto::{ExportFormat, Imported, MosquittoError, export, import_mosquitto};
 pub use overrides::Overrides;

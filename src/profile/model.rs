@@ -41,8 +41,13 @@ pub struct Profile {
     /// Password of the proxy user named in `proxy`: `{ keyring = true }` or `{ env = "VAR" }`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_password: Option<SecretSource>,
-    /// Ask this DNS server (`IP:PORT`) instead of the system resolver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Ask this DNS server (`IP:PORT`, or an address alone for port 53) instead of the system
+    /// resolver.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "dns_server_field"
+    )]
     pub dns_server: Option<std::net::SocketAddr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mqtt_version: Option<MqttVersion>,
@@ -108,6 +113,35 @@ pub struct Tls {
 }
 
 /// `topic = "x"` (the old form) or `topics = ["x", "y"]`.
+/// A DNS server: `IP:PORT`, `[IPv6]:PORT`, or an address alone (port 53, the DNS port of
+/// RFC 1035). The one rule for `--dns-server` and the profile field.
+pub fn parse_dns_server(v: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::{IpAddr, SocketAddr};
+    if let Ok(a) = v.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let bare = v
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(v);
+    bare.parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| {
+            format!(
+                "{v:?} is not an IP address or IP:PORT (e.g. 192.0.2.53, 192.0.2.53:5353, ::1, [::1]:53)"
+            )
+        })
+}
+
+fn dns_server_field<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::net::SocketAddr>, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_dns_server(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
 fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]

@@ -599,3 +599,32 @@ fn a_keyring_proxy_password_is_listed_as_a_keyring_entry() {
         [("proxy_password", Kind::ProxyPassword)]
     );
 }
+
+#[test]
+fn a_dns_server_without_a_port_uses_port_53_in_a_profile_too() {
+    let store = load(
+        r#"version = 1
+[profiles.v4]
+url = "mqtt://h"
+dns_server = "192.0.2.53"
+[profiles.v6]
+url = "mqtt://h"
+dns_server = "::1"
+[profiles.v6port]
+url = "mqtt://h"
+dns_server = "[::1]:5353"
+"#,
+    );
+    assert_eq!(
+        store.get("v4").unwrap().dns_server,
+        Some("192.0.2.53:53".parse().unwrap())
+    );
+    assert_eq!(
+        store.get("v6").unwrap().dns_server,
+        Some("[::1]:53".parse().unwrap())
+    );
+    assert_eq!(
+        store.get("v6port").unwrap().dns_server,
+        Some("[::1]:5353".parse().unwrap())
+    );
+}
