@@ -1,7 +1,8 @@
 //! The ratatui app: [`App`] (state), [`Action`] (what happened), [`update`] (the one pure
 //! transition) and [`view`] (pure drawing), driven by one `tokio::select!` loop over terminal
 //! input, engine events, background results and signals. Idle means no timer at all: the
-//! spinner ticks only while a stage runs, and redraws are capped while one does.
+//! spinner ticks only while a visible stage or Profiles row runs, and redraws are capped while
+//! a stage does.
 
 mod app;
 mod bundle;
