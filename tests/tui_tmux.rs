@@ -325,3 +325,70 @@ fn password_prompt_is_masked() {
     );
     assert!(!text.contains("hunter2"), "{text}");
 }
+
+/// Pane modes tmux tracks for what the program in it asked: alternate screen, cursor shown,
+/// mouse reporting (any of the kinds crossterm turns on).
+fn pane_modes(name: &str) -> (bool, bool, bool) {
+    let out = tmux(&[
+        "display-message",
+        "-p",
+        "-t",
+        name,
+        "#{alternate_on} #{cursor_flag} #{mouse_any_flag}#{mouse_button_flag}#{mouse_standard_flag}#{mouse_sgr_flag}",
+    ]);
+    let mut parts = out.split_whitespace();
+    let alt = parts.next() == Some("1");
+    let cursor = parts.next() == Some("1");
+    let mouse = parts.next().is_some_and(|m| m.contains('1'));
+    (alt, cursor, mouse)
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_still_shows_its_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let before = dir.path().join("stty-before");
+    let after = dir.path().join("stty-after");
+    let config = dir.path().join("profiles.toml");
+    let name = format!("mqtt-doctor-panic-{}", std::process::id());
+    // The hook exists in debug builds only (the test binary's build): F12 panics in the loop.
+    let s = start(
+        &name,
+        &format!(
+            "stty -g > {}; MQTT_DOCTOR_TEST_PANIC=1 MQTT_DOCTOR_CONFIG={} {}; echo EXIT=$?; stty -g > {}; echo DONE; sleep 60",
+            shell_quote(&before.display().to_string()),
+            shell_quote(&config.display().to_string()),
+            env!("CARGO_BIN_EXE_mqtt-doctor"),
+            shell_quote(&after.display().to_string()),
+        ),
+    );
+    wait_for(&s.0, "[1 Profiles]");
+    // While the app runs, the modes are on: the checks below can fail.
+    assert_eq!(
+        pane_modes(&s.0),
+        (true, false, true),
+        "(alternate screen, cursor visible, mouse) while the app runs"
+    );
+    keys(&s, &["F12"]);
+    wait_for(&s.0, "DONE");
+    // With the history: a backtrace (RUST_BACKTRACE) can push the message off the screen.
+    let text = tmux(&["capture-pane", "-p", "-S", "-1000", "-t", &s.0]);
+    assert!(
+        text.contains("panicked")
+            && text.contains("test panic requested by MQTT_DOCTOR_TEST_PANIC"),
+        "the panic message is shown after the restore:\n{text}"
+    );
+    assert!(text.contains("EXIT=101"), "{text}");
+    assert!(
+        !text.contains("[1 Profiles]"),
+        "the app's screen is gone:\n{text}"
+    );
+    assert_eq!(
+        pane_modes(&s.0),
+        (false, true, false),
+        "(alternate screen, cursor visible, mouse) after the panic"
+    );
+    let before = std::fs::read_to_string(&before).expect("stty before");
+    let after = std::fs::read_to_string(&after).expect("stty after");
+    assert!(!before.trim().is_empty());
+    assert_eq!(before, after, "the terminal settings are restored");
+}

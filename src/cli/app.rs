@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{ConnArgs, InputError, build_plan, prompt_password};
-use crate::diagnose::{Plan, Stage};
+use super::{ConnArgs, InputError, build_inputs, prompt_password};
+use crate::diagnose::Stage;
 use crate::profile::ProfileStore;
 use crate::tui::{self, MemoryProfile, Options, Start};
 
@@ -74,12 +74,12 @@ pub async fn open(
             ));
         }
         (Some(url), None) => {
-            let mut plan = build_plan(&url, conn, &|k| std::env::var(k).ok())?;
+            let mut inputs = build_inputs(&url, conn, &|k| std::env::var(k).ok())?;
             if conn.password_prompt {
-                plan.mqtt.password = Some(prompt_password("MQTT password: ")?);
+                inputs.plan.mqtt.password = Some(prompt_password("MQTT password: ")?);
             }
             need_terminal("use `mqtt-doctor check URL` in scripts")?;
-            Start::Url(Box::new(plan))
+            Start::Url(Box::new(inputs))
         }
         (None, profile) => {
             let given = conn.given();
@@ -105,9 +105,9 @@ pub async fn open(
 }
 
 /// The lab's scenarios as in-memory profiles, grouped by the stage that fails ("OK" last).
-pub fn demo_entries(lab: &crate::lab::Lab) -> Vec<(MemoryProfile, Plan)> {
-    let plans = super::scenario_plans(lab);
-    let mut out: Vec<(usize, MemoryProfile, Plan)> = Vec::new();
+pub fn demo_entries(lab: &crate::lab::Lab) -> Vec<(MemoryProfile, tui::RunInputs)> {
+    let plans = super::scenario_inputs(lab);
+    let mut out: Vec<(usize, MemoryProfile, tui::RunInputs)> = Vec::new();
     for (id, _, plan) in plans {
         let Some(s) = lab.scenario(&id) else {
             continue;

@@ -590,12 +590,23 @@ impl From<&ConnArgs> for Overrides {
 /// unnamed one). `env` looks up environment variables (the process environment in real use;
 /// the demo passes its own).
 pub fn build_plan(url: &str, a: &ConnArgs, env: profile::Env<'_>) -> Result<Plan, InputError> {
+    build_inputs(url, a, env).map(|i| i.plan)
+}
+
+/// The unnamed profile a URL and the check flags make, with its plan (the app keeps both:
+/// its bundle key needs the profile).
+pub fn build_inputs(
+    url: &str,
+    a: &ConnArgs,
+    env: profile::Env<'_>,
+) -> Result<crate::tui::RunInputs, InputError> {
     let mut p = Profile {
         url: Some(url.to_string()),
         ..Profile::default()
     };
     Overrides::from(a).apply(&mut p).map_err(plan_error)?;
-    profile::resolve(&p, env, &profile::KeyringOnDemand::new()).map_err(plan_error)
+    let plan = profile::resolve(&p, env, &profile::KeyringOnDemand::new()).map_err(plan_error)?;
+    Ok(crate::tui::RunInputs { profile: p, plan })
 }
 
 pub(crate) fn plan_error(e: profile::PlanError) -> InputError {
@@ -682,6 +693,14 @@ pub async fn run_single(
 
 /// The lab scenarios as plans, for the demo.
 pub fn scenario_plans(lab: &crate::lab::Lab) -> Vec<(String, String, Plan)> {
+    scenario_inputs(lab)
+        .into_iter()
+        .map(|(id, title, i)| (id, title, i.plan))
+        .collect()
+}
+
+/// [`scenario_plans`] with the profile each plan was made from (the demo bundles them).
+pub fn scenario_inputs(lab: &crate::lab::Lab) -> Vec<(String, String, crate::tui::RunInputs)> {
     let mut out = Vec::new();
     for s in lab.scenarios() {
         let mut argv = vec!["check".to_string(), s.url.clone()];
@@ -698,8 +717,8 @@ pub fn scenario_plans(lab: &crate::lab::Lab) -> Vec<(String, String, Plan)> {
         };
         let env = s.env.clone();
         let lookup = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        if let Ok(plan) = build_plan(url, &c.conn, &lookup) {
-            out.push((s.id.clone(), format!("{}: {}", s.expect, s.title), plan));
+        if let Ok(inputs) = build_inputs(url, &c.conn, &lookup) {
+            out.push((s.id.clone(), format!("{}: {}", s.expect, s.title), inputs));
         }
     }
     out

@@ -5,10 +5,14 @@
 //! returned [`Effect`]s (start or cancel a run, load or store profiles, write to the terminal).
 
 use std::cell::Cell;
+use std::sync::Arc;
 
 use ratatui::layout::Rect;
 
-use crate::diagnose::Event;
+use crate::diagnose::{Event, Report};
+use crate::report::bundle::Bundle;
+
+use super::bundle::{self, Draft, Kept, RunInputs};
 
 use super::clipboard::{self, Mux};
 use super::diagnose::{self, DiagnoseTab, RunSource};
@@ -53,6 +57,8 @@ pub enum Popup {
     Help { context: Context, scroll: u16 },
     /// Quit asked while a profile edit is unsaved.
     ConfirmQuit,
+    /// `b` on Diagnose: the bundle's files and target path, before anything is written.
+    Bundle(Draft),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +95,18 @@ pub enum Action {
     },
     /// Open the Diagnose tab running this (start-up: `--profile NAME`, a URL).
     Open(RunSource),
+    /// What run `number` was made from (sent with [`Action::Started`]).
+    Inputs {
+        number: usize,
+        inputs: Arc<RunInputs>,
+    },
+    /// The bundle of run `number` was built off the UI task, with its default path.
+    BundleReady {
+        number: usize,
+        result: Result<(Bundle, String), String>,
+    },
+    /// The bundle was written: (path, number of files), or why not.
+    BundleWritten(Result<(String, usize), String>),
     /// SIGTERM, SIGHUP, the terminal went away: quit without asking.
     Terminate,
 }
@@ -113,6 +131,17 @@ pub enum Effect {
     Write(Vec<u8>),
     /// Mouse capture on or off.
     Mouse(bool),
+    /// Build the bundle of a finished run off the UI task; answer with [`Action::BundleReady`].
+    BuildBundle {
+        number: usize,
+        inputs: Arc<RunInputs>,
+        report: Box<Report>,
+    },
+    /// Write a built bundle off the UI task; answer with [`Action::BundleWritten`].
+    WriteBundle {
+        path: String,
+        bundle: Arc<Bundle>,
+    },
 }
 
 #[derive(Debug)]
@@ -162,6 +191,7 @@ impl App {
         match &self.popup {
             Some(Popup::Help { .. }) => Context::Help,
             Some(Popup::ConfirmQuit) => Context::ConfirmQuit,
+            Some(Popup::Bundle(_)) => Context::Bundle,
             None => match self.tab {
                 Tab::Profiles => Context::Profiles(self.profiles.context()),
                 Tab::Diagnose => Context::Diagnose,
@@ -170,9 +200,14 @@ impl App {
         }
     }
 
-    /// Whether something on screen animates (a spinner of the visible run).
+    /// Whether something on screen animates (a spinner of the visible run, or of a running
+    /// row in Profiles); only then does the loop tick.
     pub fn animating(&self) -> bool {
-        self.tab == Tab::Diagnose && self.diagnose.animating()
+        match self.tab {
+            Tab::Diagnose => self.diagnose.animating(),
+            Tab::Profiles => self.profiles.rows_running(),
+            _ => false,
+        }
     }
 
     fn set_tab(&mut self, tab: Tab) -> Vec<Effect> {
@@ -351,6 +386,7 @@ impl App {
                     }
                     None => Vec::new(),
                 },
+                D::Bundle => self.build_bundle(),
                 nav => {
                     if self.diagnose.navigate(nav) {
                         vec![Effect::Redraw]
@@ -378,6 +414,7 @@ impl App {
                     self.quit = true;
                     vec![Effect::Quit]
                 }
+                PopupCommand::WriteBundle => self.write_bundle(),
             },
             Command::Profiles(c) => {
                 let effects = self.profiles.command(c);
@@ -393,6 +430,12 @@ impl App {
         if key.is_interrupt() {
             self.quit = true;
             return vec![Effect::Quit];
+        }
+        if let Some(Popup::Bundle(d)) = &mut self.popup
+            && is_text_key(&key)
+        {
+            d.edit(key.key);
+            return vec![Effect::Redraw];
         }
         if self.popup.is_none()
             && self.tab == Tab::Profiles
@@ -412,6 +455,45 @@ impl App {
             out.push(Effect::Redraw);
         }
         out
+    }
+
+    /// `b`: builds the shown run's bundle off the UI task (the popup opens when it is ready).
+    fn build_bundle(&mut self) -> Vec<Effect> {
+        let msg = match self.diagnose.shown_run() {
+            None => bundle::NO_RUN,
+            Some(r) if r.live() => bundle::NOT_FINISHED,
+            Some(r) => match (&r.report, &r.inputs) {
+                (Some(report), Some(Kept(inputs))) => {
+                    let effect = Effect::BuildBundle {
+                        number: r.number,
+                        inputs: inputs.clone(),
+                        report: Box::new(report.clone()),
+                    };
+                    self.status = Some(bundle::BUILDING.to_string());
+                    return vec![effect, Effect::Redraw];
+                }
+                (None, _) => bundle::NO_RESULT,
+                (Some(_), None) => bundle::NO_INPUTS,
+            },
+        };
+        self.status = Some(msg.to_string());
+        vec![Effect::Redraw]
+    }
+
+    /// Enter in the bundle popup: writes it where the path field says.
+    fn write_bundle(&mut self) -> Vec<Effect> {
+        let Some(Popup::Bundle(d)) = &self.popup else {
+            return Vec::new();
+        };
+        let path = d.path.trim().to_string();
+        if path.is_empty() {
+            self.status = Some(bundle::EMPTY_PATH.to_string());
+            return vec![Effect::Redraw];
+        }
+        let bundle = d.bundle.clone();
+        self.popup = None;
+        self.status = Some(bundle::WRITING.to_string());
+        vec![Effect::WriteBundle { path, bundle }, Effect::Redraw]
     }
 
     fn on_mouse(&mut self, kind: MouseKind, column: u16, row: u16) -> Vec<Effect> {
@@ -517,6 +599,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Tick => {
             if app.animating() {
                 app.diagnose.spinner = app.diagnose.spinner.wrapping_add(1);
+                app.profiles.tick();
                 vec![Effect::Redraw]
             } else {
                 Vec::new()
@@ -550,6 +633,31 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             out
         }
         Action::Open(source) => app.start(source),
+        Action::Inputs { number, inputs } => {
+            if let Some(run) = app.diagnose.runs.iter_mut().find(|r| r.number == number) {
+                run.inputs = Some(Kept(inputs));
+            }
+            Vec::new()
+        }
+        Action::BundleReady { number, result } => {
+            match result {
+                // Only when the user still looks at the Diagnose tab with nothing else open.
+                Ok((b, path)) if app.popup.is_none() && app.tab == Tab::Diagnose => {
+                    app.status = None;
+                    app.popup = Some(Popup::Bundle(Draft::new(number, b, path)));
+                }
+                Ok(_) => app.status = None,
+                Err(e) => app.status = Some(e),
+            }
+            vec![Effect::Redraw]
+        }
+        Action::BundleWritten(result) => {
+            app.status = Some(match result {
+                Ok((path, files)) => bundle::written(&path, files),
+                Err(e) => e,
+            });
+            vec![Effect::Redraw]
+        }
         Action::Terminate => {
             app.quit = true;
             vec![Effect::Quit]

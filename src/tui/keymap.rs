@@ -216,6 +216,8 @@ pub enum Context {
     Profiles(ProfilesContext),
     Help,
     ConfirmQuit,
+    /// The bundle popup of the Diagnose tab (its path field takes text).
+    Bundle,
 }
 
 impl Context {
@@ -226,6 +228,7 @@ impl Context {
             Context::Profiles(c) => format!("profiles.{}", profiles_context_id(c)),
             Context::Help => "help".into(),
             Context::ConfirmQuit => "confirm_quit".into(),
+            Context::Bundle => "bundle".into(),
         }
     }
 
@@ -234,7 +237,7 @@ impl Context {
         match self {
             Context::Global | Context::Diagnose => true,
             Context::Profiles(c) => !profiles_context_is_popup(c),
-            Context::Help | Context::ConfirmQuit => false,
+            Context::Help | Context::ConfirmQuit | Context::Bundle => false,
         }
     }
 }
@@ -279,6 +282,7 @@ pub enum DiagnoseCommand {
     Rerun,
     Cancel,
     Edit,
+    Bundle,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -287,6 +291,7 @@ pub enum PopupCommand {
     Up,
     Down,
     ConfirmQuit,
+    WriteBundle,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -329,6 +334,7 @@ impl DiagnoseCommand {
             DiagnoseCommand::Rerun => "diagnose.rerun",
             DiagnoseCommand::Cancel => "diagnose.cancel",
             DiagnoseCommand::Edit => "diagnose.edit",
+            DiagnoseCommand::Bundle => "diagnose.bundle",
         }
     }
 }
@@ -340,6 +346,7 @@ impl PopupCommand {
             PopupCommand::Up => "popup.up",
             PopupCommand::Down => "popup.down",
             PopupCommand::ConfirmQuit => "popup.confirm_quit",
+            PopupCommand::WriteBundle => "popup.write_bundle",
         }
     }
 }
@@ -418,11 +425,14 @@ fn app_defaults() -> Vec<Row> {
         (X::Diagnose, C::Diagnose(D::Rerun), &["r"], s::HINT_RERUN, s::HELP_RERUN),
         (X::Diagnose, C::Diagnose(D::Cancel), &["Esc"], s::HINT_CANCEL, s::HELP_CANCEL),
         (X::Diagnose, C::Diagnose(D::Edit), &["e"], s::HINT_EDIT, s::HELP_EDIT),
+        (X::Diagnose, C::Diagnose(D::Bundle), &["b"], s::HINT_BUNDLE, s::HELP_BUNDLE),
         (X::Help, C::Popup(P::Close), &["Esc", "?", "q"], s::HINT_CLOSE, s::HELP_CLOSE),
         (X::Help, C::Popup(P::Up), &["Up", "k"], "", s::HELP_SCROLL_UP),
         (X::Help, C::Popup(P::Down), &["Down", "j"], "", s::HELP_SCROLL_DOWN),
         (X::ConfirmQuit, C::Popup(P::ConfirmQuit), &["y", "q"], s::HINT_QUIT_ANYWAY, s::HELP_QUIT_ANYWAY),
         (X::ConfirmQuit, C::Popup(P::Close), &["Esc", "n"], s::HINT_STAY, s::HELP_STAY),
+        (X::Bundle, C::Popup(P::WriteBundle), &["Enter"], s::HINT_WRITE, s::HELP_WRITE_BUNDLE),
+        (X::Bundle, C::Popup(P::Close), &["Esc"], s::HINT_CLOSE, s::HELP_CLOSE_BUNDLE),
     ];
     rows
 }

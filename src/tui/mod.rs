@@ -1,9 +1,11 @@
 //! The ratatui app: [`App`] (state), [`Action`] (what happened), [`update`] (the one pure
 //! transition) and [`view`] (pure drawing), driven by one `tokio::select!` loop over terminal
 //! input, engine events, background results and signals. Idle means no timer at all: the
-//! spinner ticks only while a stage runs, and redraws are capped while one does.
+//! spinner ticks only while a visible stage or Profiles row runs, and redraws are capped while
+//! a stage does.
 
 mod app;
+mod bundle;
 pub mod clipboard;
 pub mod config;
 mod diagnose;
@@ -17,6 +19,10 @@ mod view;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod bundle_tests;
+
+pub use bundle::RunInputs;
 pub use diagnose::RunSource;
 pub use profiles::MemoryProfile;
 
@@ -58,8 +64,9 @@ pub enum Start {
     Profiles,
     /// The Diagnose tab running this saved profile.
     Profile(String),
-    /// The Diagnose tab running this plan (a URL from the command line, no profile).
-    Url(Box<Plan>),
+    /// The Diagnose tab running this plan (a URL from the command line, no saved profile:
+    /// the unnamed one the command line made).
+    Url(Box<RunInputs>),
 }
 
 /// Everything the loop needs; built before the terminal is touched, so a bad config file is
@@ -67,8 +74,8 @@ pub enum Start {
 pub struct Setup {
     app: App,
     /// Demo: the in-memory profiles' plans.
-    plans: HashMap<String, Plan>,
-    url: Option<Plan>,
+    plans: HashMap<String, RunInputs>,
+    url: Option<RunInputs>,
     profiles_path: Option<PathBuf>,
     first: Vec<Action>,
 }
@@ -110,9 +117,9 @@ pub fn setup(start: Start, profiles_path: PathBuf, opts: &Options) -> Result<Set
     let (url, first) = match start {
         Start::Profiles => (None, Vec::new()),
         Start::Profile(name) => (None, vec![Action::Open(RunSource::Profile(name))]),
-        Start::Url(plan) => {
-            let target = plan.target.url();
-            (Some(*plan), vec![Action::Open(RunSource::Url(target))])
+        Start::Url(inputs) => {
+            let target = inputs.plan.target.url();
+            (Some(*inputs), vec![Action::Open(RunSource::Url(target))])
         }
     };
     Ok(Setup {
@@ -127,14 +134,14 @@ pub fn setup(start: Start, profiles_path: PathBuf, opts: &Options) -> Result<Set
 /// The demo: in-memory profiles with their plans (nothing is read from or written to the
 /// profiles file; app.toml beside `config_path` still sets keys and look).
 pub fn setup_demo(
-    entries: Vec<(MemoryProfile, Plan)>,
+    entries: Vec<(MemoryProfile, RunInputs)>,
     config_path: PathBuf,
     opts: &Options,
 ) -> Result<Setup, String> {
     let (look, keymap, mouse) = look_and_keys(&config_path, opts)?;
     let plans = entries
         .iter()
-        .map(|(p, plan)| (p.name.clone(), plan.clone()))
+        .map(|(p, inputs)| (p.name.clone(), inputs.clone()))
         .collect();
     let tab = ProfilesTab::in_memory(entries.into_iter().map(|(p, _)| p).collect());
     let mut app = App::new(tab, look, keymap);
@@ -164,7 +171,12 @@ async fn with_terminal<T>(
 ) -> io::Result<T> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableMouseCapture);
+        // The cursor too: ratatui's restore leaves it hidden when the frame hid it.
+        let _ = crossterm::execute!(
+            io::stdout(),
+            crossterm::event::DisableMouseCapture,
+            crossterm::cursor::Show
+        );
         previous(info);
     }));
     let mut terminal = match ratatui::try_init() {
@@ -225,7 +237,7 @@ enum Msg {
     Action(Action),
     Plan {
         number: usize,
-        result: Result<Box<Plan>, String>,
+        result: Result<Box<RunInputs>, String>,
     },
 }
 
@@ -234,8 +246,8 @@ struct Driver {
     runner: Runner,
     /// The run whose plan is being resolved or whose engine runs.
     wanted: Option<usize>,
-    plans: HashMap<String, Plan>,
-    url: Option<Plan>,
+    plans: HashMap<String, RunInputs>,
+    url: Option<RunInputs>,
     profiles_path: Option<PathBuf>,
     tx: mpsc::UnboundedSender<Msg>,
     /// Store jobs, plan look-ups and fleet runs; aborted when the app ends.
@@ -254,10 +266,14 @@ impl Driver {
         }
     }
 
-    fn start_now(&mut self, number: usize, plan: Plan, queue: &mut VecDeque<Action>) {
-        let target = plan.target.url();
-        self.runner.start(plan);
+    fn start_now(&mut self, number: usize, inputs: RunInputs, queue: &mut VecDeque<Action>) {
+        let target = inputs.plan.target.url();
+        self.runner.start(inputs.plan.clone());
         self.wanted = Some(number);
+        queue.push_back(Action::Inputs {
+            number,
+            inputs: Arc::new(inputs),
+        });
         queue.push_back(Action::Started { number, target });
     }
 
@@ -286,7 +302,7 @@ impl Driver {
                     RunSource::Profile(name) => self.plan_source(name),
                 };
                 match source {
-                    Ok(PlanSource::Ready(plan)) => self.start_now(number, *plan, queue),
+                    Ok(PlanSource::Ready(inputs)) => self.start_now(number, *inputs, queue),
                     Ok(PlanSource::File(path, name)) => {
                         let tx = self.tx.clone();
                         self.tasks.spawn(async move {
@@ -317,6 +333,36 @@ impl Driver {
                 backend.write_all(&bytes)?;
                 backend.flush()?;
             }
+            Effect::BuildBundle {
+                number,
+                inputs,
+                report,
+            } => {
+                let tx = self.tx.clone();
+                // It reads the resolver configuration and serialises every file: not on the
+                // UI task.
+                self.tasks.spawn_blocking(move || {
+                    let env = |k: &str| std::env::var(k).ok();
+                    let result = bundle::build(
+                        &inputs,
+                        &report,
+                        std::time::SystemTime::now(),
+                        &env,
+                        std::path::Path::new("/etc/resolv.conf"),
+                    );
+                    let _ = tx.send(Msg::Action(Action::BundleReady { number, result }));
+                });
+            }
+            Effect::WriteBundle {
+                path,
+                bundle: built,
+            } => {
+                let tx = self.tx.clone();
+                self.tasks.spawn_blocking(move || {
+                    let result = bundle::write(&path, &built);
+                    let _ = tx.send(Msg::Action(Action::BundleWritten(result)));
+                });
+            }
             Effect::Mouse(on) => {
                 let _ = if on {
                     crossterm::execute!(io::stdout(), crossterm::event::EnableMouseCapture)
@@ -330,7 +376,7 @@ impl Driver {
 }
 
 enum PlanSource {
-    Ready(Box<Plan>),
+    Ready(Box<RunInputs>),
     File(PathBuf, String),
 }
 
@@ -352,8 +398,8 @@ async fn fleet_one(
     };
     let _ = tx.send(row(RowStatus::Running));
     let plan = match source {
-        Ok(PlanSource::Ready(plan)) => Ok(*plan),
-        Ok(PlanSource::File(path, name)) => profiles::plan_for(&path, &name).await,
+        Ok(PlanSource::Ready(inputs)) => Ok(inputs.plan),
+        Ok(PlanSource::File(path, name)) => profiles::plan_for(&path, &name).await.map(|i| i.plan),
         Err(e) => Err(e),
     };
     let status = match plan {
@@ -447,6 +493,7 @@ async fn run_loop(terminal: &mut DefaultTerminal, setup: Setup) -> io::Result<Op
     let mut queue: VecDeque<Action> = first.into();
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
+    let test_panic = test_panic_key();
     let start_effects = app.profiles.start();
     for e in app_effects(&mut app, start_effects) {
         driver.carry_out(e, terminal, &mut queue, &mut dirty)?;
@@ -474,6 +521,9 @@ async fn run_loop(terminal: &mut DefaultTerminal, setup: Setup) -> io::Result<Op
         let action = tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(ev)) => match from_terminal(ev) {
+                    Some(Action::Key(k)) if test_panic == Some(k.key) => {
+                        panic!("{TEST_PANIC_MESSAGE}")
+                    }
                     Some(a) => a,
                     None => continue,
                 },
@@ -511,6 +561,20 @@ async fn run_loop(terminal: &mut DefaultTerminal, setup: Setup) -> io::Result<Op
         };
         queue.push_back(action);
     }
+}
+
+/// What the test hook's panic says (tests/tui_tmux.rs looks for it on the restored screen).
+const TEST_PANIC_MESSAGE: &str = "test panic requested by MQTT_DOCTOR_TEST_PANIC";
+
+/// Test hook, debug builds only (a release build has no such variable and costs nothing):
+/// with `MQTT_DOCTOR_TEST_PANIC=1` in the environment, F12 panics inside the app loop, so the
+/// end-to-end test can prove the terminal is restored and the message still shown.
+fn test_panic_key() -> Option<keymap::Key> {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("MQTT_DOCTOR_TEST_PANIC").is_some_and(|v| v == "1") {
+        return Some(keymap::Key::F(12));
+    }
+    None
 }
 
 /// The Profiles tab's start-up effects as app effects.

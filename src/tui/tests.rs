@@ -559,7 +559,7 @@ fn every_default_binding_parses() {
         .iter()
         .map(|r| r.2.len())
         .sum::<usize>()
-        + 38;
+        + 41;
     assert_eq!(rows, specs);
     assert!(
         Keymap::with_overrides(&BTreeMap::new(), "app.toml").is_ok(),

@@ -48,6 +48,7 @@ pub fn view(app: &App, frame: &mut Frame) {
         match &app.popup {
             Some(Popup::Help { context, scroll }) => draw_help(app, *context, *scroll, frame, body),
             Some(Popup::ConfirmQuit) => draw_confirm(app, frame, body),
+            Some(Popup::Bundle(d)) => super::bundle::draw(d, frame, body, &app.look),
             None => {}
         }
     }

@@ -59,6 +59,8 @@ pub struct Run {
     pub stages: Vec<StageReport>,
     pub report: Option<Report>,
     pub phase: Phase,
+    /// The profile and plan the run was made from, once resolved (the bundle key needs them).
+    pub inputs: Option<super::bundle::Kept>,
 }
 
 impl Run {
@@ -70,6 +72,7 @@ impl Run {
             stages: STAGES.into_iter().map(StageReport::new).collect(),
             report: None,
             phase: Phase::Preparing,
+            inputs: None,
         }
     }
 
@@ -331,7 +334,7 @@ impl DiagnoseTab {
                 };
                 self.move_selection(delta)
             }
-            D::Rerun | D::Cancel | D::Edit => false,
+            D::Rerun | D::Cancel | D::Edit | D::Bundle => false,
         }
     }
 

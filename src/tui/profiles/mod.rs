@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::diagnose::{Plan, Stage};
+use crate::diagnose::Stage;
 use crate::profile::{
     self, FORM_FIELDS, FormError, FormField, KeyringOnDemand, Profile, ProfileForm, ProfileStore,
 };
@@ -56,6 +56,8 @@ pub enum ProfilesCommand {
     DeleteCancel,
     RenameConfirm,
     RenameCancel,
+    DiscardConfirm,
+    DiscardCancel,
 }
 
 impl ProfilesCommand {
@@ -88,6 +90,8 @@ impl ProfilesCommand {
             C::DeleteCancel => "profiles.delete_cancel",
             C::RenameConfirm => "profiles.rename_confirm",
             C::RenameCancel => "profiles.rename_cancel",
+            C::DiscardConfirm => "profiles.discard_confirm",
+            C::DiscardCancel => "profiles.discard_cancel",
         }
     }
 }
@@ -100,6 +104,8 @@ pub enum ProfilesContext {
     Form,
     ConfirmDelete,
     Rename,
+    /// Esc in a form with changed fields: "discard changes?".
+    ConfirmDiscard,
 }
 
 type DefaultBinding = (
@@ -267,6 +273,20 @@ pub fn default_bindings() -> Vec<DefaultBinding> {
             "cancel",
             "keep the old name",
         ),
+        (
+            X::ConfirmDiscard,
+            C::DiscardConfirm,
+            &["y", "Enter"],
+            "discard",
+            "close the form and lose the changes",
+        ),
+        (
+            X::ConfirmDiscard,
+            C::DiscardCancel,
+            &["Esc", "n"],
+            "keep editing",
+            "go back to the form, changes kept",
+        ),
     ]
 }
 
@@ -423,6 +443,8 @@ struct FormState {
     /// File fields whose check is on its way.
     checking: Vec<FormField>,
     saving: bool,
+    /// Esc was pressed with changed fields: the "discard changes?" question is open.
+    asking_discard: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -468,6 +490,8 @@ pub struct ProfilesTab {
     drawn_rows: Cell<(u16, u16, u16)>,
     offset: Cell<usize>,
     page: Cell<usize>,
+    /// Frame of the shared spinner on running rows (turned by the shell's tick).
+    spinner: usize,
 }
 
 impl ProfilesTab {
@@ -487,6 +511,7 @@ impl ProfilesTab {
             drawn_rows: Cell::new((0, 0, 0)),
             offset: Cell::new(0),
             page: Cell::new(10),
+            spinner: 0,
         }
     }
 
@@ -497,7 +522,11 @@ impl ProfilesTab {
             .map(|p| Row {
                 name: p.name,
                 group: Some(p.group),
-                url: if p.title.is_empty() { p.url } else { p.title },
+                url: if p.title.is_empty() {
+                    crate::report::redact::url(&p.url)
+                } else {
+                    p.title
+                },
                 profile: None,
                 load_error: None,
                 status: None,
@@ -545,8 +574,21 @@ impl ProfilesTab {
                 .any(|r| matches!(r.status, Some(RowStatus::Running)))
     }
 
+    /// Whether a row shows a running diagnosis (its spinner turns).
+    pub fn rows_running(&self) -> bool {
+        self.rows
+            .iter()
+            .any(|r| matches!(r.status, Some(RowStatus::Running)))
+    }
+
+    /// One spinner frame on.
+    pub fn tick(&mut self) {
+        self.spinner = self.spinner.wrapping_add(1);
+    }
+
     pub fn context(&self) -> ProfilesContext {
         match &self.popup {
+            Some(Popup::Form(f)) if f.asking_discard => ProfilesContext::ConfirmDiscard,
             Some(Popup::Form(_)) => ProfilesContext::Form,
             Some(Popup::ConfirmDelete { .. }) => ProfilesContext::ConfirmDelete,
             Some(Popup::Rename { .. }) => ProfilesContext::Rename,
@@ -786,7 +828,21 @@ impl ProfilesTab {
             C::FormNext => self.focus_by(1),
             C::FormPrev => self.focus_by(-1),
             C::FormCancel => {
+                match self.form_mut() {
+                    // Changed fields are not dropped on one key: ask first.
+                    Some(f) if f.form.changed() => f.asking_discard = true,
+                    _ => self.popup = None,
+                }
+                redraw
+            }
+            C::DiscardConfirm => {
                 self.popup = None;
+                redraw
+            }
+            C::DiscardCancel => {
+                if let Some(f) = self.form_mut() {
+                    f.asking_discard = false;
+                }
                 redraw
             }
             C::FormSave => self.save(),
@@ -830,6 +886,7 @@ impl ProfilesTab {
             errors: HashMap::new(),
             checking: Vec::new(),
             saving: false,
+            asking_discard: false,
         })));
     }
 
@@ -1149,7 +1206,11 @@ impl ProfilesTab {
             .map(|p| Row {
                 name: p.name.clone(),
                 group: None,
-                url: p.target_url().unwrap_or_default(),
+                // A signed URL's query values are tokens: the row shows their names only.
+                url: p
+                    .target_url()
+                    .map(|u| crate::report::redact::url(&u))
+                    .unwrap_or_default(),
                 load_error: None,
                 status: None,
                 profile: Some(p),
@@ -1505,7 +1566,7 @@ fn rename_job(path: &Path, old: &str, new: &str) -> Stored {
 
 /// The plan of a saved profile (the file read and keyring calls off the UI task, with their
 /// deadline). A profile that cannot be used says why in one sentence.
-pub async fn plan_for(path: &Path, name: &str) -> Result<Plan, String> {
+pub async fn plan_for(path: &Path, name: &str) -> Result<super::RunInputs, String> {
     let path = path.to_path_buf();
     let store = tokio::task::spawn_blocking(move || ProfileStore::load_keeping_broken(path))
         .await
@@ -1520,7 +1581,8 @@ pub async fn plan_for(path: &Path, name: &str) -> Result<Plan, String> {
         .clone();
     let keyring = crate::profile::AsyncKeyring::default();
     let env = |k: &str| std::env::var(k).ok();
-    crate::profile::resolve_async(&profile, &env, &keyring)
+    let plan = crate::profile::resolve_async(&profile, &env, &keyring)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    Ok(super::RunInputs { profile, plan })
 }

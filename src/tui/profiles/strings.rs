@@ -27,6 +27,9 @@ pub const CHECKING: &str = "checking…";
 
 pub const DELETE_TITLE: &str = " Delete profile ";
 pub const DELETE_KEYS: &str = "Enter deletes · Esc keeps it";
+pub const DISCARD_TITLE: &str = " Discard changes? ";
+pub const DISCARD_QUESTION: &str = "The form has changes that are not saved.";
+pub const DISCARD_NOTE: &str = "Discard them, or go back to the form?";
 pub const RENAME_TITLE: &str = " Rename profile ";
 pub const RENAME_KEYS: &str = "Enter renames · Esc cancels";
 pub const DEMO_READ_ONLY: &str =

@@ -464,7 +464,7 @@ async fn add_run_edit_conflict_delete_through_the_real_store_and_keyring() {
             .any(|e| matches!(e, ProfilesEffect::Run { name: n } if *n == name))
     );
     let plan = plan_for(&path, &name).await.expect("plan");
-    assert_eq!(plan.target.url(), "mqtt://127.0.0.1:1883");
+    assert_eq!(plan.plan.target.url(), "mqtt://127.0.0.1:1883");
     tab.on_event(ProfilesEvent::Row {
         name: name.clone(),
         status: RowStatus::Done {
@@ -536,6 +536,8 @@ async fn add_run_edit_conflict_delete_through_the_real_store_and_keyring() {
     let store = ProfileStore::load(&path).unwrap();
     assert_eq!(store.get(&name).unwrap().username.as_deref(), Some("bob2"));
     tab.command(ProfilesCommand::FormCancel);
+    assert_eq!(tab.context(), ProfilesContext::ConfirmDiscard);
+    tab.command(ProfilesCommand::DiscardConfirm);
 
     // Duplicate copies the keyring entry; rename moves it.
     tab.select_name(&name);

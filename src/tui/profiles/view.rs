@@ -176,7 +176,7 @@ pub(super) fn draw(tab: &ProfilesTab, frame: &mut Frame, area: Rect, look: &Look
                         String::new(),
                     ),
                     (None, Some(RowStatus::Running)) => (
-                        g.pending,
+                        g.spinner(tab.spinner),
                         t.running,
                         g.text(&format!("{}…", s::RUNNING)),
                         String::new(),
@@ -293,7 +293,17 @@ pub(super) fn draw(tab: &ProfilesTab, frame: &mut Frame, area: Rect, look: &Look
     }
 
     match &tab.popup {
-        Some(Popup::Form(f)) => draw_form(f, frame, area, look),
+        Some(Popup::Form(f)) => {
+            draw_form(f, frame, area, look);
+            if f.asking_discard {
+                let text = vec![
+                    Line::styled(s::DISCARD_QUESTION, t.base.add_modifier(Modifier::BOLD)),
+                    // The keys are in the footer, from the keymap (they may be rebound).
+                    Line::styled(s::DISCARD_NOTE, t.dim),
+                ];
+                popup(frame, area, look, s::DISCARD_TITLE, text, 50, 3);
+            }
+        }
         Some(Popup::ConfirmDelete {
             name,
             accounts,
