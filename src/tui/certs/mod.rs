@@ -5,7 +5,7 @@
 //! reading files, the clock and the keyring happen in [`job`], off the UI task. Nothing is
 //! written until Save.
 
-mod job;
+pub(crate) mod job;
 pub mod view;
 
 #[cfg(test)]
@@ -19,7 +19,7 @@ use crate::secrets::Secret;
 
 use super::keymap::{Key, KeyInput};
 
-pub use job::{Job, carry_out, examine};
+pub use job::{Job, carry_out};
 
 /// The wizard's steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

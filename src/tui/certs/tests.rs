@@ -1,6 +1,7 @@
 //! The Certificates tab: snapshots of every step (80×24 and 120×40) over material made at test
 //! time (rcgen, openssl), the step machine through the app's `update()`, and the key canary.
 
+use super::job::examine;
 use super::*;
 use crate::certs::testutil::{NOW, Spec, chain, make, openssl, pem};
 use crate::tui::app::{Action, App, Effect, Tab, update};
@@ -441,4 +442,53 @@ fn the_key_never_shows() {
     for canary in canaries {
         assert!(!screens.contains(canary), "key material on screen or in Debug");
     }
+}
+
+/// Save through the real store and keyring (scripts/test provides one): the file says
+/// `keyring = true`, the keyring holds the key, the file never does.
+#[test]
+fn save_writes_the_profile_file_then_the_keyring() {
+    let (f, c) = client_files();
+    let key_pem = c.leaf.key.serialize_pem();
+    let marker = key_pem.lines().nth(1).unwrap().to_string();
+    let Found { material, .. } = match examined(&f, "client.pem", None, None) {
+        CertsEvent::Examined(Ok(found)) => *found,
+        other => panic!("{other:?}"),
+    };
+    let path = f.dir.path().join("profiles.toml");
+    let name = format!("wizard-save-{}", std::process::id());
+    let msg = job::save(
+        &path,
+        &name,
+        Some("mqtts://127.0.0.1:8883".into()),
+        material,
+        Some("mqtt.example.com".into()),
+        vec!["mqtt".into()],
+        Some(TlsVersion::V1_3),
+    )
+    .expect("saved");
+    assert!(msg.contains(&format!("{name}/private-key")), "{msg}");
+    let file = std::fs::read_to_string(&path).unwrap();
+    assert!(!file.contains(&marker), "{file}");
+    assert!(file.contains("keyring = true"), "{file}");
+    assert!(file.contains("mqtt.example.com"), "{file}");
+    let ring = crate::profile::KeyringOnDemand::new();
+    let store = ring.store().unwrap();
+    let key = store
+        .get(&name, crate::secrets::Kind::PrivateKey)
+        .unwrap()
+        .expect("key in the keyring");
+    let loaded = crate::certs::load("k", key.expose().as_bytes(), None).unwrap();
+    assert!(loaded.key.is_some(), "a usable key was stored");
+    let cert = store
+        .get(&name, crate::secrets::Kind::Certificate)
+        .unwrap()
+        .expect("chain in the keyring");
+    assert_eq!(
+        crate::certs::load_certificates("c", cert.expose().as_bytes(), None)
+            .unwrap()
+            .len(),
+        2
+    );
+    store.delete_profile(&name).unwrap();
 }

@@ -194,7 +194,7 @@ impl CertsTab {
                 Span::raw(sanitize(&c.subject)),
             ]));
             out.push(Line::from(Span::styled(
-                format!("   SHA-256 {}", c.sha256_fingerprint),
+                format!("   SHA-256 {}", c.sha256_fingerprint.replace(':', "")),
                 look.theme.dim,
             )));
         }
