@@ -13,7 +13,11 @@ fn openssl(dir: &std::path::Path, args: &[&str]) {
         .current_dir(dir)
         .output()
         .expect("the openssl command line tool is needed for this test");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -23,8 +27,20 @@ fn a_key_kept_in_the_keyring_is_exported_with_mode_0600_and_never_overwritten_si
     openssl(
         d,
         &[
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "client.key", "-out", "client.pem", "-subj", "/CN=export-test", "-days",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "client.key",
+            "-out",
+            "client.pem",
+            "-subj",
+            "/CN=export-test",
+            "-days",
             "2",
         ],
     );
@@ -70,14 +86,21 @@ fn a_key_kept_in_the_keyring_is_exported_with_mode_0600_and_never_overwritten_si
     assert!(err.contains("--force"), "{err}");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
 
-    let (code, out, err) = cmd(&["secrets", "export", &name, "key", "-o", &target_s, "--force"]);
+    let (code, out, err) = cmd(&[
+        "secrets", "export", &name, "key", "-o", &target_s, "--force",
+    ]);
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(std::fs::read_to_string(&target).unwrap().trim(), original.trim());
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap().trim(),
+        original.trim()
+    );
     let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "an existing file is narrowed to 0600");
 
     // What the profile does not keep in the keyring is named, not guessed.
-    let (code, _, err) = cmd(&["secrets", "export", &name, "p12", "-o", &target_s, "--force"]);
+    let (code, _, err) = cmd(&[
+        "secrets", "export", &name, "p12", "-o", &target_s, "--force",
+    ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("tls.p12"), "{err}");
 

@@ -320,9 +320,17 @@ fn number_keys_and_tab_switch_tabs() {
     key(&mut app, "Tab");
     assert_eq!(app.tab, Tab::Certificates);
     key(&mut app, "Esc");
-    assert_eq!(app.tab, Tab::Profiles, "Esc on the wizard's first step leaves it");
+    assert_eq!(
+        app.tab,
+        Tab::Profiles,
+        "Esc on the wizard's first step leaves it"
+    );
     key(&mut app, "BackTab");
-    assert_eq!(app.tab, Tab::Certificates, "BackTab wraps around the available tabs");
+    assert_eq!(
+        app.tab,
+        Tab::Certificates,
+        "BackTab wraps around the available tabs"
+    );
     key(&mut app, "Esc");
     key(&mut app, "2");
     key(&mut app, "4");

@@ -63,9 +63,7 @@ pub async fn carry_out(job: Job) -> CertsEvent {
                         .to_string(),
                     )
                 })
-                .and_then(|bytes| {
-                    examine(&label, &path, &bytes, passphrase.as_ref(), host, now)
-                });
+                .and_then(|bytes| examine(&label, &path, &bytes, passphrase.as_ref(), host, now));
             CertsEvent::Examined(result.map(Box::new))
         }
         Job::Save {
@@ -106,11 +104,12 @@ pub fn examine(
     host: Option<String>,
     now: i64,
 ) -> Result<Found, LoadFailure> {
-    let loaded = certs::load(label, bytes, passphrase.map(Secret::expose)).map_err(|e| match e {
-        CertError::PassphraseRequired { .. } => LoadFailure::NeedPassphrase(e.to_string()),
-        CertError::WrongPassphrase { .. } => LoadFailure::WrongPassphrase(e.to_string()),
-        e => LoadFailure::Other(e.to_string()),
-    })?;
+    let loaded =
+        certs::load(label, bytes, passphrase.map(Secret::expose)).map_err(|e| match e {
+            CertError::PassphraseRequired { .. } => LoadFailure::NeedPassphrase(e.to_string()),
+            CertError::WrongPassphrase { .. } => LoadFailure::WrongPassphrase(e.to_string()),
+            e => LoadFailure::Other(e.to_string()),
+        })?;
     if loaded.certs.is_empty() {
         let found = match &loaded.key {
             Some(k) => certs::describe_key(k).to_string(),
@@ -164,7 +163,11 @@ pub fn examine(
         format: loaded.format,
         key: loaded.key.as_ref().map(certs::describe_key),
         analysis,
-        host: if purpose == Purpose::Server { host } else { None },
+        host: if purpose == Purpose::Server {
+            host
+        } else {
+            None
+        },
         material,
     })
 }

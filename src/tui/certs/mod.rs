@@ -247,9 +247,7 @@ impl CertsTab {
         }
         self.busy = true;
         self.source_error = None;
-        let passphrase = self
-            .asking_passphrase
-            .then(|| self.passphrase.clone());
+        let passphrase = self.asking_passphrase.then(|| self.passphrase.clone());
         vec![
             CertsEffect::Job(Job::Examine {
                 path: self.cwd.join(path),
@@ -353,7 +351,10 @@ impl CertsTab {
                 };
             }
             Key::Char(_) | Key::Backspace | Key::Delete if self.takes_text() => {
-                return self.edit(&key).then(|| vec![CertsEffect::Redraw]).or(Some(Vec::new()));
+                return self
+                    .edit(&key)
+                    .then(|| vec![CertsEffect::Redraw])
+                    .or(Some(Vec::new()));
             }
             _ => {}
         }
@@ -369,10 +370,17 @@ impl CertsTab {
                     if self.asking_passphrase {
                         fields.push(SourceField::Passphrase);
                     }
-                    let i = fields.iter().position(|f| *f == self.source_field).unwrap_or(0);
+                    let i = fields
+                        .iter()
+                        .position(|f| *f == self.source_field)
+                        .unwrap_or(0);
                     let n = fields.len();
                     let forward = matches!(key.key, Key::Down | Key::Tab);
-                    self.source_field = fields[if forward { (i + 1) % n } else { (i + n - 1) % n }];
+                    self.source_field = fields[if forward {
+                        (i + 1) % n
+                    } else {
+                        (i + n - 1) % n
+                    }];
                     redraw()
                 }
                 _ => None,
@@ -400,7 +408,10 @@ impl CertsTab {
                 Key::Down | Key::Tab | Key::Up | Key::BackTab => {
                     use OptionField as O;
                     let all = [O::Sni, O::AlpnAws, O::AlpnMqtt, O::MinTls];
-                    let i = all.iter().position(|f| *f == self.option_field).unwrap_or(0);
+                    let i = all
+                        .iter()
+                        .position(|f| *f == self.option_field)
+                        .unwrap_or(0);
                     let forward = matches!(key.key, Key::Down | Key::Tab);
                     self.option_field = all[if forward { (i + 1) % 4 } else { (i + 3) % 4 }];
                     redraw()
@@ -448,7 +459,9 @@ impl CertsTab {
             Some(i) => (self.path[..=i].to_string(), self.path[i + 1..].to_string()),
             None => (String::new(), self.path.clone()),
         };
-        let dir = self.cwd.join(if dir_part.is_empty() { "." } else { &dir_part });
+        let dir = self
+            .cwd
+            .join(if dir_part.is_empty() { "." } else { &dir_part });
         let mut names: Vec<String> = match std::fs::read_dir(&dir) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok())

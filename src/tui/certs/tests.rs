@@ -14,7 +14,8 @@ use ratatui::backend::TestBackend;
 /// Screen text with the random parts (fingerprints, key ids: hex runs) replaced.
 fn render(tab: &CertsTab, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| tab.draw(f, f.area(), &Look::default())).unwrap();
+    term.draw(|f| tab.draw(f, f.area(), &Look::default()))
+        .unwrap();
     let buf = term.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..h {
@@ -111,11 +112,11 @@ fn client_files() -> (Files, crate::certs::testutil::Chain) {
     f.write("leaf-only.pem", &format!("{leaf}{key}"));
     f.write("reversed.pem", &format!("{inter}{leaf}{key}"));
     let other = make(Spec::leaf("other", &["other.example.com"]), None);
-    f.write("mismatch.pem", &format!("{leaf}{inter}{}", other.key.serialize_pem()));
     f.write(
-        "server.pem",
-        &format!("{leaf}{inter}"),
+        "mismatch.pem",
+        &format!("{leaf}{inter}{}", other.key.serialize_pem()),
     );
+    f.write("server.pem", &format!("{leaf}{inter}"));
     (f, c)
 }
 
@@ -169,7 +170,10 @@ fn snapshot_found_and_match_of_a_good_client_chain() {
     tab.key(key(Key::Enter));
     assert_eq!(tab.step, Step::Match);
     let screen = render(&tab, 120, 40);
-    assert!(screen.contains("The private key belongs to the certificate."), "{screen}");
+    assert!(
+        screen.contains("The private key belongs to the certificate."),
+        "{screen}"
+    );
     assert!(screen.contains("clientAuth"), "{screen}");
     snap("match_client", &tab);
 }
@@ -229,7 +233,10 @@ fn server_chain_for_another_host_offers_the_sni_override() {
     snap("match_server_other_host", &tab);
     tab.key(key(Key::Enter));
     assert_eq!(tab.step, Step::Options);
-    assert_eq!(tab.sni, "mqtt.example.com", "the name the certificate carries");
+    assert_eq!(
+        tab.sni, "mqtt.example.com",
+        "the name the certificate carries"
+    );
 }
 
 fn p12_files() -> Files {
@@ -238,16 +245,38 @@ fn p12_files() -> Files {
     openssl(
         d,
         &[
-            "pkcs12", "-export", "-in", "leaf.pem", "-inkey", "leaf.key", "-certfile",
-            "inter.pem", "-out", "client.p12", "-passout", "pass:s3cret",
+            "pkcs12",
+            "-export",
+            "-in",
+            "leaf.pem",
+            "-inkey",
+            "leaf.key",
+            "-certfile",
+            "inter.pem",
+            "-out",
+            "client.p12",
+            "-passout",
+            "pass:s3cret",
         ],
     );
     openssl(
         d,
         &[
-            "pkcs12", "-export", "-legacy", "-certpbe", "PBE-SHA1-RC2-128", "-keypbe",
-            "PBE-SHA1-RC2-128", "-in", "leaf.pem", "-inkey", "leaf.key", "-out", "rc2.p12",
-            "-passout", "pass:s3cret",
+            "pkcs12",
+            "-export",
+            "-legacy",
+            "-certpbe",
+            "PBE-SHA1-RC2-128",
+            "-keypbe",
+            "PBE-SHA1-RC2-128",
+            "-in",
+            "leaf.pem",
+            "-inkey",
+            "leaf.key",
+            "-out",
+            "rc2.p12",
+            "-passout",
+            "pass:s3cret",
         ],
     );
     f
@@ -358,7 +387,10 @@ fn step_machine_back_retry_and_save_blocked_on_fatal() {
     // Keys wait while the job runs.
     press(&mut app, Key::Esc);
     assert_eq!(app.tab, Tab::Certificates);
-    update(&mut app, Action::Certs(examined(&f, "mismatch.pem", None, None)));
+    update(
+        &mut app,
+        Action::Certs(examined(&f, "mismatch.pem", None, None)),
+    );
     assert_eq!(app.certs.step, Step::Found);
     for _ in 0..3 {
         press(&mut app, Key::Enter);
@@ -395,7 +427,10 @@ fn wrong_passphrase_can_be_retried_through_update() {
         press(&mut app, Key::Char(c));
     }
     press(&mut app, Key::Enter);
-    update(&mut app, Action::Certs(examined(&f, "client.p12", None, None)));
+    update(
+        &mut app,
+        Action::Certs(examined(&f, "client.p12", None, None)),
+    );
     assert!(app.certs.asking_passphrase);
     for c in "nope".chars() {
         press(&mut app, Key::Char(c));
@@ -406,7 +441,10 @@ fn wrong_passphrase_can_be_retried_through_update() {
         _ => None,
     });
     assert_eq!(pass.as_ref().map(Secret::expose), Some("nope"));
-    update(&mut app, Action::Certs(examined(&f, "client.p12", Some("nope"), None)));
+    update(
+        &mut app,
+        Action::Certs(examined(&f, "client.p12", Some("nope"), None)),
+    );
     assert_eq!(app.certs.step, Step::Source);
     for c in "s3cret".chars() {
         press(&mut app, Key::Char(c));
@@ -417,7 +455,10 @@ fn wrong_passphrase_can_be_retried_through_update() {
         _ => None,
     });
     assert_eq!(pass.as_ref().map(Secret::expose), Some("s3cret"));
-    update(&mut app, Action::Certs(examined(&f, "client.p12", Some("s3cret"), None)));
+    update(
+        &mut app,
+        Action::Certs(examined(&f, "client.p12", Some("s3cret"), None)),
+    );
     assert_eq!(app.certs.step, Step::Found);
 }
 
@@ -426,7 +467,10 @@ fn wrong_passphrase_can_be_retried_through_update() {
 fn the_key_never_shows() {
     let (f, c) = client_files();
     let key_pem = c.leaf.key.serialize_pem();
-    let canaries: Vec<&str> = key_pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let canaries: Vec<&str> = key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
     let mut tab = tab_at(&f);
     tab.profile = "p".into();
     tab.url = "mqtts://127.0.0.1:8883".into();
@@ -434,13 +478,17 @@ fn the_key_never_shows() {
     let mut screens = String::new();
     for _ in 0..4 {
         let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
-        term.draw(|fr| tab.draw(fr, fr.area(), &Look::default())).unwrap();
+        term.draw(|fr| tab.draw(fr, fr.area(), &Look::default()))
+            .unwrap();
         screens.push_str(&format!("{:?}", term.backend().buffer()));
         tab.key(key(Key::Enter));
     }
     screens.push_str(&format!("{tab:?}"));
     for canary in canaries {
-        assert!(!screens.contains(canary), "key material on screen or in Debug");
+        assert!(
+            !screens.contains(canary),
+            "key material on screen or in Debug"
+        );
     }
 }
 

@@ -65,19 +65,24 @@ fn hint<'a>(text: &str, look: &Look) -> Line<'a> {
 
 impl CertsTab {
     pub fn draw(&self, frame: &mut Frame, area: Rect, look: &Look) {
-        let [bar, body] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+        let [bar, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
         let mut spans = Vec::new();
         for (i, s) in Step::ALL.iter().enumerate() {
             if i > 0 {
-                spans.push(Span::styled(format!(" {} ", look.glyphs.arrow), look.theme.dim));
+                spans.push(Span::styled(
+                    format!(" {} ", look.glyphs.arrow),
+                    look.theme.dim,
+                ));
             }
             let style = if *s == self.step {
                 look.theme.tab_active
             } else {
                 look.theme.tab_inactive
             };
-            spans.push(Span::styled(format!("{}. {}", i + 1, step_title(*s)), style));
+            spans.push(Span::styled(
+                format!("{}. {}", i + 1, step_title(*s)),
+                style,
+            ));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), bar);
         let lines = match self.step {
@@ -341,17 +346,22 @@ impl CertsTab {
                 sel(OptionField::MinTls),
             )),
             Line::default(),
-            hint(
-                "↓/↑: field · Space: toggle · Enter: next · Esc: back",
-                look,
-            ),
+            hint("↓/↑: field · Space: toggle · Enter: next · Esc: back", look),
         ]
     }
 
     fn save_lines(&self, look: &Look) -> Vec<Line<'static>> {
-        let mut out = vec![field_line("Profile", &self.profile, !self.url_focused, look)];
+        let mut out = vec![field_line(
+            "Profile",
+            &self.profile,
+            !self.url_focused,
+            look,
+        )];
         if self.profile_exists() {
-            out.push(hint("            existing profile: its TLS material is replaced", look));
+            out.push(hint(
+                "            existing profile: its TLS material is replaced",
+                look,
+            ));
         } else {
             out.push(field_line("URL", &self.url, self.url_focused, look));
             out.push(hint("            a new profile is created", look));
