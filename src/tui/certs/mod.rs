@@ -524,10 +524,11 @@ impl CertsTab {
             CertsEvent::Examined(Err(failure)) => {
                 self.found = None;
                 match failure {
-                    LoadFailure::NeedPassphrase(why) => {
+                    LoadFailure::NeedPassphrase(_) => {
                         self.asking_passphrase = true;
                         self.source_field = SourceField::Passphrase;
-                        self.source_error = Some(why);
+                        // The core's sentence names the CLI flag; here it is typed below.
+                        self.source_error = Some(view::TYPE_PASSPHRASE.to_string());
                     }
                     LoadFailure::WrongPassphrase(why) => {
                         self.asking_passphrase = true;

@@ -79,7 +79,7 @@ impl Files {
 
 fn tab_at(files: &Files) -> CertsTab {
     let mut tab = CertsTab::new(None, files.dir.path().to_path_buf());
-    tab.keyring = Some("Secret Service keyring (survives a reboot)".into());
+    tab.keyring = Some("keyring: Secret Service keyring (survives a reboot)".into());
     tab
 }
 

@@ -26,6 +26,8 @@ pub const NEED_PROFILE: &str = "name the profile to attach this to";
 pub const NEED_URL: &str = "a new profile needs the broker's URL (mqtts://host:8883)";
 pub const NEED_PATH: &str = "type the path of a certificate, key or .p12 file first";
 pub const DEMO_NO_SAVE: &str = "demo profiles are in memory: nothing can be saved to the keyring";
+pub const TYPE_PASSPHRASE: &str =
+    "This file is encrypted: type its passphrase (masked) and press Enter.";
 pub const CANNOT_LIST: &str = "cannot list";
 
 fn step_title(s: Step) -> &'static str {
@@ -367,9 +369,9 @@ impl CertsTab {
             out.push(hint("            a new profile is created", look));
         }
         out.push(Line::default());
-        out.push(Line::from(format!(
-            "Keyring: {}",
-            self.keyring.as_deref().unwrap_or("looking…")
+        // The app's status-line label already starts with "keyring:".
+        out.push(Line::from(sanitize(
+            self.keyring.as_deref().unwrap_or("keyring: looking…"),
         )));
         if let Some(f) = &self.found {
             let what = match &f.material {
@@ -408,7 +410,10 @@ impl CertsTab {
         }
         match &self.save_result {
             Some(Ok(m)) => out.push(Line::from(Span::styled(sanitize(m), look.theme.ok))),
-            Some(Err(e)) => out.push(self.error_line(e, look)),
+            Some(Err(e)) if !e.starts_with(self.save_blocked().unwrap_or("\0")) => {
+                out.push(self.error_line(e, look))
+            }
+            Some(Err(_)) => {}
             None => {}
         }
         if self.busy {
