@@ -199,6 +199,8 @@ pub struct CertsTab {
     pub keyring: Option<String>,
     pub profiles_path: Option<PathBuf>,
     pub cwd: PathBuf,
+    /// Lines scrolled on What was found / Match (a long chain does not fit 80×24).
+    pub scroll: u16,
 }
 
 impl CertsTab {
@@ -225,6 +227,7 @@ impl CertsTab {
             keyring: None,
             profiles_path,
             cwd,
+            scroll: 0,
         }
     }
 
@@ -344,6 +347,7 @@ impl CertsTab {
                 return match self.step.back() {
                     Some(prev) => {
                         self.step = prev;
+                        self.scroll = 0;
                         self.save_result = None;
                         redraw()
                     }
@@ -386,7 +390,18 @@ impl CertsTab {
                 _ => None,
             },
             Step::Found | Step::Match => match key.key {
+                Key::Down | Key::PageDown => {
+                    let by = if key.key == Key::Down { 1 } else { 10 };
+                    self.scroll = self.scroll.saturating_add(by).min(200);
+                    redraw()
+                }
+                Key::Up | Key::PageUp => {
+                    let by = if key.key == Key::Up { 1 } else { 10 };
+                    self.scroll = self.scroll.saturating_sub(by);
+                    redraw()
+                }
                 Key::Enter => {
+                    self.scroll = 0;
                     self.step = self.step.next().unwrap_or(self.step);
                     if self.step == Step::Options
                         && self.sni.is_empty()

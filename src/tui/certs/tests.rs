@@ -540,3 +540,20 @@ fn save_writes_the_profile_file_then_the_keyring() {
     );
     store.delete_profile(&name).unwrap();
 }
+
+#[test]
+fn a_long_chain_scrolls_on_what_was_found() {
+    let (f, _) = client_files();
+    let mut tab = tab_at(&f);
+    tab.on_event(examined(&f, "reversed.pem", None, None));
+    let top = render(&tab, 80, 24);
+    assert!(top.contains("reversed.pem: PEM"), "{top}");
+    for _ in 0..3 {
+        tab.key(key(Key::Down));
+    }
+    let scrolled = render(&tab, 80, 24);
+    assert!(!scrolled.contains("reversed.pem: PEM"), "{scrolled}");
+    assert!(scrolled.contains("Enter: next"), "{scrolled}");
+    tab.key(key(Key::PageUp));
+    assert_eq!(render(&tab, 80, 24), top);
+}

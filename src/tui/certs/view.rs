@@ -105,7 +105,8 @@ impl CertsTab {
         frame.render_widget(
             Paragraph::new(lines)
                 .block(block)
-                .wrap(Wrap { trim: false }),
+                .wrap(Wrap { trim: false })
+                .scroll((self.scroll, 0)),
             body,
         );
     }
@@ -227,7 +228,7 @@ impl CertsTab {
                 Span::raw(sanitize(&finding_sentence(fi, &a.certs))),
             ]));
         }
-        out.push(hint("Enter: next · Esc: back", look));
+        out.push(hint("Enter: next · ↑/↓: scroll · Esc: back", look));
         out
     }
 
