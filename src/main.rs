@@ -88,6 +88,9 @@ async fn run(cli: Cli) -> i32 {
         Some(Command::Secrets(cli::profiles::SecretsCommand::Status { json })) => {
             Ok(cli::profiles::secrets_status(json))
         }
+        Some(Command::Secrets(cli::profiles::SecretsCommand::Export(a))) => {
+            cli::secrets_export::export(&a, cli.config.as_deref())
+        }
         Some(Command::Causes(a)) => {
             print!("{}", cli::share::causes(&a));
             Ok(0)

@@ -10,6 +10,7 @@ use crate::certs;
 
 pub mod app;
 pub mod profiles;
+pub mod secrets_export;
 pub mod share;
 use crate::diagnose::{self, Plan};
 use crate::profile::{self, Overrides, Profile, SecretSource, TlsVersion};
@@ -458,7 +459,8 @@ fn command_name(c: &Command) -> &'static str {
             profiles::ProfileCommand::Import { .. } => "profile import",
             profiles::ProfileCommand::Export { .. } => "profile export",
         },
-        Command::Secrets(_) => "secrets status",
+        Command::Secrets(profiles::SecretsCommand::Status { .. }) => "secrets status",
+        Command::Secrets(profiles::SecretsCommand::Export(_)) => "secrets export",
         Command::Exporter(_) => "exporter",
     }
 }

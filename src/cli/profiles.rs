@@ -73,6 +73,8 @@ pub enum SecretsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write a key, certificate, .p12 or passphrase kept in the keyring to a file (mode 0600).
+    Export(super::secrets_export::ExportArgs),
 }
 
 #[derive(Debug, Args)]

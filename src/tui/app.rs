@@ -14,6 +14,7 @@ use crate::report::bundle::Bundle;
 
 use super::bundle::{self, Draft, Kept, RunInputs};
 
+use super::certs::{CertsEffect, CertsEvent, CertsTab};
 use super::clipboard::{self, Mux};
 use super::diagnose::{self, DiagnoseTab, RunSource};
 use super::keymap::{Command, Context, DiagnoseCommand, GlobalCommand, Keymap, PopupCommand};
@@ -38,7 +39,7 @@ impl Tab {
 
     /// Whether the tab exists yet (issue 12 adds the other two).
     pub fn available(self) -> bool {
-        matches!(self, Tab::Profiles | Tab::Diagnose)
+        matches!(self, Tab::Profiles | Tab::Diagnose | Tab::Certificates)
     }
 
     pub fn title(self) -> &'static str {
@@ -84,6 +85,7 @@ pub enum Action {
     /// The keyring status line, once known.
     Keyring(String),
     Profiles(ProfilesEvent),
+    Certs(CertsEvent),
     /// The plan of run `number` is ready and its engine started against `target`.
     Started {
         number: usize,
@@ -125,6 +127,8 @@ pub enum Effect {
     /// Abort the live run.
     Cancel,
     Store(StoreJob),
+    /// A Certificates-tab job (examine a file, save to the keyring), off the UI task.
+    Certs(super::certs::Job),
     /// Diagnose these profiles concurrently (bounded), feeding `ProfilesEvent::Row` back.
     RunAll(Vec<String>),
     /// Bytes for the terminal itself (OSC 52).
@@ -149,6 +153,7 @@ pub struct App {
     pub tab: Tab,
     pub profiles: ProfilesTab,
     pub diagnose: DiagnoseTab,
+    pub certs: CertsTab,
     pub popup: Option<Popup>,
     pub look: Look,
     pub keymap: Keymap,
@@ -172,6 +177,7 @@ impl App {
             tab: Tab::Profiles,
             profiles,
             diagnose: DiagnoseTab::default(),
+            certs: CertsTab::new(None, std::env::current_dir().unwrap_or_default()),
             popup: None,
             look,
             keymap,
@@ -214,6 +220,11 @@ impl App {
         if !tab.available() {
             self.status = Some(s::TAB_LATER.to_string());
         } else {
+            if tab == Tab::Certificates {
+                let known = self.profiles.names();
+                self.certs.enter(self.profiles.selected_name(), known);
+                self.certs.keyring = self.keyring.clone();
+            }
             self.tab = tab;
         }
         vec![Effect::Redraw]
@@ -285,6 +296,18 @@ impl App {
                     self.status = Some(msg);
                     out.push(Effect::Redraw);
                 }
+            }
+        }
+        out
+    }
+
+    fn certs_effects(&mut self, effects: Vec<CertsEffect>) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for e in effects {
+            match e {
+                CertsEffect::Redraw => out.push(Effect::Redraw),
+                CertsEffect::Job(job) => out.push(Effect::Certs(job)),
+                CertsEffect::Leave => out.extend(self.set_tab(Tab::Profiles)),
             }
         }
         out
@@ -436,6 +459,13 @@ impl App {
         {
             d.edit(key.key);
             return vec![Effect::Redraw];
+        }
+        if self.popup.is_none()
+            && self.tab == Tab::Certificates
+            && let Some(effects) = self.certs.key(key)
+        {
+            self.status = None;
+            return self.certs_effects(effects);
         }
         if self.popup.is_none()
             && self.tab == Tab::Profiles
@@ -607,12 +637,26 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Resize => vec![Effect::Redraw],
         Action::Keyring(label) => {
+            app.certs.keyring = Some(label.clone());
             app.keyring = Some(label);
             vec![Effect::Redraw]
         }
         Action::Profiles(ev) => {
             let effects = app.profiles.on_event(ev);
             app.profiles_effects(effects)
+        }
+        Action::Certs(ev) => {
+            let effects = app.certs.on_event(ev);
+            let mut out = app.certs_effects(effects);
+            // A saved profile shows on the Profiles tab: read the file again.
+            if app.certs.save_result.as_ref().is_some_and(Result::is_ok)
+                && let Some(path) = app.profiles.path()
+            {
+                out.push(Effect::Store(StoreJob::Load {
+                    path: path.to_path_buf(),
+                }));
+            }
+            out
         }
         Action::Started { number, target } => {
             app.diagnose.started(number, target);

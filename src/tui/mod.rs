@@ -6,6 +6,7 @@
 
 mod app;
 mod bundle;
+mod certs;
 pub mod clipboard;
 pub mod config;
 mod diagnose;
@@ -109,6 +110,7 @@ fn look_and_keys(
 pub fn setup(start: Start, profiles_path: PathBuf, opts: &Options) -> Result<Setup, String> {
     let (look, keymap, mouse) = look_and_keys(&profiles_path, opts)?;
     let mut app = App::new(ProfilesTab::new(profiles_path.clone()), look, keymap);
+    app.certs.profiles_path = Some(profiles_path.clone());
     app.mouse = mouse;
     app.profiles_file = app
         .profiles
@@ -318,6 +320,13 @@ impl Driver {
                 self.tasks.spawn(async move {
                     let ev = profiles::carry_out(job).await;
                     let _ = tx.send(Msg::Action(Action::Profiles(ev)));
+                });
+            }
+            Effect::Certs(job) => {
+                let tx = self.tx.clone();
+                self.tasks.spawn(async move {
+                    let ev = certs::carry_out(job).await;
+                    let _ = tx.send(Msg::Action(Action::Certs(ev)));
                 });
             }
             Effect::RunAll(names) => {

@@ -88,7 +88,7 @@ pub const HINT_STAY: &str = "stay";
 
 pub const HELP_TAB_PROFILES: &str = "show the Profiles tab";
 pub const HELP_TAB_DIAGNOSE: &str = "show the Diagnose tab";
-pub const HELP_TAB_CERTIFICATES: &str = "show the Certificates tab (not yet available)";
+pub const HELP_TAB_CERTIFICATES: &str = "show the Certificates tab (the certificate wizard)";
 pub const HELP_TAB_CHAIN: &str = "show the Chain tab (not yet available)";
 pub const HELP_NEXT_TAB: &str = "next tab";
 pub const HELP_PREV_TAB: &str = "previous tab";

@@ -318,19 +318,23 @@ fn number_keys_and_tab_switch_tabs() {
     key(&mut app, "Tab");
     assert_eq!(app.tab, Tab::Diagnose);
     key(&mut app, "Tab");
+    assert_eq!(app.tab, Tab::Certificates);
+    key(&mut app, "Esc");
     assert_eq!(
         app.tab,
         Tab::Profiles,
-        "Tab wraps around the available tabs"
+        "Esc on the wizard's first step leaves it"
     );
     key(&mut app, "BackTab");
-    assert_eq!(app.tab, Tab::Diagnose);
-    key(&mut app, "3");
     assert_eq!(
         app.tab,
-        Tab::Diagnose,
-        "the Certificates tab is not there yet"
+        Tab::Certificates,
+        "BackTab wraps around the available tabs"
     );
+    key(&mut app, "Esc");
+    key(&mut app, "2");
+    key(&mut app, "4");
+    assert_eq!(app.tab, Tab::Diagnose, "the Chain tab is not there yet");
     assert!(app.status.is_some());
 }
 

@@ -1281,6 +1281,11 @@ impl ProfilesTab {
             || matches!(&self.popup, Some(Popup::Rename { old, text, .. }) if old != text)
     }
 
+    /// Every listed profile's name (the Certificates tab attaches to one of them or a new one).
+    pub fn names(&self) -> Vec<String> {
+        self.rows.iter().map(|r| r.name.clone()).collect()
+    }
+
     pub fn selected_name(&self) -> Option<&str> {
         self.selected_row().map(|r| r.name.as_str())
     }

@@ -1,0 +1,255 @@
+//! The wizard's work off the UI task: examining a source (read the file, the core's load and
+//! analyze) and saving (profile file first, then keyring, via `profile::save_with_secrets`).
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use rustls_pki_types::PrivateKeyDer;
+
+use crate::certs::{self, AnalyzeOptions, CertError, Format, Purpose};
+use crate::profile::{self, KeyringOnDemand, Profile, ProfileStore, SecretSource, TlsVersion};
+use crate::secrets::{Kind, Secret};
+
+use super::{CertsEvent, Found, LoadFailure, Material};
+
+#[derive(Debug, Clone)]
+pub enum Job {
+    Examine {
+        path: PathBuf,
+        /// The path as typed, for messages.
+        label: String,
+        passphrase: Option<Secret>,
+        /// The target profile, whose host a server chain is checked against.
+        profile: String,
+        profiles_path: Option<PathBuf>,
+    },
+    Save {
+        profiles_path: PathBuf,
+        profile: String,
+        /// Set when the profile is created here.
+        url: Option<String>,
+        material: Material,
+        sni: Option<String>,
+        alpn: Vec<String>,
+        min_tls: Option<TlsVersion>,
+    },
+}
+
+pub async fn carry_out(job: Job) -> CertsEvent {
+    let saving = matches!(job, Job::Save { .. });
+    let work = move || match job {
+        Job::Examine {
+            path,
+            label,
+            passphrase,
+            profile,
+            profiles_path,
+        } => {
+            let host = profiles_path
+                .and_then(|p| ProfileStore::load(p).ok())
+                .and_then(|s| s.get(&profile).and_then(|p| p.endpoint().ok()))
+                .map(|e| e.host);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            let result = certs::read_checked(&path, certs::MAX_CERT_FILE)
+                .map_err(|e| {
+                    LoadFailure::Other(
+                        CertError::Unreadable {
+                            label: label.clone(),
+                            reason: e.to_string(),
+                        }
+                        .to_string(),
+                    )
+                })
+                .and_then(|bytes| examine(&label, &path, &bytes, passphrase.as_ref(), host, now));
+            CertsEvent::Examined(result.map(Box::new))
+        }
+        Job::Save {
+            profiles_path,
+            profile,
+            url,
+            material,
+            sni,
+            alpn,
+            min_tls,
+        } => CertsEvent::Saved(save(
+            &profiles_path,
+            &profile,
+            url,
+            material,
+            sni,
+            alpn,
+            min_tls,
+        )),
+    };
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
+        let why = format!("the certificate job failed: {e}");
+        if saving {
+            CertsEvent::Saved(Err(why))
+        } else {
+            CertsEvent::Examined(Err(LoadFailure::Other(why)))
+        }
+    })
+}
+
+/// Examines one source with the core: what it holds, the analysis, what Save would store.
+/// Pure given the bytes and `now`.
+pub fn examine(
+    label: &str,
+    path: &Path,
+    bytes: &[u8],
+    passphrase: Option<&Secret>,
+    host: Option<String>,
+    now: i64,
+) -> Result<Found, LoadFailure> {
+    let loaded =
+        certs::load(label, bytes, passphrase.map(Secret::expose)).map_err(|e| match e {
+            CertError::PassphraseRequired { .. } => LoadFailure::NeedPassphrase(e.to_string()),
+            CertError::WrongPassphrase { .. } => LoadFailure::WrongPassphrase(e.to_string()),
+            e => LoadFailure::Other(e.to_string()),
+        })?;
+    if loaded.certs.is_empty() {
+        let found = match &loaded.key {
+            Some(k) => certs::describe_key(k).to_string(),
+            None => "nothing usable".to_string(),
+        };
+        return Err(LoadFailure::Other(
+            CertError::NoCertificate {
+                label: label.into(),
+                found,
+            }
+            .to_string(),
+        ));
+    }
+    let purpose = if loaded.key.is_some() {
+        Purpose::Client
+    } else {
+        Purpose::Server
+    };
+    let mut opts = AnalyzeOptions::new(now);
+    opts.purpose = purpose;
+    opts.key = loaded.key.as_ref();
+    opts.host = if purpose == Purpose::Server {
+        host.as_deref()
+    } else {
+        None
+    };
+    let analysis =
+        certs::analyze(&loaded.certs, &opts).map_err(|e| LoadFailure::Other(e.to_string()))?;
+    let material = match (&loaded.format, &loaded.key) {
+        (Format::Pkcs12, _) => Material::P12 {
+            b64: Secret::new(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            passphrase: passphrase.cloned(),
+        },
+        (_, Some(key)) => {
+            // Leaf first, in issuance order, then anything else that was presented.
+            let mut idx = analysis.order.clone();
+            idx.extend((0..loaded.certs.len()).filter(|i| !analysis.order.contains(i)));
+            let chain: String = idx
+                .iter()
+                .map(|&i| certs::pem("CERTIFICATE", loaded.certs[i].as_ref()))
+                .collect();
+            Material::Pem {
+                certs: Secret::new(chain),
+                key: Some(Secret::new(key_pem(key))),
+            }
+        }
+        (_, None) => Material::CaFile(path.to_path_buf()),
+    };
+    Ok(Found {
+        label: label.to_string(),
+        format: loaded.format,
+        key: loaded.key.as_ref().map(certs::describe_key),
+        analysis,
+        host: if purpose == Purpose::Server {
+            host
+        } else {
+            None
+        },
+        material,
+    })
+}
+
+fn key_pem(key: &PrivateKeyDer<'_>) -> String {
+    let label = match key {
+        PrivateKeyDer::Pkcs1(_) => "RSA PRIVATE KEY",
+        PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
+        _ => "PRIVATE KEY",
+    };
+    certs::pem(label, key.secret_der())
+}
+
+/// Attaches `material` and the TLS options to `name` (created with `url` when new) and writes
+/// the keyring entries with the core's save (the file is put back if the keyring fails).
+pub fn save(
+    profiles_path: &Path,
+    name: &str,
+    url: Option<String>,
+    material: Material,
+    sni: Option<String>,
+    alpn: Vec<String>,
+    min_tls: Option<TlsVersion>,
+) -> Result<String, String> {
+    let mut store = ProfileStore::load_for_update(profiles_path).map_err(|e| e.to_string())?;
+    let previous = store.get(name).cloned();
+    let mut p = match (&previous, url) {
+        (Some(p), _) => p.clone(),
+        (None, Some(url)) => Profile::new(name, url),
+        (None, None) => return Err(format!("there is no profile {name:?} to attach to")),
+    };
+    let mut pending = Vec::new();
+    let mut stored = Vec::new();
+    match material {
+        Material::P12 { b64, passphrase } => {
+            p.tls.p12 = Some(profile::Material::Keyring);
+            p.tls.client_cert = None;
+            p.tls.client_key = None;
+            pending.push((Kind::PrivateKey, b64));
+            stored.push(Kind::PrivateKey);
+            match passphrase {
+                Some(pass) => {
+                    p.tls.passphrase = Some(SecretSource::Keyring);
+                    pending.push((Kind::Passphrase, pass));
+                    stored.push(Kind::Passphrase);
+                }
+                None => p.tls.passphrase = None,
+            }
+        }
+        Material::Pem { certs, key } => {
+            p.tls.p12 = None;
+            p.tls.client_cert = Some(profile::Material::Keyring);
+            pending.push((Kind::Certificate, certs));
+            stored.push(Kind::Certificate);
+            if let Some(key) = key {
+                // Stored decrypted in the keyring: no passphrase is needed any more.
+                p.tls.client_key = Some(profile::Material::Keyring);
+                p.tls.passphrase = None;
+                pending.push((Kind::PrivateKey, key));
+                stored.push(Kind::PrivateKey);
+            }
+        }
+        Material::CaFile(path) => p.tls.ca = Some(profile::Material::File(path)),
+    }
+    if sni.is_some() {
+        p.tls.sni = sni;
+    }
+    if !alpn.is_empty() {
+        p.tls.alpn = alpn;
+    }
+    if min_tls.is_some() {
+        p.tls.min_tls_version = min_tls;
+    }
+    p.validate().map_err(|e| e.to_string())?;
+    profile::save_with_secrets(&mut store, p, previous, pending, &KeyringOnDemand::new())?;
+    let accounts: Vec<String> = stored.iter().map(|k| k.account(name)).collect();
+    Ok(if accounts.is_empty() {
+        format!("profile {name:?} saved; it trusts the CA file")
+    } else {
+        format!(
+            "profile {name:?} saved; keyring entries: {}",
+            accounts.join(", ")
+        )
+    })
+}

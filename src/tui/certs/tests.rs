@@ -1,0 +1,559 @@
+//! The Certificates tab: snapshots of every step (80×24 and 120×40) over material made at test
+//! time (rcgen, openssl), the step machine through the app's `update()`, and the key canary.
+
+use super::job::examine;
+use super::*;
+use crate::certs::testutil::{NOW, Spec, chain, make, openssl, pem};
+use crate::tui::app::{Action, App, Effect, Tab, update};
+use crate::tui::keymap::Keymap;
+use crate::tui::look::Look;
+use crate::tui::profiles::ProfilesTab;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+/// Screen text with the random parts (fingerprints, key ids: hex runs) replaced.
+fn render(tab: &CertsTab, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| tab.draw(f, f.area(), &Look::default()))
+        .unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(&redact(line.trim_end()));
+        out.push('\n');
+    }
+    out
+}
+
+fn redact(line: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let hex = run.chars().filter(|c| c.is_ascii_hexdigit()).count();
+        if hex >= 12 {
+            out.push_str(&"#".repeat(run.chars().count()));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in line.chars() {
+        if c.is_ascii_hexdigit() || c == ':' {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+fn snap(name: &str, tab: &CertsTab) {
+    insta::assert_snapshot!(format!("{name}_80x24"), render(tab, 80, 24));
+    insta::assert_snapshot!(format!("{name}_120x40"), render(tab, 120, 40));
+}
+
+/// Files in a temp dir: the chain's certs and keys as PEM.
+struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    fn new() -> Files {
+        Files {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.path().join(name), text).unwrap();
+    }
+    fn bytes(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.dir.path().join(name)).unwrap()
+    }
+}
+
+fn tab_at(files: &Files) -> CertsTab {
+    let mut tab = CertsTab::new(None, files.dir.path().to_path_buf());
+    tab.keyring = Some("keyring: Secret Service keyring (survives a reboot)".into());
+    tab
+}
+
+/// What the Examine job would report for `name`, at the tests' fixed now.
+fn examined(files: &Files, name: &str, pass: Option<&str>, host: Option<&str>) -> CertsEvent {
+    let pass = pass.map(Secret::new);
+    CertsEvent::Examined(
+        examine(
+            name,
+            &files.dir.path().join(name),
+            &files.bytes(name),
+            pass.as_ref(),
+            host.map(str::to_string),
+            NOW,
+        )
+        .map(Box::new),
+    )
+}
+
+fn client_files() -> (Files, crate::certs::testutil::Chain) {
+    let c = chain();
+    let f = Files::new();
+    let leaf = pem(&c.leaf.der, "CERTIFICATE");
+    let inter = pem(&c.inter.der, "CERTIFICATE");
+    let key = c.leaf.key.serialize_pem();
+    f.write("client.pem", &format!("{leaf}{inter}{key}"));
+    f.write("leaf.pem", &leaf);
+    f.write("inter.pem", &inter);
+    f.write("leaf.key", &key);
+    f.write("leaf-only.pem", &format!("{leaf}{key}"));
+    f.write("reversed.pem", &format!("{inter}{leaf}{key}"));
+    let other = make(Spec::leaf("other", &["other.example.com"]), None);
+    f.write(
+        "mismatch.pem",
+        &format!("{leaf}{inter}{}", other.key.serialize_pem()),
+    );
+    f.write("server.pem", &format!("{leaf}{inter}"));
+    (f, c)
+}
+
+fn key(k: Key) -> KeyInput {
+    KeyInput::press(k)
+}
+
+fn type_into(tab: &mut CertsTab, s: &str) {
+    for c in s.chars() {
+        tab.key(key(Key::Char(c)));
+    }
+}
+
+#[test]
+fn snapshot_source_with_completions() {
+    let (f, _) = client_files();
+    let mut tab = tab_at(&f);
+    tab.profile = "plant-7".into();
+    type_into(&mut tab, "le");
+    tab.key(key(Key::Tab));
+    assert_eq!(tab.path, "leaf");
+    assert_eq!(tab.completions, ["leaf-only.pem", "leaf.key", "leaf.pem"]);
+    snap("source_completions", &tab);
+}
+
+#[test]
+fn tab_completes_a_single_match_and_lists_directories_with_a_slash() {
+    let (f, _) = client_files();
+    std::fs::create_dir(f.dir.path().join("certs.d")).unwrap();
+    let mut tab = tab_at(&f);
+    type_into(&mut tab, "mis");
+    tab.key(key(Key::Tab));
+    assert_eq!(tab.path, "mismatch.pem");
+    assert!(tab.completions.is_empty());
+    let mut tab = tab_at(&f);
+    type_into(&mut tab, "cer");
+    tab.key(key(Key::Tab));
+    assert_eq!(tab.path, "certs.d/");
+}
+
+#[test]
+fn snapshot_found_and_match_of_a_good_client_chain() {
+    let (f, _) = client_files();
+    let mut tab = tab_at(&f);
+    tab.on_event(examined(&f, "client.pem", None, None));
+    assert_eq!(tab.step, Step::Found);
+    let found = tab.found.as_ref().unwrap();
+    assert_eq!(found.analysis.certs.len(), 2);
+    assert!(!found.fatal());
+    snap("found_client", &tab);
+    tab.key(key(Key::Enter));
+    assert_eq!(tab.step, Step::Match);
+    let screen = render(&tab, 120, 40);
+    assert!(
+        screen.contains("The private key belongs to the certificate."),
+        "{screen}"
+    );
+    assert!(screen.contains("clientAuth"), "{screen}");
+    snap("match_client", &tab);
+}
+
+#[test]
+fn snapshot_out_of_order_chain_shows_the_reordered_chain() {
+    let (f, _) = client_files();
+    let mut tab = tab_at(&f);
+    tab.on_event(examined(&f, "reversed.pem", None, None));
+    let found = tab.found.as_ref().unwrap();
+    assert!(!found.analysis.in_order);
+    assert_eq!(found.analysis.order, [1, 0]);
+    let screen = render(&tab, 120, 40);
+    assert!(screen.contains("2 → 1"), "{screen}");
+    snap("found_out_of_order", &tab);
+}
+
+#[test]
+fn snapshot_key_that_does_not_match_blocks_saving() {
+    let (f, _) = client_files();
+    let mut tab = tab_at(&f);
+    tab.on_event(examined(&f, "mismatch.pem", None, None));
+    assert!(tab.found.as_ref().unwrap().fatal());
+    snap("found_key_mismatch", &tab);
+    tab.key(key(Key::Enter));
+    let screen = render(&tab, 120, 40);
+    assert!(screen.contains("FATAL"), "{screen}");
+    snap("match_key_mismatch", &tab);
+}
+
+#[test]
+fn snapshot_client_chain_missing_its_intermediate() {
+    let (f, _) = client_files();
+    let mut tab = tab_at(&f);
+    tab.on_event(examined(&f, "leaf-only.pem", None, None));
+    assert_eq!(
+        tab.found.as_ref().unwrap().missing_issuer().as_deref(),
+        Some("CN=Lab Intermediate")
+    );
+    tab.key(key(Key::Enter));
+    let screen = render(&tab, 120, 40);
+    assert!(
+        screen.contains("add that intermediate to the client chain"),
+        "{screen}"
+    );
+    snap("match_missing_intermediate", &tab);
+}
+
+#[test]
+fn server_chain_for_another_host_offers_the_sni_override() {
+    let (f, _) = client_files();
+    let mut tab = tab_at(&f);
+    tab.on_event(examined(&f, "server.pem", None, Some("broker.internal")));
+    tab.key(key(Key::Enter));
+    let screen = render(&tab, 120, 40);
+    assert!(screen.contains("does not name broker.internal"), "{screen}");
+    snap("match_server_other_host", &tab);
+    tab.key(key(Key::Enter));
+    assert_eq!(tab.step, Step::Options);
+    assert_eq!(
+        tab.sni, "mqtt.example.com",
+        "the name the certificate carries"
+    );
+}
+
+fn p12_files() -> Files {
+    let (f, _) = client_files();
+    let d = f.dir.path();
+    openssl(
+        d,
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            "leaf.pem",
+            "-inkey",
+            "leaf.key",
+            "-certfile",
+            "inter.pem",
+            "-out",
+            "client.p12",
+            "-passout",
+            "pass:s3cret",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "pkcs12",
+            "-export",
+            "-legacy",
+            "-certpbe",
+            "PBE-SHA1-RC2-128",
+            "-keypbe",
+            "PBE-SHA1-RC2-128",
+            "-in",
+            "leaf.pem",
+            "-inkey",
+            "leaf.key",
+            "-out",
+            "rc2.p12",
+            "-passout",
+            "pass:s3cret",
+        ],
+    );
+    f
+}
+
+#[test]
+fn snapshot_wrong_passphrase_then_retry() {
+    let f = p12_files();
+    let mut tab = tab_at(&f);
+    tab.path = "client.p12".into();
+    tab.on_event(examined(&f, "client.p12", None, None));
+    assert!(tab.asking_passphrase);
+    assert_eq!(tab.source_field, SourceField::Passphrase);
+    type_into(&mut tab, "nope");
+    let screen = render(&tab, 80, 24);
+    assert!(screen.contains("****"), "masked: {screen}");
+    assert!(!screen.contains("nope"), "{screen}");
+    tab.on_event(examined(&f, "client.p12", Some("nope"), None));
+    assert_eq!(tab.step, Step::Source);
+    assert!(tab.source_error.as_deref().unwrap().contains("is wrong"));
+    snap("source_wrong_passphrase", &tab);
+    // Retry: the field was cleared; the right one loads.
+    assert_eq!(tab.passphrase.expose(), "");
+    tab.on_event(examined(&f, "client.p12", Some("s3cret"), None));
+    assert_eq!(tab.step, Step::Found);
+    snap("found_p12", &tab);
+}
+
+#[test]
+fn snapshot_legacy_p12_says_how_to_reexport() {
+    let f = p12_files();
+    let mut tab = tab_at(&f);
+    tab.path = "rc2.p12".into();
+    tab.on_event(examined(&f, "rc2.p12", Some("s3cret"), None));
+    let e = tab.source_error.clone().unwrap();
+    assert!(e.contains(crate::certs::P12_REEXPORT), "{e}");
+    snap("source_legacy_p12", &tab);
+}
+
+#[test]
+fn snapshot_options_and_save() {
+    let (f, _) = client_files();
+    let mut tab = tab_at(&f);
+    tab.known = vec!["prod".into()];
+    tab.profile = "plant-7".into();
+    tab.on_event(examined(&f, "client.pem", None, None));
+    tab.key(key(Key::Enter));
+    tab.key(key(Key::Enter));
+    assert_eq!(tab.step, Step::Options);
+    tab.key(key(Key::Down));
+    tab.key(key(Key::Char(' ')));
+    tab.key(key(Key::Down));
+    tab.key(key(Key::Down));
+    tab.key(key(Key::Char(' ')));
+    tab.key(key(Key::Char(' ')));
+    assert_eq!(tab.alpn, ["x-amzn-mqtt-ca"]);
+    assert_eq!(tab.min_tls, Some(TlsVersion::V1_3));
+    snap("options", &tab);
+    tab.key(key(Key::Enter));
+    assert_eq!(tab.step, Step::Save);
+    snap("save_new_profile_needs_url", &tab);
+    tab.key(key(Key::Tab));
+    type_into(&mut tab, "mqtts://127.0.0.1:8883");
+    let screen = render(&tab, 120, 40);
+    assert!(screen.contains("survives a reboot"), "{screen}");
+    assert!(screen.contains("plant-7/private-key"), "{screen}");
+    snap("save_ready", &tab);
+}
+
+fn app() -> App {
+    let mut app = App::new(
+        ProfilesTab::new("/nonexistent/profiles.toml".into()),
+        Look::default(),
+        Keymap::defaults(),
+    );
+    app.certs.profiles_path = Some("/tmp/profiles.toml".into());
+    app
+}
+
+fn press(app: &mut App, k: Key) -> Vec<Effect> {
+    update(app, Action::Key(key(k)))
+}
+
+#[test]
+fn step_machine_back_retry_and_save_blocked_on_fatal() {
+    let (f, _) = client_files();
+    let mut app = app();
+    app.certs.cwd = f.dir.path().to_path_buf();
+    update(&mut app, Action::Key(key(Key::Char('3'))));
+    assert_eq!(app.tab, Tab::Certificates);
+    // In the path field `q` and digits are letters, not quit or tab switches.
+    for c in "q1".chars() {
+        press(&mut app, Key::Char(c));
+    }
+    assert_eq!(app.certs.path, "q1");
+    assert!(!app.quit);
+    press(&mut app, Key::Backspace);
+    press(&mut app, Key::Backspace);
+    for c in "mismatch.pem".chars() {
+        press(&mut app, Key::Char(c));
+    }
+    let effects = press(&mut app, Key::Enter);
+    let job = effects.iter().find_map(|e| match e {
+        Effect::Certs(j) => Some(j.clone()),
+        _ => None,
+    });
+    assert!(matches!(job, Some(Job::Examine { ref label, .. }) if label == "mismatch.pem"));
+    // Keys wait while the job runs.
+    press(&mut app, Key::Esc);
+    assert_eq!(app.tab, Tab::Certificates);
+    update(
+        &mut app,
+        Action::Certs(examined(&f, "mismatch.pem", None, None)),
+    );
+    assert_eq!(app.certs.step, Step::Found);
+    for _ in 0..3 {
+        press(&mut app, Key::Enter);
+    }
+    assert_eq!(app.certs.step, Step::Save);
+    for c in "new".chars() {
+        press(&mut app, Key::Char(c));
+    }
+    let effects = press(&mut app, Key::Enter);
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Certs(_))),
+        "a fatal finding blocks saving: {effects:?}"
+    );
+    assert_eq!(
+        app.certs.save_result,
+        Some(Err(crate::tui::certs::view::FATAL_BLOCKS.to_string()))
+    );
+    // Esc goes back one step at a time, then leaves the tab; nothing was written.
+    for want in [Step::Options, Step::Match, Step::Found, Step::Source] {
+        press(&mut app, Key::Esc);
+        assert_eq!(app.certs.step, want);
+    }
+    press(&mut app, Key::Esc);
+    assert_eq!(app.tab, Tab::Profiles);
+}
+
+#[test]
+fn wrong_passphrase_can_be_retried_through_update() {
+    let f = p12_files();
+    let mut app = app();
+    app.certs.cwd = f.dir.path().to_path_buf();
+    press(&mut app, Key::Char('3'));
+    for c in "client.p12".chars() {
+        press(&mut app, Key::Char(c));
+    }
+    press(&mut app, Key::Enter);
+    update(
+        &mut app,
+        Action::Certs(examined(&f, "client.p12", None, None)),
+    );
+    assert!(app.certs.asking_passphrase);
+    for c in "nope".chars() {
+        press(&mut app, Key::Char(c));
+    }
+    let effects = press(&mut app, Key::Enter);
+    let pass = effects.iter().find_map(|e| match e {
+        Effect::Certs(Job::Examine { passphrase, .. }) => passphrase.clone(),
+        _ => None,
+    });
+    assert_eq!(pass.as_ref().map(Secret::expose), Some("nope"));
+    update(
+        &mut app,
+        Action::Certs(examined(&f, "client.p12", Some("nope"), None)),
+    );
+    assert_eq!(app.certs.step, Step::Source);
+    for c in "s3cret".chars() {
+        press(&mut app, Key::Char(c));
+    }
+    let effects = press(&mut app, Key::Enter);
+    let pass = effects.iter().find_map(|e| match e {
+        Effect::Certs(Job::Examine { passphrase, .. }) => passphrase.clone(),
+        _ => None,
+    });
+    assert_eq!(pass.as_ref().map(Secret::expose), Some("s3cret"));
+    update(
+        &mut app,
+        Action::Certs(examined(&f, "client.p12", Some("s3cret"), None)),
+    );
+    assert_eq!(app.certs.step, Step::Found);
+}
+
+/// The key's base64 lines: none may show on any step, nor in `Debug` (logs).
+#[test]
+fn the_key_never_shows() {
+    let (f, c) = client_files();
+    let key_pem = c.leaf.key.serialize_pem();
+    let canaries: Vec<&str> = key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let mut tab = tab_at(&f);
+    tab.profile = "p".into();
+    tab.url = "mqtts://127.0.0.1:8883".into();
+    tab.on_event(examined(&f, "client.pem", None, None));
+    let mut screens = String::new();
+    for _ in 0..4 {
+        let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
+        term.draw(|fr| tab.draw(fr, fr.area(), &Look::default()))
+            .unwrap();
+        screens.push_str(&format!("{:?}", term.backend().buffer()));
+        tab.key(key(Key::Enter));
+    }
+    screens.push_str(&format!("{tab:?}"));
+    for canary in canaries {
+        assert!(
+            !screens.contains(canary),
+            "key material on screen or in Debug"
+        );
+    }
+}
+
+/// Save through the real store and keyring (scripts/test provides one): the file says
+/// `keyring = true`, the keyring holds the key, the file never does.
+#[test]
+fn save_writes_the_profile_file_then_the_keyring() {
+    let (f, c) = client_files();
+    let key_pem = c.leaf.key.serialize_pem();
+    let marker = key_pem.lines().nth(1).unwrap().to_string();
+    let Found { material, .. } = match examined(&f, "client.pem", None, None) {
+        CertsEvent::Examined(Ok(found)) => *found,
+        other => panic!("{other:?}"),
+    };
+    let path = f.dir.path().join("profiles.toml");
+    let name = format!("wizard-save-{}", std::process::id());
+    let msg = job::save(
+        &path,
+        &name,
+        Some("mqtts://127.0.0.1:8883".into()),
+        material,
+        Some("mqtt.example.com".into()),
+        vec!["mqtt".into()],
+        Some(TlsVersion::V1_3),
+    )
+    .expect("saved");
+    assert!(msg.contains(&format!("{name}/private-key")), "{msg}");
+    let file = std::fs::read_to_string(&path).unwrap();
+    assert!(!file.contains(&marker), "{file}");
+    assert!(file.contains("keyring = true"), "{file}");
+    assert!(file.contains("mqtt.example.com"), "{file}");
+    let ring = crate::profile::KeyringOnDemand::new();
+    let store = ring.store().unwrap();
+    let key = store
+        .get(&name, crate::secrets::Kind::PrivateKey)
+        .unwrap()
+        .expect("key in the keyring");
+    let loaded = crate::certs::load("k", key.expose().as_bytes(), None).unwrap();
+    assert!(loaded.key.is_some(), "a usable key was stored");
+    let cert = store
+        .get(&name, crate::secrets::Kind::Certificate)
+        .unwrap()
+        .expect("chain in the keyring");
+    assert_eq!(
+        crate::certs::load_certificates("c", cert.expose().as_bytes(), None)
+            .unwrap()
+            .len(),
+        2
+    );
+    store.delete_profile(&name).unwrap();
+}
+
+#[test]
+fn a_long_chain_scrolls_on_what_was_found() {
+    let (f, _) = client_files();
+    let mut tab = tab_at(&f);
+    tab.on_event(examined(&f, "reversed.pem", None, None));
+    let top = render(&tab, 80, 24);
+    assert!(top.contains("reversed.pem: PEM"), "{top}");
+    for _ in 0..3 {
+        tab.key(key(Key::Down));
+    }
+    let scrolled = render(&tab, 80, 24);
+    assert!(!scrolled.contains("reversed.pem: PEM"), "{scrolled}");
+    assert!(scrolled.contains("Enter: next"), "{scrolled}");
+    tab.key(key(Key::PageUp));
+    assert_eq!(render(&tab, 80, 24), top);
+}
