@@ -4,6 +4,7 @@
 //! spinner ticks only while a stage runs, and redraws are capped while one does.
 
 mod app;
+mod chain;
 pub mod clipboard;
 pub mod config;
 mod diagnose;
@@ -316,6 +317,24 @@ impl Driver {
                 let backend = terminal.backend_mut();
                 backend.write_all(&bytes)?;
                 backend.flush()?;
+            }
+            Effect::SaveChain {
+                path,
+                pem,
+                overwrite,
+            } => {
+                let tx = self.tx.clone();
+                self.tasks.spawn(async move {
+                    let ev = tokio::task::spawn_blocking(move || {
+                        chain::save_pem(&path, &pem, overwrite)
+                    })
+                    .await
+                    .unwrap_or_else(|e| chain::ChainEvent::SaveFailed {
+                        path: PathBuf::new(),
+                        why: format!("the save did not finish: {e}"),
+                    });
+                    let _ = tx.send(Msg::Action(Action::Chain(ev)));
+                });
             }
             Effect::Mouse(on) => {
                 let _ = if on {

@@ -41,7 +41,8 @@ pub fn view(app: &App, frame: &mut Frame) {
         match app.tab {
             Tab::Profiles => app.profiles.draw(frame, body, &app.look),
             Tab::Diagnose => super::diagnose::view::draw(&app.diagnose, frame, body, &app.look),
-            Tab::Certificates | Tab::Chain => {}
+            Tab::Chain => app.chain.draw(frame, body, &app.look),
+            Tab::Certificates => {}
         }
         draw_status(app, frame, status);
         draw_footer(app, frame, footer);
