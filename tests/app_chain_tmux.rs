@@ -60,7 +60,18 @@ fn demo_expired_intermediate_is_marked_on_its_node_in_the_chain_tab() {
     };
     let cmd = format!("{} demo; sleep 30", env!("CARGO_BIN_EXE_mqtt-doctor"));
     let out = Command::new("tmux")
-        .args(["-L", &tmux.socket, "new-session", "-d", "-s", "app", "-x", "120", "-y", "40"])
+        .args([
+            "-L",
+            &tmux.socket,
+            "new-session",
+            "-d",
+            "-s",
+            "app",
+            "-x",
+            "120",
+            "-y",
+            "40",
+        ])
         .arg(cmd)
         .env("TERM", "xterm-256color")
         .status()
@@ -82,7 +93,11 @@ fn demo_expired_intermediate_is_marked_on_its_node_in_the_chain_tab() {
         .iter()
         .position(|l| l.contains("Old Intermediate CA") && l.contains("intermediate #"))
         .unwrap_or_else(|| panic!("the intermediate's node:\n{text}"));
-    assert!(lines[node].contains('✘'), "marked failed: {}\n{text}", lines[node]);
+    assert!(
+        lines[node].contains('✘'),
+        "marked failed: {}\n{text}",
+        lines[node]
+    );
     let expired = lines
         .iter()
         .position(|l| l.contains("expired 2 days ago"))

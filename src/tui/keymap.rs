@@ -455,11 +455,13 @@ impl Keymap {
                 )
             },
         ));
-        rows.extend(chain::default_bindings().into_iter().map(
-            |(ctx, cmd, keys, hint, help)| {
-                (Context::Chain(ctx), Command::Chain(cmd), keys, hint, help)
-            },
-        ));
+        rows.extend(
+            chain::default_bindings()
+                .into_iter()
+                .map(|(ctx, cmd, keys, hint, help)| {
+                    (Context::Chain(ctx), Command::Chain(cmd), keys, hint, help)
+                }),
+        );
         let bindings = rows
             .into_iter()
             .map(|(context, command, keys, hint, help)| Binding {

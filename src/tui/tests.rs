@@ -318,7 +318,11 @@ fn number_keys_and_tab_switch_tabs() {
     key(&mut app, "Tab");
     assert_eq!(app.tab, Tab::Diagnose);
     key(&mut app, "Tab");
-    assert_eq!(app.tab, Tab::Chain, "Certificates is skipped until it exists");
+    assert_eq!(
+        app.tab,
+        Tab::Chain,
+        "Certificates is skipped until it exists"
+    );
     key(&mut app, "Tab");
     assert_eq!(
         app.tab,
@@ -330,11 +334,7 @@ fn number_keys_and_tab_switch_tabs() {
     key(&mut app, "4");
     assert_eq!(app.tab, Tab::Chain);
     key(&mut app, "3");
-    assert_eq!(
-        app.tab,
-        Tab::Chain,
-        "the Certificates tab is not there yet"
-    );
+    assert_eq!(app.tab, Tab::Chain, "the Certificates tab is not there yet");
     assert!(app.status.is_some());
 }
 
@@ -563,6 +563,10 @@ fn every_default_binding_parses() {
         .iter()
         .map(|r| r.2.len())
         .sum::<usize>()
+        + super::chain::default_bindings()
+            .iter()
+            .map(|r| r.2.len())
+            .sum::<usize>()
         + 38;
     assert_eq!(rows, specs);
     assert!(

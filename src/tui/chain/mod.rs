@@ -212,8 +212,9 @@ impl ChainTab {
         self.selected = 0;
         self.scroll.set(0);
         self.reveal.set(true);
-        // The leaf opens; with every finding on its node the rest reads collapsed.
-        self.expanded = BTreeSet::from([0]);
+        // All closed: every node's validity and findings show, so the whole tree fits 80×24;
+        // Enter opens the details of one.
+        self.expanded = BTreeSet::new();
         self.prompt = None;
     }
 
@@ -316,7 +317,8 @@ impl ChainTab {
             C::Top => self.select(0),
             C::Bottom => self.select(n - 1),
             C::PageUp => {
-                self.scroll.set(self.scroll.get().saturating_sub(page as u16));
+                self.scroll
+                    .set(self.scroll.get().saturating_sub(page as u16));
                 self.reveal.set(false);
                 vec![ChainEffect::Redraw]
             }
@@ -370,7 +372,8 @@ impl ChainTab {
                 vec![ChainEffect::Redraw]
             }
             C::PromptConfirm => {
-                let (Some(p), Some(pem)) = (self.prompt.as_mut(), self.chain_pem()) else {
+                let pem = self.chain_pem();
+                let (Some(p), Some(pem)) = (self.prompt.as_mut(), pem) else {
                     return Vec::new();
                 };
                 let path = p.path.trim();
@@ -436,7 +439,12 @@ impl ChainTab {
         }
     }
 
-    pub fn draw(&self, frame: &mut ratatui::Frame, area: ratatui::layout::Rect, look: &super::look::Look) {
+    pub fn draw(
+        &self,
+        frame: &mut ratatui::Frame,
+        area: ratatui::layout::Rect,
+        look: &super::look::Look,
+    ) {
         view::draw(self, frame, area, look);
     }
 }

@@ -16,7 +16,10 @@ use crate::tui::view::view;
 
 const HOST: &str = "mqtt.example.com";
 
-fn analysed(presented: &[CertificateDer<'static>], anchors: &[CertificateDer<'static>]) -> Analysis {
+fn analysed(
+    presented: &[CertificateDer<'static>],
+    anchors: &[CertificateDer<'static>],
+) -> Analysis {
     let opts = AnalyzeOptions {
         host: Some(HOST),
         now: NOW,
@@ -28,10 +31,18 @@ fn analysed(presented: &[CertificateDer<'static>], anchors: &[CertificateDer<'st
     analyze(presented, &opts).unwrap()
 }
 
-fn app_showing(presented: Vec<CertificateDer<'static>>, anchors: &[CertificateDer<'static>]) -> App {
-    let mut app = App::new(ProfilesTab::in_memory(vec![]), Look::default(), Keymap::defaults());
+fn app_showing(
+    presented: Vec<CertificateDer<'static>>,
+    anchors: &[CertificateDer<'static>],
+) -> App {
+    let mut app = App::new(
+        ProfilesTab::in_memory(vec![]),
+        Look::default(),
+        Keymap::defaults(),
+    );
     let a = analysed(&presented, anchors);
-    app.chain.show_analysis(presented, a, "diagnosis of lab (run 1)");
+    app.chain
+        .show_analysis(presented, a, "diagnosis of lab (run 1)");
     app.tab = Tab::Chain;
     app
 }
@@ -52,7 +63,10 @@ fn pki(inter_spec: Spec) -> Pki {
 
 fn good() -> App {
     let p = pki(Spec::ca("Lab Intermediate"));
-    app_showing(vec![p.leaf.der.clone(), p.inter.der.clone()], &[p.root.der.clone()])
+    app_showing(
+        vec![p.leaf.der.clone(), p.inter.der.clone()],
+        &[p.root.der.clone()],
+    )
 }
 
 fn expired_intermediate() -> App {
@@ -60,7 +74,10 @@ fn expired_intermediate() -> App {
     spec.not_before = NOW - 400 * DAY;
     spec.not_after = NOW - 12 * DAY;
     let p = pki(spec);
-    app_showing(vec![p.leaf.der.clone(), p.inter.der.clone()], &[p.root.der.clone()])
+    app_showing(
+        vec![p.leaf.der.clone(), p.inter.der.clone()],
+        &[p.root.der.clone()],
+    )
 }
 
 fn missing_intermediate() -> App {
@@ -139,8 +156,15 @@ fn mask(line: &str) -> String {
     match s.find("sha256/") {
         Some(at) => {
             let (head, tail) = s.split_at(at + "sha256/".len());
-            let n = tail.chars().take_while(|c| !c.is_whitespace() && *c != '│').count();
-            format!("{head}{}{}", "x".repeat(n), tail.chars().skip(n).collect::<String>())
+            let n = tail
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '│')
+                .count();
+            format!(
+                "{head}{}{}",
+                "x".repeat(n),
+                tail.chars().skip(n).collect::<String>()
+            )
         }
         None => s,
     }
@@ -157,7 +181,10 @@ fn snapshot_good_chain_80x24() {
 
 #[test]
 fn snapshot_good_chain_120x40() {
-    insta::assert_snapshot!(screen(&good(), 120, 40));
+    // `a`: every certificate's details.
+    let mut app = good();
+    key(&mut app, "a");
+    insta::assert_snapshot!(screen(&app, 120, 40));
 }
 
 #[test]
@@ -167,7 +194,10 @@ fn snapshot_expired_intermediate_80x24() {
 
 #[test]
 fn snapshot_expired_intermediate_120x40() {
-    insta::assert_snapshot!(screen(&expired_intermediate(), 120, 40));
+    // `a`: every certificate's details.
+    let mut app = expired_intermediate();
+    key(&mut app, "a");
+    insta::assert_snapshot!(screen(&app, 120, 40));
 }
 
 #[test]
@@ -177,7 +207,10 @@ fn snapshot_missing_intermediate_80x24() {
 
 #[test]
 fn snapshot_missing_intermediate_120x40() {
-    insta::assert_snapshot!(screen(&missing_intermediate(), 120, 40));
+    // `a`: every certificate's details.
+    let mut app = missing_intermediate();
+    key(&mut app, "a");
+    insta::assert_snapshot!(screen(&app, 120, 40));
 }
 
 #[test]
@@ -187,7 +220,10 @@ fn snapshot_self_signed_leaf_80x24() {
 
 #[test]
 fn snapshot_self_signed_leaf_120x40() {
-    insta::assert_snapshot!(screen(&self_signed_leaf(), 120, 40));
+    // `a`: every certificate's details.
+    let mut app = self_signed_leaf();
+    key(&mut app, "a");
+    insta::assert_snapshot!(screen(&app, 120, 40));
 }
 
 #[test]
@@ -195,9 +231,21 @@ fn snapshot_six_certificates_80x24_scrolls_to_the_root() {
     let mut app = six();
     let top = screen(&app, 80, 24);
     assert!(top.contains("mqtt.example.com"), "{top}");
+    // Every detail open, then the last node: the view scrolls down to the anchor.
+    key(&mut app, "a");
     key(&mut app, "End");
     let bottom = screen(&app, 80, 24);
-    assert!(!bottom.contains("mqtt.example.com  leaf"), "scrolled: {bottom}");
+    assert!(app.chain.scroll.get() > 0);
+    assert!(bottom.contains("Lab Root  root #6 presented"), "{bottom}");
+    assert!(
+        !bottom.contains("mqtt.example.com  leaf"),
+        "scrolled: {bottom}"
+    );
+    key(&mut app, "Home");
+    assert!(
+        screen(&app, 80, 24).contains("mqtt.example.com  leaf"),
+        "and back up"
+    );
     insta::assert_snapshot!(bottom);
 }
 
@@ -214,7 +262,10 @@ fn the_expired_intermediate_is_marked_on_its_own_node() {
         .iter()
         .position(|l| l.contains("expired 12 days ago"))
         .unwrap_or_else(|| panic!("{text}"));
-    assert!(expired > inter, "the expiry is drawn under the intermediate:\n{text}");
+    assert!(
+        expired > inter,
+        "the expiry is drawn under the intermediate:\n{text}"
+    );
     // In the theme's failure colour on that node's header glyph.
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     terminal.draw(|f| view(&app, f)).unwrap();
@@ -231,8 +282,10 @@ fn the_expired_intermediate_is_marked_on_its_own_node() {
 fn navigate_and_collapse() {
     let mut app = good();
     assert_eq!(app.chain.nodes().len(), 3, "leaf, intermediate, anchor");
-    assert!(matches!(app.chain.nodes()[2], Node::Anchor { ref subject } if subject == "CN=Lab Root"));
-    assert!(app.chain.expanded.contains(&0), "the leaf opens");
+    assert!(
+        matches!(app.chain.nodes()[2], Node::Anchor { ref subject } if subject == "CN=Lab Root")
+    );
+    assert!(app.chain.expanded.is_empty(), "details start closed");
     key(&mut app, "Down");
     assert_eq!(app.chain.selected, 1);
     key(&mut app, "Enter");
@@ -244,9 +297,16 @@ fn navigate_and_collapse() {
     assert_eq!(app.chain.selected, 2);
     key(&mut app, "Down");
     assert_eq!(app.chain.selected, 2, "stays at the last node");
+    key(&mut app, "Enter");
+    assert!(
+        app.chain.expanded.is_empty(),
+        "the anchor has no details to open"
+    );
     key(&mut app, "Home");
     assert_eq!(app.chain.selected, 0);
-    key(&mut app, "Enter");
+    key(&mut app, "a");
+    assert_eq!(app.chain.expanded.len(), 2, "both certificates open");
+    key(&mut app, "a");
     assert!(app.chain.expanded.is_empty());
 }
 
@@ -277,7 +337,12 @@ fn y_copies_the_fingerprint_and_shift_y_the_pem_as_osc52() {
     };
     let s = String::from_utf8(bytes.clone()).unwrap();
     let b64 = s.trim_start_matches("\x1b]52;c;").trim_end_matches('\x07');
-    let pem = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+    let pem = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap(),
+    )
+    .unwrap();
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"), "{pem}");
     let der = crate::certs::load_certificates("copied", pem.as_bytes(), None).unwrap();
     assert_eq!(der, vec![app.chain.shown.as_ref().unwrap().der[1].clone()]);
@@ -295,21 +360,43 @@ fn s_asks_for_a_path_writes_the_pem_and_asks_before_overwriting() {
         key(&mut app, "Backspace");
     }
     for c in path.display().to_string().chars() {
-        update(&mut app, Action::Key(crate::tui::keymap::KeyInput::press(crate::tui::keymap::Key::Char(c))));
+        update(
+            &mut app,
+            Action::Key(crate::tui::keymap::KeyInput::press(
+                crate::tui::keymap::Key::Char(c),
+            )),
+        );
     }
     let text = screen(&app, 120, 40);
     assert!(text.contains("unverified"), "the caution shows: {text}");
     let effects = key(&mut app, "Enter");
-    let Some(Effect::SaveChain { path: p, pem, overwrite }) = effects.into_iter().find(|e| matches!(e, Effect::SaveChain { .. })) else {
+    let Some(Effect::SaveChain {
+        path: p,
+        pem,
+        overwrite,
+    }) = effects
+        .into_iter()
+        .find(|e| matches!(e, Effect::SaveChain { .. }))
+    else {
         panic!("no save effect");
     };
     assert_eq!(p, path);
     assert!(!overwrite);
     let ev = save_pem(&p, &pem, overwrite);
-    assert_eq!(ev, ChainEvent::Saved { path: path.clone(), count: 2 });
+    assert_eq!(
+        ev,
+        ChainEvent::Saved {
+            path: path.clone(),
+            count: 2
+        }
+    );
     let written = std::fs::read(&path).unwrap();
     let der = crate::certs::load_certificates("saved", &written, None).unwrap();
-    assert_eq!(der, app.chain.shown.as_ref().unwrap().der, "presented order, as presented");
+    assert_eq!(
+        der,
+        app.chain.shown.as_ref().unwrap().der,
+        "presented order, as presented"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -319,7 +406,12 @@ fn s_asks_for_a_path_writes_the_pem_and_asks_before_overwriting() {
     }
     update(&mut app, Action::Chain(ev));
     assert!(app.chain.prompt.is_none());
-    assert!(app.status.as_deref().unwrap().contains("saved 2 certificates"));
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap()
+            .contains("saved 2 certificates")
+    );
 
     // Again: the file exists, nothing is written until confirmed.
     std::fs::write(&path, "keep me").unwrap();
@@ -328,10 +420,22 @@ fn s_asks_for_a_path_writes_the_pem_and_asks_before_overwriting() {
         key(&mut app, "Backspace");
     }
     for c in path.display().to_string().chars() {
-        update(&mut app, Action::Key(crate::tui::keymap::KeyInput::press(crate::tui::keymap::Key::Char(c))));
+        update(
+            &mut app,
+            Action::Key(crate::tui::keymap::KeyInput::press(
+                crate::tui::keymap::Key::Char(c),
+            )),
+        );
     }
     let effects = key(&mut app, "Enter");
-    let Some(Effect::SaveChain { path: p, pem, overwrite }) = effects.into_iter().find(|e| matches!(e, Effect::SaveChain { .. })) else {
+    let Some(Effect::SaveChain {
+        path: p,
+        pem,
+        overwrite,
+    }) = effects
+        .into_iter()
+        .find(|e| matches!(e, Effect::SaveChain { .. }))
+    else {
         panic!("no save effect");
     };
     let ev = save_pem(&p, &pem, overwrite);
@@ -340,18 +444,34 @@ fn s_asks_for_a_path_writes_the_pem_and_asks_before_overwriting() {
     update(&mut app, Action::Chain(ev));
     assert!(screen(&app, 120, 40).contains("That file exists"));
     let effects = key(&mut app, "Enter");
-    let Some(Effect::SaveChain { overwrite, pem, path: p }) = effects.into_iter().find(|e| matches!(e, Effect::SaveChain { .. })) else {
+    let Some(Effect::SaveChain {
+        overwrite,
+        pem,
+        path: p,
+    }) = effects
+        .into_iter()
+        .find(|e| matches!(e, Effect::SaveChain { .. }))
+    else {
         panic!("no save effect");
     };
     assert!(overwrite);
-    assert!(matches!(save_pem(&p, &pem, overwrite), ChainEvent::Saved { .. }));
-    assert!(std::fs::read_to_string(&path).unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(matches!(
+        save_pem(&p, &pem, overwrite),
+        ChainEvent::Saved { .. }
+    ));
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
 }
 
 #[test]
 fn a_saved_file_in_a_missing_directory_says_which_path() {
     let ev = save_pem(Path::new("/nonexistent-dir-chain/x.pem"), "pem", false);
-    let ChainEvent::SaveFailed { why, .. } = ev else { panic!("{ev:?}") };
+    let ChainEvent::SaveFailed { why, .. } = ev else {
+        panic!("{ev:?}")
+    };
     assert!(why.starts_with("/nonexistent-dir-chain/x.pem: "), "{why}");
 }
 
@@ -360,8 +480,16 @@ fn the_wizard_can_show_a_chain_and_certificate_text_is_sanitised() {
     let mut spec = Spec::leaf("evil\u{1b}[31mname", &[HOST]);
     spec.not_after = NOW + 10 * DAY;
     let leaf = make(spec, None);
-    let mut app = App::new(ProfilesTab::in_memory(vec![]), Look::default(), Keymap::defaults());
-    app.chain.show_at(vec![leaf.der.clone()], "loaded in the wizard: client.pem", NOW);
+    let mut app = App::new(
+        ProfilesTab::in_memory(vec![]),
+        Look::default(),
+        Keymap::defaults(),
+    );
+    app.chain.show_at(
+        vec![leaf.der.clone()],
+        "loaded in the wizard: client.pem",
+        NOW,
+    );
     key(&mut app, "4");
     assert_eq!(app.tab, Tab::Chain);
     let text = screen(&app, 120, 40);

@@ -16,7 +16,8 @@ use crate::text::sanitize;
 use super::{ChainTab, Node, Shown};
 use crate::tui::look::{Look, ellipsize, width};
 
-pub const NOTHING_SELECTED: &str = "select a certificate first (the anchor and missing nodes have no certificate)";
+pub const NOTHING_SELECTED: &str =
+    "select a certificate first (the anchor and missing nodes have no certificate)";
 pub const NO_CHAIN: &str = "no chain to save: diagnose a TLS profile first";
 pub const PATH_EMPTY: &str = "type a file name to save to";
 const EMPTY: &str = "No chain yet. Diagnose a TLS profile (Profiles, Enter), then come back here (4); or load one in the Certificates tab.";
@@ -116,7 +117,8 @@ impl Builder<'_> {
     fn field(&mut self, indent: &str, label: &str, value: &str) {
         let head = format!("{indent}{label:<12} ");
         let avail = self.width.saturating_sub(width(&head));
-        let pad = " ".repeat(width(&head));
+        // Continuation rows keep the tree's line.
+        let pad = format!("{indent}{}", " ".repeat(width(&head) - width(indent)));
         for (k, part) in wrap(value, avail).into_iter().enumerate() {
             let first = if k == 0 { head.clone() } else { pad.clone() };
             self.text(vec![
@@ -129,15 +131,31 @@ impl Builder<'_> {
     fn sentence(&mut self, indent: &str, glyph: &str, style: Style, text: &str) {
         let head = format!("{indent}{glyph} ");
         let avail = self.width.saturating_sub(width(&head));
-        let pad = " ".repeat(width(&head));
+        let pad = " ".repeat(width(&head) - width(indent));
         for (k, part) in wrap(text, avail).into_iter().enumerate() {
-            let first = if k == 0 { head.clone() } else { pad.clone() };
-            self.text(vec![Span::styled(first, style), Span::styled(part, style)]);
+            let lead = if k == 0 {
+                vec![
+                    Span::styled(indent.to_string(), self.look.theme.dim),
+                    Span::styled(format!("{glyph} "), style),
+                ]
+            } else {
+                vec![Span::styled(format!("{indent}{pad}"), self.look.theme.dim)]
+            };
+            let mut spans = lead;
+            spans.push(Span::styled(part, style));
+            self.text(spans);
         }
     }
 }
 
-fn cert_rows(b: &mut Builder, tab: &ChainTab, a: &Analysis, node: usize, i: usize, pos: Option<usize>) {
+fn cert_rows(
+    b: &mut Builder,
+    tab: &ChainTab,
+    a: &Analysis,
+    node: usize,
+    i: usize,
+    pos: Option<usize>,
+) {
     let look = b.look;
     let g = &look.glyphs;
     let c: &CertInfo = &a.certs[i];
@@ -241,7 +259,11 @@ fn or_none(items: &[String]) -> String {
     if items.is_empty() {
         "none (extension absent)".into()
     } else {
-        items.iter().map(|s| sanitize(s)).collect::<Vec<_>>().join(", ")
+        items
+            .iter()
+            .map(|s| sanitize(s))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -251,7 +273,7 @@ fn days_words(c: &CertInfo, now: i64) -> String {
     if now > c.not_after {
         format!("({} days past)", (now - c.not_after) / day)
     } else if now < c.not_before {
-        format!("(starts in {} days)", (c.not_before - now).div_ceil(day))
+        format!("(starts in {} days)", (c.not_before - now + day - 1) / day)
     } else {
         format!("({} days left)", (c.not_after - now) / day)
     }
@@ -279,7 +301,11 @@ fn build(tab: &ChainTab, shown: &Shown, look: &Look, w: usize) -> (Vec<Row>, Vec
                 "{} certificate{} presented{}",
                 n,
                 if n == 1 { "" } else { "s" },
-                if a.in_order { ", leaf first, in issuance order" } else { "" }
+                if a.in_order {
+                    ", leaf first, in issuance order"
+                } else {
+                    ""
+                }
             ),
             w,
             g,
@@ -362,7 +388,9 @@ fn build(tab: &ChainTab, shown: &Shown, look: &Look, w: usize) -> (Vec<Row>, Vec
                 b.field(
                     &ind,
                     "key id",
-                    key_id.as_deref().unwrap_or("(the certificate below names none)"),
+                    key_id
+                        .as_deref()
+                        .unwrap_or("(the certificate below names none)"),
                 );
                 b.sentence(
                     &ind,
@@ -386,7 +414,11 @@ pub fn draw(tab: &ChainTab, frame: &mut Frame, area: Rect, look: &Look) {
         .border_set(look.glyphs.border)
         .border_style(look.theme.border)
         .title(Span::styled(
-            ellipsize(&title, usize::from(area.width.saturating_sub(2)), &look.glyphs),
+            ellipsize(
+                &title,
+                usize::from(area.width.saturating_sub(2)),
+                &look.glyphs,
+            ),
             look.theme.title,
         ));
     let inner = block.inner(area);
@@ -429,7 +461,12 @@ pub fn draw(tab: &ChainTab, frame: &mut Frame, area: Rect, look: &Look) {
         off = off.min(max);
     }
     tab.scroll.set(off);
-    for (k, row) in rows.iter().skip(usize::from(off)).take(usize::from(h)).enumerate() {
+    for (k, row) in rows
+        .iter()
+        .skip(usize::from(off))
+        .take(usize::from(h))
+        .enumerate()
+    {
         let y = inner.y + k as u16;
         let line_area = Rect::new(inner.x, y, inner.width, 1);
         match row {
@@ -457,13 +494,20 @@ fn draw_gauge(
     words: &str,
 ) {
     let iw = width(indent) as u16;
-    frame.render_widget(Paragraph::new(Span::styled(indent.to_string(), look.theme.dim)), area);
+    frame.render_widget(
+        Paragraph::new(Span::styled(indent.to_string(), look.theme.dim)),
+        area,
+    );
     let gw = GAUGE_WIDTH.min(area.width.saturating_sub(iw + 10));
     if gw < 4 {
         return;
     }
     let gauge_area = Rect::new(area.x + iw, area.y, gw, 1);
-    let (filled, unfilled) = if look.glyphs.ascii { ("=", "-") } else { ("━", "─") };
+    let (filled, unfilled) = if look.glyphs.ascii {
+        ("=", "-")
+    } else {
+        ("━", "─")
+    };
     frame.render_widget(
         LineGauge::default()
             .ratio(ratio)
@@ -481,7 +525,8 @@ fn draw_gauge(
         .buffer_mut()
         .cell_mut((gauge_area.x + at, gauge_area.y))
     {
-        cell.set_symbol(marker).set_style(style.add_modifier(Modifier::BOLD));
+        cell.set_symbol(marker)
+            .set_style(style.add_modifier(Modifier::BOLD));
     }
     let rest = Rect::new(
         gauge_area.x + gw + 1,
