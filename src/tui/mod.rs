@@ -4,7 +4,7 @@
 //! spinner ticks only while a stage runs, and redraws are capped while one does.
 
 mod app;
-mod chain;
+pub mod chain;
 pub mod clipboard;
 pub mod config;
 mod diagnose;

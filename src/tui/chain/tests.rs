@@ -65,7 +65,7 @@ fn good() -> App {
     let p = pki(Spec::ca("Lab Intermediate"));
     app_showing(
         vec![p.leaf.der.clone(), p.inter.der.clone()],
-        &[p.root.der.clone()],
+        std::slice::from_ref(&p.root.der),
     )
 }
 
@@ -76,19 +76,22 @@ fn expired_intermediate() -> App {
     let p = pki(spec);
     app_showing(
         vec![p.leaf.der.clone(), p.inter.der.clone()],
-        &[p.root.der.clone()],
+        std::slice::from_ref(&p.root.der),
     )
 }
 
 fn missing_intermediate() -> App {
     let p = pki(Spec::ca("Lab Intermediate"));
-    app_showing(vec![p.leaf.der.clone()], &[p.root.der.clone()])
+    app_showing(vec![p.leaf.der.clone()], std::slice::from_ref(&p.root.der))
 }
 
 fn self_signed_leaf() -> App {
     let leaf = make(Spec::leaf(HOST, &[HOST]), None);
     let other_root = make(Spec::ca("Lab Root"), None);
-    app_showing(vec![leaf.der.clone()], &[other_root.der.clone()])
+    app_showing(
+        vec![leaf.der.clone()],
+        std::slice::from_ref(&other_root.der),
+    )
 }
 
 /// Lab Root → CA 1 → … → CA 4 → leaf: 6 certificates, all presented, root last.
