@@ -544,6 +544,15 @@ impl App {
                     Vec::new()
                 }
             }
+            Tab::Chain if self.chain.prompt.is_none() => {
+                let cmd = match kind {
+                    MouseKind::ScrollUp => super::chain::ChainCommand::Up,
+                    MouseKind::ScrollDown => super::chain::ChainCommand::Down,
+                    MouseKind::Click => return Vec::new(),
+                };
+                let effects = self.chain.command(cmd);
+                self.chain_effects(effects)
+            }
             _ => Vec::new(),
         }
     }

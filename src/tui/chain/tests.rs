@@ -311,6 +311,16 @@ fn navigate_and_collapse() {
     assert_eq!(app.chain.expanded.len(), 2, "both certificates open");
     key(&mut app, "a");
     assert!(app.chain.expanded.is_empty());
+    // The wheel moves the selection too.
+    let wheel = |kind| Action::Mouse {
+        kind,
+        column: 10,
+        row: 10,
+    };
+    update(&mut app, wheel(crate::tui::app::MouseKind::ScrollDown));
+    assert_eq!(app.chain.selected, 1);
+    update(&mut app, wheel(crate::tui::app::MouseKind::ScrollUp));
+    assert_eq!(app.chain.selected, 0);
 }
 
 #[test]
