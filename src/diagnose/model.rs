@@ -228,6 +228,10 @@ pub struct TlsInfo {
     /// The presented certificates themselves (for `cert fetch --pem`); not in the JSON.
     #[serde(skip)]
     pub chain_der: Vec<rustls_pki_types::CertificateDer<'static>>,
+    /// The analysis of `chain_der` against the trust anchors, host and clock of the run (the
+    /// app's Chain tab draws it); not in the JSON (`chain_findings` carries its words).
+    #[serde(skip)]
+    pub analysis: Option<crate::certs::Analysis>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -86,7 +86,7 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
     let outcome = match result {
         Err(_) => {
             let observed = recorder.take();
-            record_chain(run, &mut info, &observed).await;
+            record_chain(run, &mut info, &observed, &trust.anchors).await;
             run.tls_info = Some(info);
             return Err(Problem::TlsTimeout { secs });
         }
@@ -96,7 +96,7 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
         Ok(s) => s,
         Err(e) => {
             let observed = recorder.take();
-            record_chain(run, &mut info, &observed).await;
+            record_chain(run, &mut info, &observed, &trust.anchors).await;
             run.tls_info = Some(info);
             if let Some(inner) = tls::rustls_error(&e) {
                 run.fact(Stage::Tls, "error", inner.to_string()).await;
@@ -141,9 +141,9 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
     info.cipher_suite = suite;
     info.alpn = alpn;
     let observed = recorder.take();
-    record_chain(run, &mut info, &observed).await;
+    record_chain(run, &mut info, &observed, &trust.anchors).await;
     info.verified = observed.verify_error.is_none();
-    let analysis = analyze_presented(run, &observed, &trust.anchors);
+    let analysis = info.analysis.clone();
     if let Some(analysis) = &analysis {
         chain_warnings(run, analysis);
         info.chain_findings = findings_text(analysis);
@@ -197,7 +197,12 @@ fn client_auth_refusal(observed: &Observed, refusal: Refusal) -> Problem {
     }
 }
 
-async fn record_chain(run: &mut Run, info: &mut TlsInfo, observed: &Observed) {
+async fn record_chain(
+    run: &mut Run,
+    info: &mut TlsInfo,
+    observed: &Observed,
+    anchors: &[CertificateDer<'static>],
+) {
     if let Some(requested) = &observed.client_cert_requested {
         info.client_ca_names = requested.iter().map(|n| crate::text::sanitize(n)).collect();
         run.fact(
@@ -215,6 +220,7 @@ async fn record_chain(run: &mut Run, info: &mut TlsInfo, observed: &Observed) {
         return;
     };
     info.chain_der = chain.clone();
+    info.analysis = analyze_presented(run, observed, anchors);
     info.chain = chain.iter().map(|c| tls::summarize(c)).collect();
     let lines: Vec<String> = info
         .chain

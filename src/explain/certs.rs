@@ -6,6 +6,10 @@ use std::fmt::Write as _;
 use crate::certs::{Analysis, CertFinding, CertInfo, FindingKind, Purpose, Severity, human_utc};
 use crate::text::sanitize;
 
+/// The caution for a chain saved as PEM from what a broker presented (`cert fetch --pem`, the
+/// app's Chain tab): it arrived over an unverified connection.
+pub const SAVED_CHAIN_CAUTION: &str = "These certificates are what the broker presented, unverified: before passing the file as --ca, check the root's SHA-256 fingerprint with the broker's operator, or anyone in the path could be trusted.";
+
 /// "3 days", "2 hours", "45 minutes", "1 second": the largest sensible unit, rounded down.
 pub fn human_duration(secs: i64) -> String {
     // Rounded to the nearest unit, so a certificate made to last 5 days still reads "5 days"

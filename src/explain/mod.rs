@@ -16,8 +16,8 @@ mod transport;
 
 pub use catalog::{CATALOG, CauseInfo, cause_info};
 pub use certs::{
-    chain_findings, client_request_sentence, finding_sentence, human_duration, inspect_text,
-    validity_phrase,
+    SAVED_CHAIN_CAUTION, chain_findings, client_request_sentence, finding_sentence, human_duration,
+    inspect_text, validity_phrase,
 };
 pub use codes::{connack_cause, connack_name, suback_cause, suback_name};
 pub use evidence::{

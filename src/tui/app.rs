@@ -15,6 +15,7 @@ use crate::report::bundle::Bundle;
 use super::bundle::{self, Draft, Kept, RunInputs};
 
 use super::certs::{CertsEffect, CertsEvent, CertsTab};
+use super::chain::{ChainEffect, ChainEvent, ChainTab};
 use super::clipboard::{self, Mux};
 use super::diagnose::{self, DiagnoseTab, RunSource};
 use super::keymap::{Command, Context, DiagnoseCommand, GlobalCommand, Keymap, PopupCommand};
@@ -39,7 +40,10 @@ impl Tab {
 
     /// Whether the tab exists yet (issue 12 adds the other two).
     pub fn available(self) -> bool {
-        matches!(self, Tab::Profiles | Tab::Diagnose | Tab::Certificates)
+        matches!(
+            self,
+            Tab::Profiles | Tab::Diagnose | Tab::Certificates | Tab::Chain
+        )
     }
 
     pub fn title(self) -> &'static str {
@@ -86,6 +90,8 @@ pub enum Action {
     Keyring(String),
     Profiles(ProfilesEvent),
     Certs(CertsEvent),
+    /// The result of the Chain tab's save.
+    Chain(ChainEvent),
     /// The plan of run `number` is ready and its engine started against `target`.
     Started {
         number: usize,
@@ -146,6 +152,12 @@ pub enum Effect {
         path: String,
         bundle: Arc<Bundle>,
     },
+    /// Write the Chain tab's PEM file (`chain::save_pem`), answering with [`Action::Chain`].
+    SaveChain {
+        path: std::path::PathBuf,
+        pem: String,
+        overwrite: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -154,6 +166,7 @@ pub struct App {
     pub profiles: ProfilesTab,
     pub diagnose: DiagnoseTab,
     pub certs: CertsTab,
+    pub chain: ChainTab,
     pub popup: Option<Popup>,
     pub look: Look,
     pub keymap: Keymap,
@@ -178,6 +191,7 @@ impl App {
             profiles,
             diagnose: DiagnoseTab::default(),
             certs: CertsTab::new(None, std::env::current_dir().unwrap_or_default()),
+            chain: ChainTab::default(),
             popup: None,
             look,
             keymap,
@@ -201,7 +215,8 @@ impl App {
             None => match self.tab {
                 Tab::Profiles => Context::Profiles(self.profiles.context()),
                 Tab::Diagnose => Context::Diagnose,
-                Tab::Certificates | Tab::Chain => Context::Global,
+                Tab::Chain => Context::Chain(self.chain.context()),
+                Tab::Certificates => Context::Global,
             },
         }
     }
@@ -226,6 +241,9 @@ impl App {
                 self.certs.keyring = self.keyring.clone();
             }
             self.tab = tab;
+            if tab == Tab::Chain {
+                self.sync_chain();
+            }
         }
         vec![Effect::Redraw]
     }
@@ -240,6 +258,40 @@ impl App {
             (i + n - 1) % n
         };
         self.set_tab(tabs[next])
+    }
+
+    /// The Chain tab takes the chain of the Diagnose tab's shown run when that is a newer one.
+    fn sync_chain(&mut self) {
+        if let Some(run) = self.diagnose.shown_run()
+            && let Some(report) = &run.report
+        {
+            self.chain
+                .sync_report(run.number, run.source.label(), report);
+        }
+    }
+
+    fn chain_effects(&mut self, effects: Vec<ChainEffect>) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for e in effects {
+            match e {
+                ChainEffect::Redraw => out.push(Effect::Redraw),
+                ChainEffect::Status(msg) => {
+                    self.status = Some(msg);
+                    out.push(Effect::Redraw);
+                }
+                ChainEffect::Copy(text) => out.extend(self.copy_out(text)),
+                ChainEffect::Save {
+                    path,
+                    pem,
+                    overwrite,
+                } => out.push(Effect::SaveChain {
+                    path,
+                    pem,
+                    overwrite,
+                }),
+            }
+        }
+        out
     }
 
     /// q or Esc at the top level: quit, or ask first when an edit is unsaved.
@@ -320,12 +372,17 @@ impl App {
                 .copy_text()
                 .or_else(|| self.profiles.selected_name().map(str::to_string)),
             Tab::Diagnose => diagnose::view::copy_text(&self.diagnose, &self.look),
+            Tab::Chain => self.chain.copy_text(),
             _ => None,
         };
         let Some(text) = text else {
             self.status = Some(s::NOTHING_TO_COPY.to_string());
             return vec![Effect::Redraw];
         };
+        self.copy_out(text)
+    }
+
+    fn copy_out(&mut self, text: String) -> Vec<Effect> {
         match clipboard::osc52(&text, self.mux) {
             Ok(bytes) => {
                 let first = text.lines().next().unwrap_or("");
@@ -443,6 +500,10 @@ impl App {
                 let effects = self.profiles.command(c);
                 self.profiles_effects(effects)
             }
+            Command::Chain(c) => {
+                let effects = self.chain.command(c);
+                self.chain_effects(effects)
+            }
         }
     }
 
@@ -474,6 +535,14 @@ impl App {
         {
             let effects = self.profiles.text_key(key);
             return self.profiles_effects(effects);
+        }
+        if self.popup.is_none()
+            && self.tab == Tab::Chain
+            && self.chain.takes_text()
+            && is_text_key(&key)
+        {
+            let effects = self.chain.text_key(key);
+            return self.chain_effects(effects);
         }
         // A new key press replaces the last message.
         let had_status = self.status.take().is_some();
@@ -590,6 +659,15 @@ impl App {
                     Vec::new()
                 }
             }
+            Tab::Chain if self.chain.prompt.is_none() => {
+                let cmd = match kind {
+                    MouseKind::ScrollUp => super::chain::ChainCommand::Up,
+                    MouseKind::ScrollDown => super::chain::ChainCommand::Down,
+                    MouseKind::Click => return Vec::new(),
+                };
+                let effects = self.chain.command(cmd);
+                self.chain_effects(effects)
+            }
             _ => Vec::new(),
         }
     }
@@ -657,6 +735,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 }));
             }
             out
+        }
+        Action::Chain(ev) => {
+            let effects = app.chain.on_event(ev);
+            app.chain_effects(effects)
         }
         Action::Started { number, target } => {
             app.diagnose.started(number, target);

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::chain::{self, ChainCommand, ChainContext};
 use super::profiles::{self, ProfilesCommand, ProfilesContext};
 
 /// A key, independent of the terminal library.
@@ -214,6 +215,7 @@ pub enum Context {
     Global,
     Diagnose,
     Profiles(ProfilesContext),
+    Chain(ChainContext),
     Help,
     ConfirmQuit,
     /// The bundle popup of the Diagnose tab (its path field takes text).
@@ -226,6 +228,8 @@ impl Context {
             Context::Global => "global".into(),
             Context::Diagnose => "diagnose".into(),
             Context::Profiles(c) => format!("profiles.{}", profiles_context_id(c)),
+            Context::Chain(ChainContext::Tree) => "chain".into(),
+            Context::Chain(ChainContext::SavePrompt) => "chain.save".into(),
             Context::Help => "help".into(),
             Context::ConfirmQuit => "confirm_quit".into(),
             Context::Bundle => "bundle".into(),
@@ -237,6 +241,7 @@ impl Context {
         match self {
             Context::Global | Context::Diagnose => true,
             Context::Profiles(c) => !profiles_context_is_popup(c),
+            Context::Chain(c) => c == ChainContext::Tree,
             Context::Help | Context::ConfirmQuit | Context::Bundle => false,
         }
     }
@@ -300,6 +305,7 @@ pub enum Command {
     Diagnose(DiagnoseCommand),
     Popup(PopupCommand),
     Profiles(ProfilesCommand),
+    Chain(ChainCommand),
 }
 
 impl GlobalCommand {
@@ -359,6 +365,7 @@ impl Command {
             Command::Diagnose(c) => c.id(),
             Command::Popup(c) => c.id(),
             Command::Profiles(c) => c.id(),
+            Command::Chain(c) => c.id(),
         }
     }
 }
@@ -458,6 +465,13 @@ impl Keymap {
                 )
             },
         ));
+        rows.extend(
+            chain::default_bindings()
+                .into_iter()
+                .map(|(ctx, cmd, keys, hint, help)| {
+                    (Context::Chain(ctx), Command::Chain(cmd), keys, hint, help)
+                }),
+        );
         let bindings = rows
             .into_iter()
             .map(|(context, command, keys, hint, help)| Binding {

@@ -7,6 +7,7 @@
 mod app;
 mod bundle;
 mod certs;
+pub mod chain;
 pub mod clipboard;
 pub mod config;
 mod diagnose;
@@ -370,6 +371,24 @@ impl Driver {
                 self.tasks.spawn_blocking(move || {
                     let result = bundle::write(&path, &built);
                     let _ = tx.send(Msg::Action(Action::BundleWritten(result)));
+                });
+            }
+            Effect::SaveChain {
+                path,
+                pem,
+                overwrite,
+            } => {
+                let tx = self.tx.clone();
+                self.tasks.spawn(async move {
+                    let ev = tokio::task::spawn_blocking(move || {
+                        chain::save_pem(&path, &pem, overwrite)
+                    })
+                    .await
+                    .unwrap_or_else(|e| chain::ChainEvent::SaveFailed {
+                        path: PathBuf::new(),
+                        why: format!("the save did not finish: {e}"),
+                    });
+                    let _ = tx.send(Msg::Action(Action::Chain(ev)));
                 });
             }
             Effect::Mouse(on) => {

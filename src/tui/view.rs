@@ -42,7 +42,7 @@ pub fn view(app: &App, frame: &mut Frame) {
             Tab::Profiles => app.profiles.draw(frame, body, &app.look),
             Tab::Diagnose => super::diagnose::view::draw(&app.diagnose, frame, body, &app.look),
             Tab::Certificates => app.certs.draw(frame, body, &app.look),
-            Tab::Chain => {}
+            Tab::Chain => app.chain.draw(frame, body, &app.look),
         }
         draw_status(app, frame, status);
         draw_footer(app, frame, footer);
