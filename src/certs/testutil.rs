@@ -72,13 +72,20 @@ impl Made {
 pub fn make(spec: Spec, issuer: Option<&Made>) -> Made {
     let mut params = CertificateParams::new(spec.sans).unwrap();
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, spec.cn);
+    dn.push(DnType::CommonName, spec.cn.clone());
     params.distinguished_name = dn;
     params.is_ca = spec.ca;
     params.key_usages = spec.key_usages;
     params.extended_key_usages = spec.eku;
     params.not_before = at(spec.not_before);
     params.not_after = at(spec.not_after);
+    // A serial of fixed length from the subject: rcgen's random one varies in length (a
+    // leading zero byte is dropped), which moves the columns of drawn screens.
+    let digest = ring::digest::digest(&ring::digest::SHA256, spec.cn.as_bytes());
+    let mut serial = [0u8; 16];
+    serial.copy_from_slice(&digest.as_ref()[..16]);
+    serial[0] = 0x01;
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
     params.use_authority_key_identifier_extension = issuer.is_some();
     let key = KeyPair::generate_for(spec.alg).unwrap();
     let cert = match issuer {
