@@ -4,65 +4,9 @@
 
 mod common;
 
+use common::tmux::Tmux;
 use common::*;
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-/// A tmux server of our own (`-L`): it inherits this test's environment (the private D-Bus
-/// session and keyring of scripts/test), which a shared server would not.
-struct Tmux {
-    socket: String,
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux is installed (scripts/test installs it)");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "app"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "app"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    fn text(&self, text: &str) {
-        self.keys(&["-l", text]);
-    }
-
-    /// Waits until `needle` is on screen; every screen seen is checked for `never`.
-    fn wait_for(&self, needle: &str, never: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let text = self.screen();
-            assert!(!text.contains(never), "{never:?} is on screen:\n{text}");
-            if text.contains(needle) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{needle:?} never appeared:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
 
 fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
@@ -111,11 +55,11 @@ fn add_a_profile_in_the_form_with_a_keyring_password_run_it_and_see_ok() {
         "30",
         &command,
     ]);
-    tmux.wait_for("No saved profiles yet", password);
+    tmux.wait_for_never("No saved profiles yet", Some(password));
 
     // n: the form. Name, URL, Username, Password (masked), then Enter saves.
     tmux.keys(&["n"]);
-    tmux.wait_for("New profile", password);
+    tmux.wait_for_never("New profile", Some(password));
     tmux.text(&name);
     tmux.keys(&["Tab"]);
     tmux.text(&format!("mqtt://127.0.0.1:{port}"));
@@ -123,10 +67,10 @@ fn add_a_profile_in_the_form_with_a_keyring_password_run_it_and_see_ok() {
     tmux.text("alice");
     tmux.keys(&["Tab"]);
     tmux.text(password);
-    let masked = tmux.wait_for(&"*".repeat(password.len()), password);
+    let masked = tmux.wait_for_never(&"*".repeat(password.len()), Some(password));
     assert!(masked.contains("keyring"), "{masked}");
     tmux.keys(&["Enter"]);
-    let saved = tmux.wait_for(&format!("{name}/password"), password);
+    let saved = tmux.wait_for_never(&format!("{name}/password"), Some(password));
     assert!(saved.contains("saved profile"), "{saved}");
 
     let file = std::fs::read_to_string(&config).expect("the profile was saved");
@@ -139,9 +83,9 @@ fn add_a_profile_in_the_form_with_a_keyring_password_run_it_and_see_ok() {
 
     // Enter runs it (and opens Diagnose); back on Profiles the row says ok.
     tmux.keys(&["Enter"]);
-    tmux.wait_for("OK", password);
+    tmux.wait_for_never("OK", Some(password));
     tmux.keys(&["1"]);
-    let list = tmux.wait_for(&format!("✔ {name}"), password);
+    let list = tmux.wait_for_never(&format!("✔ {name}"), Some(password));
     assert!(list.contains(" ok "), "{list}");
 
     // The keyring really holds it: the CLI runs the same profile without being told it.
@@ -153,7 +97,7 @@ fn add_a_profile_in_the_form_with_a_keyring_password_run_it_and_see_ok() {
     assert!(!out.contains(password) && !err.contains(password));
 
     tmux.keys(&["q"]);
-    let end = tmux.wait_for("EXIT=", password);
+    let end = tmux.wait_for_never("EXIT=", Some(password));
     assert!(end.contains("EXIT=0"), "{end}");
 
     // Leave the shared keyring clean.
