@@ -38,14 +38,6 @@ pub enum Tab {
 impl Tab {
     pub const ALL: [Tab; 4] = [Tab::Profiles, Tab::Diagnose, Tab::Certificates, Tab::Chain];
 
-    /// Whether the tab exists yet (issue 12 adds the other two).
-    pub fn available(self) -> bool {
-        matches!(
-            self,
-            Tab::Profiles | Tab::Diagnose | Tab::Certificates | Tab::Chain
-        )
-    }
-
     pub fn title(self) -> &'static str {
         match self {
             Tab::Profiles => s::TAB_PROFILES,
@@ -232,24 +224,20 @@ impl App {
     }
 
     fn set_tab(&mut self, tab: Tab) -> Vec<Effect> {
-        if !tab.available() {
-            self.status = Some(s::TAB_LATER.to_string());
-        } else {
-            if tab == Tab::Certificates {
-                let known = self.profiles.names();
-                self.certs.enter(self.profiles.selected_name(), known);
-                self.certs.keyring = self.keyring.clone();
-            }
-            self.tab = tab;
-            if tab == Tab::Chain {
-                self.sync_chain();
-            }
+        if tab == Tab::Certificates {
+            let known = self.profiles.names();
+            self.certs.enter(self.profiles.selected_name(), known);
+            self.certs.keyring = self.keyring.clone();
+        }
+        self.tab = tab;
+        if tab == Tab::Chain {
+            self.sync_chain();
         }
         vec![Effect::Redraw]
     }
 
     fn cycle_tab(&mut self, forward: bool) -> Vec<Effect> {
-        let tabs: Vec<Tab> = Tab::ALL.into_iter().filter(|t| t.available()).collect();
+        let tabs = Tab::ALL;
         let i = tabs.iter().position(|t| *t == self.tab).unwrap_or(0);
         let n = tabs.len();
         let next = if forward {

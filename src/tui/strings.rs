@@ -63,7 +63,6 @@ pub const NOT_A_PROFILE: &str =
     "this run is a URL, not a saved profile: `mqtt-doctor profile add NAME URL …` saves one";
 pub const DEMO_NO_EDIT: &str = "demo profiles are temporary: they cannot be edited";
 pub const NOTHING_TO_RERUN: &str = "nothing to rerun yet";
-pub const TAB_LATER: &str = "this tab arrives in a later version";
 
 // Popups.
 pub const HELP_TITLE: &str = "Keys";

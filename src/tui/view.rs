@@ -109,9 +109,6 @@ fn draw_tabs(app: &App, frame: &mut Frame, area: Rect) {
     let mut areas = [Rect::default(); 4];
     let mut x = 0usize;
     for (i, tab) in Tab::ALL.iter().enumerate() {
-        if !tab.available() {
-            continue;
-        }
         let active = *tab == app.tab;
         // A tab with runs going says so while another tab is on screen.
         let busy = !active
