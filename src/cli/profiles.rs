@@ -623,7 +623,7 @@ fn fleet_output(
             format!("{}\n", crate::text::json(&doc))
         }
         crate::report::Format::Markdown => crate::report::fleet_markdown(results, total_ms),
-        crate::report::Format::Text => fleet_table(results, total_ms),
+        crate::report::Format::Text => crate::report::fleet_text(results, total_ms),
     }
 }
 
@@ -667,55 +667,6 @@ pub async fn run_fleet(
         }
     }
     out.into_iter().flatten().collect()
-}
-
-fn fleet_table(results: &[(String, Result<Report, String>)], total_ms: u64) -> String {
-    let width = results
-        .iter()
-        .map(|(n, _)| n.chars().count())
-        .max()
-        .unwrap_or(7)
-        .max(7);
-    let mut out = format!(
-        "{:<width$}  {:<7} {:<6} {:<36} {:>8}\n",
-        "PROFILE", "VERDICT", "STAGE", "CAUSE", "TIME"
-    );
-    let (mut ok, mut failed) = (0, 0);
-    for (name, r) in results {
-        match r {
-            Ok(rep) => {
-                let ms: u64 = rep.stages.iter().map(|s| s.duration_ms).sum();
-                if rep.verdict.ok {
-                    ok += 1;
-                } else {
-                    failed += 1;
-                }
-                out.push_str(&format!(
-                    "{:<width$}  {:<7} {:<6} {:<36} {:>8}\n",
-                    sanitize(name),
-                    if rep.verdict.ok { "ok" } else { "failed" },
-                    rep.verdict.stage.map(|s| s.id()).unwrap_or("-"),
-                    rep.verdict.cause.unwrap_or("-"),
-                    crate::report::duration_text(ms)
-                ));
-            }
-            Err(e) => {
-                failed += 1;
-                out.push_str(&format!(
-                    "{:<width$}  {:<7} {}\n",
-                    sanitize(name),
-                    "error",
-                    sanitize(e)
-                ));
-            }
-        }
-    }
-    out.push_str(&format!(
-        "\n{} profiles: {ok} ok, {failed} failed, in {}\n",
-        results.len(),
-        crate::report::duration_text(total_ms)
-    ));
-    out
 }
 
 /// `mqtt-doctor secrets status`

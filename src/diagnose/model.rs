@@ -244,6 +244,11 @@ pub struct Report {
 }
 
 impl Report {
+    /// What the stages took together (without the tool's own start-up).
+    pub fn total_ms(&self) -> u64 {
+        self.stages.iter().map(|s| s.duration_ms).sum()
+    }
+
     /// The process exit code for this report: 0 when ok, else 10 + the failing stage.
     pub fn exit_code(&self) -> i32 {
         match self.verdict.stage {

@@ -474,7 +474,7 @@ fn environment(input: &BundleInput<'_>, r: &mut Redactor) -> Environment {
             broker_minus_local_secs: broker_unix.map(|b| b - local),
         },
         timings: Timings {
-            total_ms: input.report.stages.iter().map(|s| s.duration_ms).sum(),
+            total_ms: input.report.total_ms(),
             stages: input
                 .report
                 .stages

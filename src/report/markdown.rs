@@ -144,16 +144,9 @@ pub fn fleet_markdown(results: &[(String, Result<Report, String>)], total_ms: u6
     let mut out = String::from(
         "# mqtt-doctor fleet check\n\n| Profile | Verdict | Stage | Cause | Time |\n|---|---|---|---|---:|\n",
     );
-    let (mut ok, mut failed) = (0, 0);
     for (name, r) in results {
         match r {
             Ok(rep) => {
-                let ms: u64 = rep.stages.iter().map(|s| s.duration_ms).sum();
-                if rep.verdict.ok {
-                    ok += 1;
-                } else {
-                    failed += 1;
-                }
                 out.push_str(&format!(
                     "| {} | {} | {} | {} | {} |\n",
                     escape(name),
@@ -167,11 +160,10 @@ pub fn fleet_markdown(results: &[(String, Result<Report, String>)], total_ms: u6
                         .cause
                         .map(|c| format!("`{c}`"))
                         .unwrap_or_else(|| "-".into()),
-                    duration_text(ms)
+                    duration_text(rep.total_ms())
                 ));
             }
             Err(e) => {
-                failed += 1;
                 out.push_str(&format!(
                     "| {} | error | - | {} | |\n",
                     escape(name),
@@ -180,6 +172,7 @@ pub fn fleet_markdown(results: &[(String, Result<Report, String>)], total_ms: u6
             }
         }
     }
+    let (ok, failed) = super::fleet_counts(results);
     out.push_str(&format!(
         "\n{} profiles: {ok} ok, {failed} failed, in {}.\n",
         results.len(),

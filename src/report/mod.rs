@@ -231,3 +231,55 @@ pub fn text_styled(report: &Report, style: TextStyle) -> String {
     }
     out
 }
+
+/// How many profiles of a fleet check passed, and how many failed or could not run.
+pub(crate) fn fleet_counts(results: &[(String, Result<Report, String>)]) -> (usize, usize) {
+    let ok = results
+        .iter()
+        .filter(|(_, r)| matches!(r, Ok(rep) if rep.verdict.ok))
+        .count();
+    (ok, results.len() - ok)
+}
+
+/// A fleet check as a text table: one row per profile, then the summary line.
+pub fn fleet_text(results: &[(String, Result<Report, String>)], total_ms: u64) -> String {
+    let width = results
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let mut out = format!(
+        "{:<width$}  {:<7} {:<6} {:<36} {:>8}\n",
+        "PROFILE", "VERDICT", "STAGE", "CAUSE", "TIME"
+    );
+    for (name, r) in results {
+        match r {
+            Ok(rep) => {
+                out.push_str(&format!(
+                    "{:<width$}  {:<7} {:<6} {:<36} {:>8}\n",
+                    sanitize(name),
+                    if rep.verdict.ok { "ok" } else { "failed" },
+                    rep.verdict.stage.map(|s| s.id()).unwrap_or("-"),
+                    rep.verdict.cause.unwrap_or("-"),
+                    duration_text(rep.total_ms())
+                ));
+            }
+            Err(e) => {
+                out.push_str(&format!(
+                    "{:<width$}  {:<7} {}\n",
+                    sanitize(name),
+                    "error",
+                    sanitize(e)
+                ));
+            }
+        }
+    }
+    let (ok, failed) = fleet_counts(results);
+    out.push_str(&format!(
+        "\n{} profiles: {ok} ok, {failed} failed, in {}\n",
+        results.len(),
+        duration_text(total_ms)
+    ));
+    out
+}

@@ -686,7 +686,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                     ok: v.ok,
                     stage: v.stage,
                     cause: v.cause.map(str::to_string),
-                    millis: report.stages.iter().map(|s| s.duration_ms).sum(),
+                    millis: report.total_ms(),
                 };
                 out.extend(app.row(name, status));
             }

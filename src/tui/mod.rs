@@ -443,7 +443,7 @@ async fn fleet_one(
                         ok: v.ok,
                         stage: v.stage,
                         cause: v.cause.map(str::to_string),
-                        millis: report.stages.iter().map(|s| s.duration_ms).sum(),
+                        millis: report.total_ms(),
                     }
                 }
                 Err(e) => RowStatus::CannotRun(format!("the diagnosis stopped: {e}")),
