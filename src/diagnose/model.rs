@@ -232,6 +232,14 @@ pub struct TlsInfo {
     /// app's Chain tab draws it); not in the JSON (`chain_findings` carries its words).
     #[serde(skip)]
     pub analysis: Option<crate::certs::Analysis>,
+    /// The client chain configured for the run (the certificates of `--cert` or the `.p12`, in
+    /// file order), set whenever a client identity is; not in the JSON.
+    #[serde(skip)]
+    pub client_chain_der: Vec<rustls_pki_types::CertificateDer<'static>>,
+    /// The analysis of `client_chain_der` as a client chain against the run's trust anchors
+    /// and clock (the app's Chain tab draws it when the verdict is about it); not in the JSON.
+    #[serde(skip)]
+    pub client_analysis: Option<crate::certs::Analysis>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -83,6 +83,10 @@ pub async fn run(run: &mut Run, tcp: TcpStream, peer: SocketAddr) -> Result<BoxI
         trust: trust.label.clone(),
         ..Default::default()
     };
+    if let Some(id) = &opts.client {
+        info.client_chain_der = id.certs.clone();
+        info.client_analysis = analyze_client(run, id, &trust.anchors);
+    }
     let outcome = match result {
         Err(_) => {
             let observed = recorder.take();
@@ -555,6 +559,24 @@ fn analyze_presented(
         expiry_warning_days: 30,
     };
     certs::analyze(chain, &opts).ok()
+}
+
+/// The analysis of the client chain we send, as a client chain (clientAuth, no host) against
+/// the run's trust anchors and clock, with the key compared to its leaf.
+fn analyze_client(
+    run: &Run,
+    id: &super::ClientIdentity,
+    anchors: &[CertificateDer<'static>],
+) -> Option<certs::Analysis> {
+    let opts = certs::AnalyzeOptions {
+        host: None,
+        now: run.now_unix(),
+        anchors,
+        purpose: certs::Purpose::Client,
+        key: Some(&id.key),
+        expiry_warning_days: 30,
+    };
+    certs::analyze(&id.certs, &opts).ok()
 }
 
 fn findings_text(analysis: &certs::Analysis) -> Vec<String> {
