@@ -258,6 +258,15 @@ impl App {
         }
     }
 
+    /// Run `number` finished: the Chain tab notes it, and takes its chains at once when it is
+    /// on screen (otherwise when the user switches to it, [`App::sync_chain`]).
+    fn chain_run_finished(&mut self, number: usize, label: &str, report: &Report) {
+        self.chain.run_finished(number);
+        if self.tab == Tab::Chain {
+            self.chain.sync_report(number, label, report);
+        }
+    }
+
     fn chain_effects(&mut self, effects: Vec<ChainEffect>) -> Vec<Effect> {
         let mut out = Vec::new();
         for e in effects {
@@ -676,11 +685,19 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Key(key) => app.on_key(key),
         Action::Mouse { kind, column, row } => app.on_mouse(kind, column, row),
         Action::Engine(event) => {
-            let source = app.diagnose.live_run().map(|r| r.source.clone());
+            let live = app
+                .diagnose
+                .live_run()
+                .map(|r| (r.number, r.source.clone()));
             let mut out = vec![Effect::Redraw];
-            if let Some(report) = app.diagnose.on_engine(event)
-                && let Some(RunSource::Profile(name)) = source
-            {
+            let Some(report) = app.diagnose.on_engine(event) else {
+                return out;
+            };
+            let Some((number, source)) = live else {
+                return out;
+            };
+            app.chain_run_finished(number, source.label(), &report);
+            if let RunSource::Profile(name) = source {
                 let v = &report.verdict;
                 let status = RowStatus::Done {
                     ok: v.ok,

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use rustls_pki_types::CertificateDer;
 
-use crate::certs::{self, Analysis, AnalyzeOptions, FindingKind};
+use crate::certs::{self, Analysis, AnalyzeOptions, FindingKind, Purpose};
 use crate::diagnose::Report;
 
 use super::keymap::{Key, KeyInput};
@@ -33,6 +33,7 @@ pub enum ChainCommand {
     ExpandAll,
     CopyPem,
     Save,
+    SwitchChain,
     PromptConfirm,
     PromptCancel,
 }
@@ -51,6 +52,7 @@ impl ChainCommand {
             C::ExpandAll => "chain.expand_all",
             C::CopyPem => "chain.copy_pem",
             C::Save => "chain.save",
+            C::SwitchChain => "chain.switch",
             C::PromptConfirm => "chain.save_confirm",
             C::PromptCancel => "chain.save_cancel",
         }
@@ -88,6 +90,7 @@ pub fn default_bindings() -> Vec<DefaultBinding> {
         (X::Tree, C::ExpandAll, &["a"], "", "show or hide every certificate's details"),
         (X::Tree, C::CopyPem, &["Y"], "PEM", "copy the selected certificate as PEM (y copies its SHA-256 fingerprint)"),
         (X::Tree, C::Save, &["s"], "save", "save the presented chain as a PEM file (for --ca, after checking it)"),
+        (X::Tree, C::SwitchChain, &["c"], "", "show the broker's chain or the client certificate sent"),
         (X::SavePrompt, C::PromptConfirm, &["Enter"], "save", "write the file (asks before overwriting)"),
         (X::SavePrompt, C::PromptCancel, &["Esc"], "cancel", "close without saving"),
     ];
@@ -103,6 +106,8 @@ pub struct Shown {
     pub der: Vec<CertificateDer<'static>>,
     /// The analysis, or why there is none (a certificate that does not parse).
     pub analysis: Result<Analysis, String>,
+    /// Whether this is the client chain a run sent (not a chain a broker presented).
+    pub client: bool,
 }
 
 /// One row of the tree.
@@ -164,10 +169,26 @@ pub struct ChainTab {
     pub max_scroll: Cell<u16>,
     pub height: Cell<u16>,
     pub prompt: Option<SavePrompt>,
+    /// The same run's other chain (the broker's while the client's shows, or the reverse):
+    /// `c` swaps the two.
+    pub other: Option<Shown>,
     /// The Diagnose run last shown, so a new diagnosis replaces it and an old one does not
     /// replace a chain loaded in the wizard.
     pub synced_run: Option<usize>,
+    /// The newest finished run the app has told about (see [`ChainTab::run_finished`]).
+    pub newest_run: Option<usize>,
+    /// Whether the chain shown was loaded in the wizard: only a run newer than the load
+    /// replaces it.
+    pub loaded: bool,
 }
+
+/// Causes about the client certificate a run sent (src/explain's catalog): their verdict
+/// shows the client chain first.
+const CLIENT_CAUSES: [&str; 3] = [
+    "tls.client_cert_rejected",
+    "tls.client_chain_incomplete",
+    "tls.client_key_mismatch",
+];
 
 /// Unix seconds now (the wizard's `show` analyses against the clock).
 fn now_unix() -> i64 {
@@ -175,6 +196,25 @@ fn now_unix() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// The run's own analysis of `chain`, or (when it made none) one made now without anchors.
+fn made_or_now(
+    made: &Option<Analysis>,
+    chain: &[CertificateDer<'static>],
+    purpose: Purpose,
+) -> Result<Analysis, String> {
+    match made {
+        Some(a) => Ok(a.clone()),
+        None => certs::analyze(
+            chain,
+            &AnalyzeOptions {
+                purpose,
+                ..AnalyzeOptions::new(now_unix())
+            },
+        )
+        .map_err(|e| e.to_string()),
+    }
 }
 
 impl ChainTab {
@@ -190,29 +230,42 @@ impl ChainTab {
     #[allow(dead_code)]
     pub fn show_at(&mut self, chain: Vec<CertificateDer<'static>>, label: &str, now: i64) {
         let analysis = certs::analyze(&chain, &AnalyzeOptions::new(now)).map_err(|e| e.to_string());
-        self.set(Shown {
+        self.load(Shown {
             label: label.to_string(),
             der: chain,
             analysis,
+            client: false,
         });
     }
 
-    /// Shows an analysis made elsewhere (a diagnosis: against its own anchors, host and clock).
+    /// Shows an analysis made elsewhere (the wizard's: against its anchors, host and clock).
+    // The wizard's hand-off (src/tui/certs, built beside this tab) is its caller; until it is
+    // merged only the tests call it.
+    #[allow(dead_code)]
     pub fn show_analysis(
         &mut self,
         chain: Vec<CertificateDer<'static>>,
         analysis: Analysis,
         label: &str,
     ) {
-        self.set(Shown {
+        self.load(Shown {
             label: label.to_string(),
             der: chain,
             analysis: Ok(analysis),
+            client: false,
         });
+    }
+
+    /// A chain from the wizard: every run finished so far is older than it.
+    fn load(&mut self, shown: Shown) {
+        self.set(shown);
+        self.loaded = true;
+        self.synced_run = self.newest_run;
     }
 
     fn set(&mut self, shown: Shown) {
         self.shown = Some(shown);
+        self.other = None;
         self.selected = 0;
         self.scroll.set(0);
         self.reveal.set(true);
@@ -222,30 +275,72 @@ impl ChainTab {
         self.prompt = None;
     }
 
-    /// Takes the chain of a finished diagnosis (run `number` of `label`), when it is newer than
-    /// what was last taken. Returns whether the tab changed.
+    /// Run `number` finished (whichever tab shows): what the wizard loads later is newer.
+    pub fn run_finished(&mut self, number: usize) {
+        self.newest_run = self.newest_run.max(Some(number));
+    }
+
+    /// Takes the chains of a finished diagnosis (run `number` of `label`) unless they already
+    /// show, or a chain loaded in the wizard after that run shows. The client chain comes first
+    /// when the verdict is about it; `c` switches to the other. Returns whether the tab changed.
     pub fn sync_report(&mut self, number: usize, label: &str, report: &Report) -> bool {
-        if self.synced_run == Some(number) {
+        if self.synced_run == Some(number)
+            || (self.loaded && self.synced_run.is_some_and(|s| number <= s))
+        {
             return false;
         }
         self.synced_run = Some(number);
         let Some(tls) = &report.tls else {
             return false;
         };
-        if tls.chain_der.is_empty() {
+        let both = !tls.chain_der.is_empty() && !tls.client_chain_der.is_empty();
+        let server = (!tls.chain_der.is_empty()).then(|| Shown {
+            label: if both {
+                format!("broker's chain, diagnosis of {label} (run {number})")
+            } else {
+                format!("diagnosis of {label} (run {number})")
+            },
+            der: tls.chain_der.clone(),
+            analysis: made_or_now(&tls.analysis, &tls.chain_der, Purpose::Server),
+            client: false,
+        });
+        let client = (!tls.client_chain_der.is_empty()).then(|| Shown {
+            label: format!("client certificate sent in run {number}"),
+            der: tls.client_chain_der.clone(),
+            analysis: made_or_now(&tls.client_analysis, &tls.client_chain_der, Purpose::Client),
+            client: true,
+        });
+        let about_client = report
+            .verdict
+            .cause
+            .is_some_and(|c| CLIENT_CAUSES.contains(&c));
+        let (first, second) = if about_client || server.is_none() {
+            (client, server)
+        } else {
+            (server, client)
+        };
+        let Some(first) = first else {
             return false;
-        }
-        let label = format!("diagnosis of {label} (run {number})");
-        match &tls.analysis {
-            Some(a) => self.show_analysis(tls.chain_der.clone(), a.clone(), &label),
-            None => self.set(Shown {
-                label,
-                der: tls.chain_der.clone(),
-                analysis: certs::analyze(&tls.chain_der, &AnalyzeOptions::new(now_unix()))
-                    .map_err(|e| e.to_string()),
-            }),
-        }
+        };
+        self.set(first);
+        self.other = second;
+        self.loaded = false;
         true
+    }
+
+    /// `c`: the run's other chain.
+    fn switch_chain(&mut self) -> Vec<ChainEffect> {
+        let Some(other) = self.other.take() else {
+            return vec![ChainEffect::Status(view::ONE_CHAIN.into())];
+        };
+        let current = self.shown.replace(other);
+        self.selected = 0;
+        self.scroll.set(0);
+        self.reveal.set(true);
+        self.expanded = BTreeSet::new();
+        self.prompt = None;
+        self.other = current;
+        vec![ChainEffect::Redraw]
     }
 
     pub fn context(&self) -> ChainContext {
@@ -371,6 +466,7 @@ impl ChainTab {
                 });
                 vec![ChainEffect::Redraw]
             }
+            C::SwitchChain => self.switch_chain(),
             C::PromptCancel => {
                 self.prompt = None;
                 vec![ChainEffect::Redraw]

@@ -510,3 +510,411 @@ fn the_wizard_can_show_a_chain_and_certificate_text_is_sanitised() {
     assert!(text.contains("loaded in the wizard"), "{text}");
     assert!(text.contains("expires in 10 days"), "{text}");
 }
+
+// ---- The chains of a diagnosis: taken when a run finishes, the client chain, `c` ----
+
+use crate::diagnose::{Event, Report, Stage, TargetInfo, TlsInfo, Verdict};
+use crate::tui::diagnose::RunSource;
+
+/// A finished run's report with the broker's chain (and the client chain it sent, if any),
+/// analysed the way the tls stage does.
+fn report_with(
+    cause: Option<&'static str>,
+    server: Vec<CertificateDer<'static>>,
+    anchors: &[CertificateDer<'static>],
+    client: Option<(&crate::certs::testutil::Made, Vec<CertificateDer<'static>>)>,
+) -> Report {
+    let analysis = (!server.is_empty()).then(|| analysed(&server, anchors));
+    let (client_chain_der, client_analysis) = match client {
+        Some((leaf, chain)) => {
+            let key = leaf.key_der();
+            let opts = AnalyzeOptions {
+                host: None,
+                now: NOW,
+                anchors,
+                purpose: Purpose::Client,
+                key: Some(&key),
+                expiry_warning_days: 30,
+            };
+            let a = analyze(&chain, &opts).unwrap();
+            (chain, Some(a))
+        }
+        None => (Vec::new(), None),
+    };
+    Report {
+        version: "0.1.0".into(),
+        target: TargetInfo {
+            url: format!("mqtts://{HOST}:8883"),
+            host: HOST.into(),
+            port: 8883,
+            transport: "mqtts".into(),
+        },
+        verdict: Verdict {
+            ok: cause.is_none(),
+            stage: cause.map(|_| Stage::Tls),
+            cause,
+            summary: String::new(),
+            remedy: None,
+        },
+        stages: Vec::new(),
+        tls: Some(TlsInfo {
+            chain_der: server,
+            analysis,
+            client_chain_der,
+            client_analysis,
+            ..Default::default()
+        }),
+    }
+}
+
+fn empty_app() -> App {
+    App::new(
+        ProfilesTab::in_memory(vec![]),
+        Look::default(),
+        Keymap::defaults(),
+    )
+}
+
+/// Starts a run of profile "lab" (the app switches to Diagnose) and lets its engine start.
+fn start_run(app: &mut App) -> usize {
+    let effects = update(app, Action::Open(RunSource::Profile("lab".into())));
+    let number = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Start { number, .. } => Some(*number),
+            _ => None,
+        })
+        .expect("a run starts");
+    update(
+        app,
+        Action::Started {
+            number,
+            target: format!("mqtts://{HOST}:8883"),
+        },
+    );
+    number
+}
+
+fn finish_run(app: &mut App, report: Report) {
+    update(app, Action::Engine(Event::Finished(Box::new(report))));
+}
+
+fn label(app: &App) -> String {
+    app.chain
+        .shown
+        .as_ref()
+        .map(|s| s.label.clone())
+        .unwrap_or_default()
+}
+
+fn leaf_cn(app: &App) -> String {
+    let a = app.chain.shown.as_ref().unwrap().analysis.as_ref().unwrap();
+    a.certs[a.order[0]].common_name.clone().unwrap_or_default()
+}
+
+/// Two broker chains told apart by their leaf's name.
+fn server_chain(leaf: &str) -> (Vec<CertificateDer<'static>>, CertificateDer<'static>) {
+    let root = make(Spec::ca("Lab Root"), None);
+    let leaf = make(Spec::leaf(leaf, &[HOST]), Some(&root));
+    (vec![leaf.der.clone()], root.der.clone())
+}
+
+#[test]
+fn a_rerun_that_finishes_while_the_chain_tab_shows_is_taken_at_once() {
+    let mut app = empty_app();
+    let (first, root1) = server_chain("first.example.com");
+    let (second, root2) = server_chain("second.example.com");
+    start_run(&mut app);
+    assert_eq!(app.tab, Tab::Diagnose);
+    finish_run(&mut app, report_with(None, first, &[root1], None));
+    key(&mut app, "4");
+    assert_eq!(label(&app), "diagnosis of lab (run 1)");
+    assert_eq!(leaf_cn(&app), "first.example.com");
+
+    // Rerun from Diagnose, back to Chain while it runs: still run 1's chain.
+    key(&mut app, "2");
+    key(&mut app, "r");
+    assert_eq!(app.tab, Tab::Diagnose);
+    update(
+        &mut app,
+        Action::Started {
+            number: 2,
+            target: format!("mqtts://{HOST}:8883"),
+        },
+    );
+    key(&mut app, "4");
+    assert_eq!(label(&app), "diagnosis of lab (run 1)");
+    // It finishes while the Chain tab shows: the new chain, without leaving the tab.
+    finish_run(&mut app, report_with(None, second, &[root2], None));
+    assert_eq!(app.tab, Tab::Chain);
+    assert_eq!(label(&app), "diagnosis of lab (run 2)");
+    assert_eq!(leaf_cn(&app), "second.example.com");
+    assert!(screen(&app, 80, 24).contains("second.example.com  leaf #1 presented"));
+}
+
+#[test]
+fn a_chain_loaded_in_the_wizard_is_replaced_by_a_newer_run_only() {
+    let mut app = empty_app();
+    let (first, root1) = server_chain("first.example.com");
+    let (second, root2) = server_chain("second.example.com");
+    // Run 1 finishes while the Chain tab never showed it.
+    start_run(&mut app);
+    finish_run(&mut app, report_with(None, first, &[root1], None));
+    // The wizard loads a chain and switches to the Chain tab.
+    let loaded = make(Spec::leaf("wizard.example.com", &[HOST]), None);
+    let a = analysed(std::slice::from_ref(&loaded.der), &[]);
+    app.chain.show_analysis(
+        vec![loaded.der.clone()],
+        a,
+        "loaded in the wizard: client.p12",
+    );
+    key(&mut app, "4");
+    assert_eq!(
+        label(&app),
+        "loaded in the wizard: client.p12",
+        "run 1 is older"
+    );
+    // Nor does showing run 1 again on Diagnose replace it.
+    key(&mut app, "2");
+    key(&mut app, "4");
+    assert_eq!(label(&app), "loaded in the wizard: client.p12");
+    assert_eq!(app.chain.synced_run, Some(1));
+
+    // A run that finishes after the load does.
+    key(&mut app, "2");
+    key(&mut app, "r");
+    update(
+        &mut app,
+        Action::Started {
+            number: 2,
+            target: format!("mqtts://{HOST}:8883"),
+        },
+    );
+    key(&mut app, "4");
+    assert_eq!(
+        label(&app),
+        "loaded in the wizard: client.p12",
+        "still running"
+    );
+    finish_run(&mut app, report_with(None, second, &[root2], None));
+    assert_eq!(label(&app), "diagnosis of lab (run 2)");
+    assert_eq!(leaf_cn(&app), "second.example.com");
+    assert_eq!(app.chain.synced_run, Some(2));
+    assert!(!app.chain.loaded);
+}
+
+/// The broker's good chain (Lab Root → Lab Intermediate → broker) and a client leaf signed by
+/// "Other Device CA", which the run's anchors (Lab Root) do not hold.
+struct Mtls {
+    server: Vec<CertificateDer<'static>>,
+    anchors: Vec<CertificateDer<'static>>,
+    other_ca: crate::certs::testutil::Made,
+    device: crate::certs::testutil::Made,
+}
+
+fn mtls() -> Mtls {
+    let p = pki(Spec::ca("Lab Intermediate"));
+    let other_ca = make(Spec::ca("Other Device CA"), None);
+    let device = make(Spec::leaf("device-17", &[]), Some(&other_ca));
+    Mtls {
+        server: vec![p.leaf.der.clone(), p.inter.der.clone()],
+        anchors: vec![p.root.der.clone()],
+        other_ca,
+        device,
+    }
+}
+
+/// A run refused for its client certificate (a leaf sent alone, from another CA).
+fn client_refused() -> App {
+    let m = mtls();
+    let mut app = empty_app();
+    start_run(&mut app);
+    key(&mut app, "4");
+    finish_run(
+        &mut app,
+        report_with(
+            Some("tls.client_chain_incomplete"),
+            m.server.clone(),
+            &m.anchors,
+            Some((&m.device, vec![m.device.der.clone()])),
+        ),
+    );
+    app
+}
+
+#[test]
+fn a_refused_client_certificate_shows_first_and_c_switches_to_the_brokers_chain() {
+    let mut app = client_refused();
+    assert_eq!(app.tab, Tab::Chain);
+    assert_eq!(label(&app), "client certificate sent in run 1");
+    assert!(app.chain.shown.as_ref().unwrap().client);
+    assert_eq!(leaf_cn(&app), "device-17");
+    // The missing issuer is a node of its own, with the subject it must have.
+    assert!(app.chain.nodes().contains(&Node::Missing {
+        subject: "CN=Other Device CA".into(),
+        key_id: app.chain.nodes().iter().find_map(|n| match n {
+            Node::Missing { key_id, .. } => key_id.clone(),
+            _ => None,
+        }),
+    }));
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("Chain · client certificate sent in run 1"),
+        "{text}"
+    );
+    assert!(text.contains("device-17  leaf #1 sent"), "{text}");
+    assert!(text.contains("CN=Other Device CA"), "{text}");
+
+    key(&mut app, "c");
+    assert_eq!(label(&app), "broker's chain, diagnosis of lab (run 1)");
+    assert!(!app.chain.shown.as_ref().unwrap().client);
+    assert_eq!(leaf_cn(&app), HOST);
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("c: the client certificate this run sent"),
+        "{text}"
+    );
+    key(&mut app, "c");
+    assert_eq!(label(&app), "client certificate sent in run 1", "and back");
+}
+
+#[test]
+fn a_verdict_not_about_the_client_certificate_shows_the_brokers_chain_first() {
+    let m = mtls();
+    let mut app = empty_app();
+    start_run(&mut app);
+    key(&mut app, "4");
+    let mut expired = Spec::leaf(HOST, &[HOST]);
+    expired.not_after = NOW - 3 * DAY;
+    let root = make(Spec::ca("Lab Root"), None);
+    let leaf = make(expired, Some(&root));
+    finish_run(
+        &mut app,
+        report_with(
+            Some("tls.cert_expired"),
+            vec![leaf.der.clone()],
+            std::slice::from_ref(&root.der),
+            Some((
+                &m.device,
+                vec![m.device.der.clone(), m.other_ca.der.clone()],
+            )),
+        ),
+    );
+    assert_eq!(label(&app), "broker's chain, diagnosis of lab (run 1)");
+    key(&mut app, "c");
+    assert_eq!(label(&app), "client certificate sent in run 1");
+    assert_eq!(app.chain.shown.as_ref().unwrap().der.len(), 2);
+}
+
+#[test]
+fn c_without_a_client_chain_says_there_is_one_chain() {
+    let mut app = good();
+    let effects = key(&mut app, "c");
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::Redraw)),
+        "{effects:?}"
+    );
+    assert_eq!(app.status.as_deref(), Some(view::ONE_CHAIN));
+    assert_eq!(label(&app), "diagnosis of lab (run 1)");
+}
+
+#[test]
+fn snapshot_refused_client_certificate_80x24() {
+    insta::assert_snapshot!(screen(&client_refused(), 80, 24));
+}
+
+#[test]
+fn snapshot_refused_client_certificate_120x40() {
+    let mut app = client_refused();
+    key(&mut app, "a");
+    insta::assert_snapshot!(screen(&app, 120, 40));
+}
+
+#[test]
+fn snapshot_refused_client_certificate_then_c_80x24() {
+    let mut app = client_refused();
+    key(&mut app, "c");
+    insta::assert_snapshot!(screen(&app, 80, 24));
+}
+
+// ---- Fingerprints wrap between pairs; the out-of-order chain ----
+
+#[test]
+fn snapshot_fingerprints_wrap_between_pairs_80x24() {
+    let mut app = good();
+    key(&mut app, "Enter");
+    let text = screen(&app, 80, 24);
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("SHA-256"))
+        .unwrap_or_else(|| panic!("{text}"));
+    // 32 pairs: 20 on the first row (ending in ':'), 12 on the next, under the value.
+    let first = lines[at].trim_end_matches([' ', '│']);
+    assert!(first.ends_with(':'), "{text}");
+    assert_eq!(first.matches(':').count(), 20, "{text}");
+    let next = lines[at + 1];
+    let value_col = lines[at].find("XX").unwrap();
+    assert_eq!(
+        next.find("XX"),
+        Some(value_col),
+        "indented under the value:\n{text}"
+    );
+    assert_eq!(
+        next.trim_end_matches([' ', '│'])
+            .trim_start_matches(['│', ' '])
+            .len(),
+        35,
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn colon_hex_wraps_only_after_a_colon() {
+    assert_eq!(
+        view::wrap_hex("AB:CD:EF:01:23", 9),
+        vec!["AB:CD:EF:".to_string(), "01:23".to_string()]
+    );
+    assert_eq!(
+        view::wrap_hex("AB:CD:EF:01:23", 8),
+        vec!["AB:CD:".to_string(), "EF:01:23".to_string()]
+    );
+    assert_eq!(view::wrap_hex("AB:CD", 80), vec!["AB:CD".to_string()]);
+}
+
+/// Presented intermediate first, then the leaf.
+fn out_of_order() -> App {
+    let p = pki(Spec::ca("Lab Intermediate"));
+    app_showing(
+        vec![p.inter.der.clone(), p.leaf.der.clone()],
+        std::slice::from_ref(&p.root.der),
+    )
+}
+
+#[test]
+fn snapshot_out_of_order_80x24() {
+    let app = out_of_order();
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("#1 Lab Intermediate"), "{text}");
+    assert!(text.contains("#2 mqtt.example.com"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn snapshot_out_of_order_120x40() {
+    let mut app = out_of_order();
+    key(&mut app, "a");
+    insta::assert_snapshot!(screen(&app, 120, 40));
+}
+
+#[test]
+fn the_help_lists_c() {
+    let mut app = client_refused();
+    key(&mut app, "?");
+    let text = screen(&app, 120, 40);
+    assert!(
+        text.contains("show the broker's chain or the client certificate sent"),
+        "{text}"
+    );
+}

@@ -20,6 +20,13 @@ pub const NOTHING_SELECTED: &str =
     "select a certificate first (the anchor and missing nodes have no certificate)";
 pub const NO_CHAIN: &str = "no chain to save: diagnose a TLS profile first";
 pub const PATH_EMPTY: &str = "type a file name to save to";
+pub const ONE_CHAIN: &str =
+    "one chain only: c switches between a broker's chain and the client certificate a run sent";
+const SWITCH_TO_CLIENT: &str = "c: the client certificate this run sent";
+const SWITCH_TO_SERVER: &str = "c: the chain the broker presented";
+const MISSING_SERVER: &str =
+    "send it after the certificate it issued (the broker's chain file), or add it to the CA file";
+const MISSING_CLIENT: &str = "add it after the leaf in the client certificate file; if the broker does not trust it, use a certificate issued by the CA the broker trusts";
 const EMPTY: &str = "No chain yet. Diagnose a TLS profile (Profiles, Enter), then come back here (4); or load one in the Certificates tab.";
 /// Columns of the validity bar.
 const GAUGE_WIDTH: u16 = 24;
@@ -100,6 +107,37 @@ fn wrap(text: &str, w: usize) -> Vec<String> {
     lines
 }
 
+/// Whether `text` is colon hex ("AB:CD:…"): a fingerprint, key id or serial.
+fn is_colon_hex(text: &str) -> bool {
+    text.contains(':')
+        && text
+            .split(':')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Colon hex wrapped to `w` columns only after a ':', so no pair is ever split.
+pub(super) fn wrap_hex(text: &str, w: usize) -> Vec<String> {
+    let w = w.max(3);
+    let pairs: Vec<&str> = text.split(':').collect();
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for (k, pair) in pairs.iter().enumerate() {
+        let piece = if k + 1 < pairs.len() {
+            format!("{pair}:")
+        } else {
+            (*pair).to_string()
+        };
+        if !cur.is_empty() && width(&cur) + width(&piece) > w {
+            lines.push(std::mem::take(&mut cur));
+        }
+        cur.push_str(&piece);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
 struct Builder<'a> {
     rows: Vec<Row>,
     look: &'a Look,
@@ -119,7 +157,12 @@ impl Builder<'_> {
         let avail = self.width.saturating_sub(width(&head));
         // Continuation rows keep the tree's line.
         let pad = format!("{indent}{}", " ".repeat(width(&head) - width(indent)));
-        for (k, part) in wrap(value, avail).into_iter().enumerate() {
+        let parts = if is_colon_hex(value) {
+            wrap_hex(value, avail)
+        } else {
+            wrap(value, avail)
+        };
+        for (k, part) in parts.into_iter().enumerate() {
             let first = if k == 0 { head.clone() } else { pad.clone() };
             self.text(vec![
                 Span::styled(first, self.look.theme.dim),
@@ -151,6 +194,7 @@ impl Builder<'_> {
 fn cert_rows(
     b: &mut Builder,
     tab: &ChainTab,
+    shown: &Shown,
     a: &Analysis,
     node: usize,
     i: usize,
@@ -174,7 +218,7 @@ fn cert_rows(
     };
     b.node_rows.push(b.rows.len());
     let head = format!("{marker}{fold} {} ", severity_glyph(bad, look));
-    let tail = format!("  {} #{} presented", role(a, i, pos), i + 1);
+    let tail = format!("  {} #{} {}", role(a, i, pos), i + 1, verb(shown));
     let avail = b.width.saturating_sub(width(&head) + width(&tail));
     b.text(vec![
         Span::styled(head, style),
@@ -255,6 +299,11 @@ fn cert_rows(
     }
 }
 
+/// What happened to the certificates shown: a broker presents its chain, a client sends its.
+fn verb(shown: &Shown) -> &'static str {
+    if shown.client { "sent" } else { "presented" }
+}
+
 fn or_none(items: &[String]) -> String {
     if items.is_empty() {
         "none (extension absent)".into()
@@ -279,6 +328,43 @@ fn days_words(c: &CertInfo, now: i64) -> String {
     }
 }
 
+/// The presented order beside the verified one (leaf first), one certificate a row.
+fn order_rows(b: &mut Builder, shown: &Shown, a: &Analysis, w: usize) {
+    let look = b.look;
+    let g = &look.glyphs;
+    let col = w.saturating_sub(2) / 2;
+    let name = |i: usize| {
+        let c = &a.certs[i];
+        sanitize(c.common_name.as_deref().unwrap_or(&c.subject))
+    };
+    let cell = |i: Option<usize>| match i {
+        Some(i) => ellipsize(&format!("#{} {}", i + 1, name(i)), col, g),
+        None => String::new(),
+    };
+    let pad = |text: String| {
+        let fill = col.saturating_sub(width(&text));
+        format!("{text}{}", " ".repeat(fill))
+    };
+    b.text(vec![
+        Span::styled(
+            pad(ellipsize(&format!("as {}", verb(shown)), col, g)),
+            look.theme.dim,
+        ),
+        Span::styled("  ", look.theme.dim),
+        Span::styled(ellipsize("as verified, leaf first", col, g), look.theme.dim),
+    ]);
+    let rows = a.certs.len().max(a.order.len());
+    for k in 0..rows {
+        let left = (k < a.certs.len()).then_some(k);
+        let right = a.order.get(k).copied();
+        b.text(vec![
+            Span::styled(pad(cell(left)), look.theme.warn),
+            Span::styled("  ", look.theme.dim),
+            Span::styled(cell(right), look.theme.ok),
+        ]);
+    }
+}
+
 fn build(tab: &ChainTab, shown: &Shown, look: &Look, w: usize) -> (Vec<Row>, Vec<usize>) {
     let mut b = Builder {
         rows: Vec::new(),
@@ -298,9 +384,10 @@ fn build(tab: &ChainTab, shown: &Shown, look: &Look, w: usize) -> (Vec<Row>, Vec
     b.text(vec![Span::styled(
         ellipsize(
             &format!(
-                "{} certificate{} presented{}",
+                "{} certificate{} {}{}",
                 n,
                 if n == 1 { "" } else { "s" },
+                verb(shown),
                 if a.in_order {
                     ", leaf first, in issuance order"
                 } else {
@@ -312,20 +399,16 @@ fn build(tab: &ChainTab, shown: &Shown, look: &Look, w: usize) -> (Vec<Row>, Vec
         ),
         look.theme.dim,
     )]);
-    if !a.in_order {
-        let seq = |v: &[usize]| {
-            v.iter()
-                .map(|i| format!("#{}", i + 1))
-                .collect::<Vec<_>>()
-                .join(" ")
+    if tab.other.is_some() {
+        let to = if shown.client {
+            SWITCH_TO_SERVER
+        } else {
+            SWITCH_TO_CLIENT
         };
-        let presented: Vec<usize> = (0..n).collect();
-        b.text(vec![
-            Span::styled("presented order ", look.theme.dim),
-            Span::styled(seq(&presented), look.theme.warn),
-            Span::styled("   verified order ", look.theme.dim),
-            Span::styled(seq(&a.order), look.theme.ok),
-        ]);
+        b.text(vec![Span::styled(ellipsize(to, w, g), look.theme.dim)]);
+    }
+    if !a.in_order {
+        order_rows(&mut b, shown, a, w);
     }
     for f in a.findings_for(None) {
         let st = severity_style(Some(f.severity), look);
@@ -342,8 +425,9 @@ fn build(tab: &ChainTab, shown: &Shown, look: &Look, w: usize) -> (Vec<Row>, Vec
         if k > 0 {
             if matches!(node, Node::Cert(_)) && pos.is_none() && in_path && !a.order.is_empty() {
                 in_path = false;
+                let verb = if shown.client { "Sent" } else { "Presented" };
                 b.text(vec![Span::styled(
-                    "Presented but not part of the chain:",
+                    format!("{verb} but not part of the chain:"),
                     look.theme.warn,
                 )]);
             } else if in_path {
@@ -361,7 +445,7 @@ fn build(tab: &ChainTab, shown: &Shown, look: &Look, w: usize) -> (Vec<Row>, Vec
             look.theme.title
         };
         match node {
-            Node::Cert(i) => cert_rows(&mut b, tab, a, k, *i, pos),
+            Node::Cert(i) => cert_rows(&mut b, tab, shown, a, k, *i, pos),
             Node::Anchor { subject } => {
                 b.node_rows.push(b.rows.len());
                 let head = format!("{marker}  {} ", g.ok);
@@ -392,12 +476,12 @@ fn build(tab: &ChainTab, shown: &Shown, look: &Look, w: usize) -> (Vec<Row>, Vec
                         .as_deref()
                         .unwrap_or("(the certificate below names none)"),
                 );
-                b.sentence(
-                    &ind,
-                    g.bullet,
-                    look.theme.dim,
-                    "send it after the certificate it issued (the broker's chain file), or add it to the CA file",
-                );
+                let remedy = if shown.client {
+                    MISSING_CLIENT
+                } else {
+                    MISSING_SERVER
+                };
+                b.sentence(&ind, g.bullet, look.theme.dim, remedy);
             }
         }
     }
