@@ -459,6 +459,10 @@ impl ChainTab {
                 if self.chain_pem().is_none() {
                     return vec![ChainEffect::Status(view::NO_CHAIN.into())];
                 }
+                // `s` makes a --ca file from what a broker presented; a client chain is not one.
+                if self.shown.as_ref().is_some_and(|s| s.client) {
+                    return vec![ChainEffect::Status(view::SAVE_CLIENT.into())];
+                }
                 self.prompt = Some(SavePrompt {
                     path: "chain.pem".into(),
                     exists: false,

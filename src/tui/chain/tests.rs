@@ -776,6 +776,13 @@ fn a_refused_client_certificate_shows_first_and_c_switches_to_the_brokers_chain(
     );
     key(&mut app, "c");
     assert_eq!(label(&app), "client certificate sent in run 1", "and back");
+    // `s` is for the broker's chain (a --ca file), not the client's.
+    key(&mut app, "s");
+    assert!(app.chain.prompt.is_none());
+    assert_eq!(app.status.as_deref(), Some(view::SAVE_CLIENT));
+    key(&mut app, "c");
+    key(&mut app, "s");
+    assert!(app.chain.prompt.is_some());
 }
 
 #[test]

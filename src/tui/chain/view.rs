@@ -20,6 +20,8 @@ pub const NOTHING_SELECTED: &str =
     "select a certificate first (the anchor and missing nodes have no certificate)";
 pub const NO_CHAIN: &str = "no chain to save: diagnose a TLS profile first";
 pub const PATH_EMPTY: &str = "type a file name to save to";
+pub const SAVE_CLIENT: &str =
+    "s saves the broker's chain (for --ca): press c to show it; the client chain is your own file";
 pub const ONE_CHAIN: &str =
     "one chain only: c switches between a broker's chain and the client certificate a run sent";
 const SWITCH_TO_CLIENT: &str = "c: the client certificate this run sent";
