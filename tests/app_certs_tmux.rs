@@ -8,7 +8,7 @@ mod common;
 
 use common::tmux::Tmux;
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -180,7 +180,8 @@ fn broker(pki: &Path) -> (Mosquitto, u16) {
 }
 
 /// What must never be on screen or in the profiles file: the passphrase, every line of the
-/// client key's PEM body and the start of the `.p12`'s base64 (as the keyring keeps it).
+/// client key's PEM body and a run of the `.p12`'s base64 (as the keyring keeps it) from its
+/// encrypted part.
 fn secrets(pki: &Path, name: &str) -> Vec<String> {
     use base64::Engine;
     let key = std::fs::read_to_string(pki.join(format!("{name}.key"))).unwrap();
@@ -192,7 +193,7 @@ fn secrets(pki: &Path, name: &str) -> Vec<String> {
     );
     let p12 = std::fs::read(pki.join(format!("{name}.p12"))).unwrap();
     let b64 = base64::engine::general_purpose::STANDARD.encode(p12);
-    out.push(b64[..32].to_string());
+    out.push(b64[200..264].to_string());
     out
 }
 
@@ -373,7 +374,7 @@ fn check_profiles_file(config: &Path, never: &[String]) -> String {
     file
 }
 
-fn quit(app: &App, config: &PathBuf, name: &str) {
+fn quit(app: &App, config: &Path, name: &str) {
     app.keys(&["q"]);
     let end = app.wait("EXIT=");
     assert!(end.contains("EXIT=0"), "{end}");
