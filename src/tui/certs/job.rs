@@ -136,8 +136,15 @@ pub fn examine(
     } else {
         None
     };
-    let analysis =
+    let mut analysis =
         certs::analyze(&loaded.certs, &opts).map_err(|e| LoadFailure::Other(e.to_string()))?;
+    if loaded.key.is_none() && analysis.certs.iter().all(|c| c.is_ca) {
+        // A CA bundle to trust, not a chain a server presents: its first certificate being a
+        // CA is what it should be, not the fatal "CA used as the end-entity" that blocks Save.
+        analysis
+            .findings
+            .retain(|f| f.kind != certs::FindingKind::LeafIsCa);
+    }
     let material = match (&loaded.format, &loaded.key) {
         (Format::Pkcs12, _) => Material::P12 {
             b64: Secret::new(base64::engine::general_purpose::STANDARD.encode(bytes)),
@@ -252,4 +259,35 @@ pub fn save(
             accounts.join(", ")
         )
     })
+}
+
+#[cfg(test)]
+mod ca_bundle_tests {
+    use super::*;
+    use crate::certs::testutil::{NOW, Spec, make, pem};
+    use crate::certs::{FindingKind, Severity};
+
+    #[test]
+    fn a_ca_file_is_material_to_trust_not_a_ca_used_as_a_leaf() {
+        let root = make(Spec::ca("Broker CA"), None);
+        let bytes = pem(root.der.as_ref(), "CERTIFICATE");
+        let found = examine(
+            "ca.pem",
+            Path::new("/x/ca.pem"),
+            bytes.as_bytes(),
+            None,
+            None,
+            NOW,
+        )
+        .unwrap();
+        assert!(matches!(found.material, Material::CaFile(_)));
+        assert!(
+            !found
+                .analysis
+                .findings
+                .iter()
+                .any(|f| f.kind == FindingKind::LeafIsCa)
+        );
+        assert_ne!(found.analysis.worst(), Some(Severity::Error));
+    }
 }
