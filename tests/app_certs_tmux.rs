@@ -448,10 +448,19 @@ fn a_p12_from_another_ca_fails_naming_the_client_certificate_and_the_chain_tab_s
         ),
         "{text}"
     );
-    // The Chain tab shows the refused client certificate and its issuer the broker does not
-    // trust, beside the server chain of the same run.
     app.keys(&["4"]);
-    app.wait(&format!("Chain · diagnosis of {name} (run 1)"));
-    app.wait_all(&["e2e-rogue-client", "E2E Rogue CA"]);
+    // The verdict is about the client certificate: the tab opens on the chain we sent, the
+    // rogue root marked as not trusted, and `c` switches to the broker's chain.
+    let client = app.wait_all(&[
+        "Chain · client certificate sent in run 1",
+        "e2e-rogue-client  leaf #1 sent",
+        "The chain ends at the root \"CN=E2E Rogue CA\", which is not among the trusted CA certificates.",
+    ]);
+    assert!(client.contains("✘ E2E Rogue CA"), "{client}");
+    app.keys(&["c"]);
+    app.wait_all(&[
+        &format!("Chain · broker's chain, diagnosis of {name} (run 1)"),
+        "e2e-server",
+    ]);
     quit(&app, &config, &name);
 }

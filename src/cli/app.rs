@@ -97,11 +97,17 @@ pub async fn open(
             }
         }
     };
+    // Opened on Profiles, the session checked whatever the user chose: it is no one check's
+    // verdict, so it exits 0.
+    let of_one_target = !matches!(start, Start::Profiles);
     let setup = tui::setup(start, profiles_path(config)?, &args.options()).map_err(InputError)?;
     let report = tui::run(setup)
         .await
         .map_err(|e| InputError(format!("the terminal failed: {e}")))?;
-    Ok(report.map(|r| r.exit_code()).unwrap_or(0))
+    Ok(report
+        .filter(|_| of_one_target)
+        .map(|r| r.exit_code())
+        .unwrap_or(0))
 }
 
 /// The lab's scenarios as in-memory profiles, grouped by the stage that fails ("OK" last).
