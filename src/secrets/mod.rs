@@ -36,6 +36,17 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The value to edit in place (a buffer typed into), without a copy left behind.
+    pub fn edit(&mut self) -> &mut String {
+        &mut self.0
+    }
+}
+
+impl Default for Secret {
+    fn default() -> Secret {
+        Secret::new("")
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -5,7 +5,10 @@
 //! reading files, the clock and the keyring happen in [`job`], off the UI task. Nothing is
 //! written until Save.
 
+pub mod export;
+pub mod fetch;
 pub(crate) mod job;
+pub mod paste;
 pub mod view;
 
 #[cfg(test)]
