@@ -5,16 +5,19 @@
 //! reading files, the clock and the keyring happen in [`job`], off the UI task. Nothing is
 //! written until Save.
 
+pub(crate) mod job;
+pub mod view;
+
 pub mod export;
 pub mod fetch;
-pub(crate) mod job;
 pub mod paste;
-pub mod view;
 
 #[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;
+
+use rustls_pki_types::CertificateDer;
 
 use crate::certs::{Analysis, FindingKind, Format, Purpose, Severity};
 use crate::profile::TlsVersion;
@@ -76,6 +79,14 @@ pub enum Material {
     Pem { certs: Secret, key: Option<Secret> },
     /// Certificates only: a CA bundle, referred to as a file (a CA is not secret).
     CaFile(PathBuf),
+    /// The chain a broker presented (fetched, unverified), as PEM in the order presented.
+    /// Save trusts it: the topmost certificate (a root, if presented) is written to
+    /// `<profiles dir>/ca/<profile>.pem` and becomes `tls.ca`; when the chain already verified
+    /// against the system roots (`trusted_by_system`), nothing is attached and Save says so.
+    Presented {
+        pem: String,
+        trusted_by_system: bool,
+    },
 }
 
 /// The result of examining a source: the core's analysis and what Save would store.
@@ -83,6 +94,8 @@ pub enum Material {
 pub struct Found {
     pub label: String,
     pub format: Format,
+    /// The certificates as loaded (or presented), in that order: the Chain tab's input.
+    pub der: Vec<CertificateDer<'static>>,
     /// "a private key (PKCS#8)", when there is one.
     pub key: Option<&'static str>,
     pub analysis: Analysis,
