@@ -98,7 +98,7 @@ fn found_of(shown_url: &str, fetched: FetchedChain) -> Result<Found, LoadFailure
         .get(top)
         .map(|c| certs::pem("CERTIFICATE", c))
         .unwrap_or_default();
-    Ok(Found {
+    let found = Found {
         label: shown_url.to_string(),
         format: Format::Pem,
         der: chain,
@@ -109,7 +109,10 @@ fn found_of(shown_url: &str, fetched: FetchedChain) -> Result<Found, LoadFailure
             pem,
             trusted_by_system,
         },
-    })
+    };
+    // The Chain tab pairs `der[i]` with `analysis.certs[i]`.
+    debug_assert_eq!(found.der.len(), found.analysis.certs.len());
+    Ok(found)
 }
 
 fn now_unix() -> i64 {
