@@ -73,9 +73,15 @@ fn found_of(shown_url: &str, fetched: FetchedChain) -> Result<Found, LoadFailure
         report,
         chain,
         analysis,
+        analysis_error,
         host,
         ..
     } = fetched;
+    if let Some(why) = analysis_error {
+        return Err(LoadFailure::Other(format!(
+            "{shown_url} presented a chain that cannot be read: {why}"
+        )));
+    }
     let Some(analysis) = analysis else {
         let v = &report.verdict;
         let stage = v
