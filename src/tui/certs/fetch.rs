@@ -173,15 +173,15 @@ pub fn write_presented_ca(
 #[path = "fetch_tests.rs"]
 pub(crate) mod tests;
 
-/// What Save does with a presented chain, for the Save step's "Save …." line.
+/// What Save does with [`Material::Presented`], for the Save step's "Save …" line.
 pub fn save_words(profile: &str, material: &Material) -> String {
     match material {
         Material::Presented {
             trusted_by_system: true,
             ..
-        } => "no CA file: the chain verifies against the system roots".to_string(),
+        } => "attaches no CA file: the chain verifies against the system roots".to_string(),
         _ => format!(
-            "trusts the certificate the broker presented: written to ca/{profile}.pem beside the profiles file, as tls.ca"
+            "writes the certificates to trust to ca/{profile}.pem beside the profiles file, as tls.ca"
         ),
     }
 }

@@ -243,7 +243,7 @@ async fn save_writes_the_presented_root_as_the_profiles_ca_file_mode_0644() {
     assert_eq!(
         said,
         format!(
-            "profile \"lab\" saved; it trusts the certificate the broker presented, written to {}",
+            "profile \"lab\" saved; it trusts the CA file written to {}",
             ca.display()
         )
     );

@@ -267,7 +267,7 @@ pub fn save(
                 "profile {name:?} saved; the broker's chain verifies against the system roots, so no CA file is attached"
             ),
             Presented::Written(path) => format!(
-                "profile {name:?} saved; it trusts the certificate the broker presented, written to {}",
+                "profile {name:?} saved; it trusts the CA file written to {}",
                 crate::text::sanitize(&path.display().to_string())
             ),
         }
