@@ -16,8 +16,8 @@ pub const NEED_URL_OR_PROFILE: &str = "type the broker's URL (mqtts://HOST:PORT 
 
 /// Fetches the chain a broker presents. `url` typed (trimmed; `None` or empty: the saved
 /// `profile`'s URL with its CA file, SNI, ALPN, lowest TLS version, DNS server and timeout).
-/// Runs the network part on the runtime and the file and keyring-free plan building on the
-/// blocking pool. Every failure is one sentence naming the URL (or the profile).
+/// The profiles file is read on the blocking pool, no keyring entry is read, the handshake
+/// runs on the runtime. Every failure is one sentence naming the URL (or the profile).
 pub async fn fetch(
     url: Option<String>,
     profile: String,
@@ -137,6 +137,8 @@ pub fn write_presented_ca(
     pem: &str,
 ) -> Result<PathBuf, String> {
     use std::io::Write as _;
+    // Absolute: `tls.ca` must find the file from any working directory.
+    let profiles_path = std::path::absolute(profiles_path).unwrap_or(profiles_path.to_path_buf());
     let base = profiles_path.parent().unwrap_or(Path::new("."));
     let dir = base.join("ca");
     // Profile names are letters, digits, '.', '_' and '-' (validated before Save); anything
