@@ -1,6 +1,6 @@
 //! The wizard's "broker" source: fetch the chain a broker presents (the core's
 //! [`crate::diagnose::fetch_chain`], verification off) and make it a [`Found`] like a file's.
-//! Also the Save side of trusting it: [`write_presented_ca`].
+//! Also the Save side of trusting it: [`presented_ca_path`], [`write_ca_file`].
 
 use std::path::{Path, PathBuf};
 
@@ -128,19 +128,12 @@ fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
-/// Save of a presented chain: writes `pem` to `<dir of profiles.toml>/ca/<profile>.pem`
-/// (mode 0644: a certificate is public; replaced atomically when it exists) and returns the
-/// path for `tls.ca`. Errors are one sentence naming the file.
-pub fn write_presented_ca(
-    profiles_path: &Path,
-    profile: &str,
-    pem: &str,
-) -> Result<PathBuf, String> {
-    use std::io::Write as _;
-    // Absolute: `tls.ca` must find the file from any working directory.
+/// Where Save keeps the certificates of a [`Material::Presented`] for `profile`:
+/// `<dir of profiles.toml>/ca/<profile>.pem`, absolute (so `tls.ca` finds it from any working
+/// directory).
+pub fn presented_ca_path(profiles_path: &Path, profile: &str) -> PathBuf {
     let profiles_path = std::path::absolute(profiles_path).unwrap_or(profiles_path.to_path_buf());
     let base = profiles_path.parent().unwrap_or(Path::new("."));
-    let dir = base.join("ca");
     // Profile names are letters, digits, '.', '_' and '-' (validated before Save); anything
     // else would not make a file name inside `ca/`.
     let file: String = profile
@@ -153,11 +146,19 @@ pub fn write_presented_ca(
             }
         })
         .collect();
-    let path = dir.join(format!("{}.pem", file.trim_start_matches('.')));
+    base.join("ca")
+        .join(format!("{}.pem", file.trim_start_matches('.')))
+}
+
+/// Writes a CA file (mode 0644: certificates are public), replacing an existing one
+/// atomically. Errors are one sentence naming the file.
+pub fn write_ca_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write as _;
     let shown = sanitize(&path.display().to_string());
     let fail = |e: std::io::Error| format!("{shown}: the CA file cannot be written ({e})");
-    std::fs::create_dir_all(&dir).map_err(fail)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -165,10 +166,10 @@ pub fn write_presented_ca(
             .set_permissions(std::fs::Permissions::from_mode(0o644))
             .map_err(fail)?;
     }
-    tmp.write_all(pem.as_bytes()).map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(&path).map_err(|e| fail(e.error))?;
-    Ok(path)
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
 }
 
 #[cfg(test)]
