@@ -168,6 +168,7 @@ pub fn examine(
     Ok(Found {
         label: label.to_string(),
         format: loaded.format,
+        der: loaded.certs.clone(),
         key: loaded.key.as_ref().map(certs::describe_key),
         analysis,
         host: if purpose == Purpose::Server {
@@ -186,6 +187,12 @@ fn key_pem(key: &PrivateKeyDer<'_>) -> String {
         _ => "PRIVATE KEY",
     };
     certs::pem(label, key.secret_der())
+}
+
+/// What Save did with a presented chain.
+enum Presented {
+    SystemTrusted,
+    Written(PathBuf),
 }
 
 /// Attaches `material` and the TLS options to `name` (created with `url` when new) and writes
@@ -208,6 +215,8 @@ pub fn save(
     };
     let mut pending = Vec::new();
     let mut stored = Vec::new();
+    let mut presented = None;
+    let mut ca_pem = None;
     match material {
         Material::P12 { b64, passphrase } => {
             p.tls.p12 = Some(profile::Material::Keyring);
@@ -238,6 +247,16 @@ pub fn save(
             }
         }
         Material::CaFile(path) => p.tls.ca = Some(profile::Material::File(path)),
+        Material::Presented {
+            trusted_by_system: true,
+            ..
+        } => presented = Some(Presented::SystemTrusted),
+        Material::Presented { pem, .. } => {
+            let path = super::fetch::presented_ca_path(profiles_path, name);
+            p.tls.ca = Some(profile::Material::File(path.clone()));
+            ca_pem = Some(pem);
+            presented = Some(Presented::Written(path));
+        }
     }
     if sni.is_some() {
         p.tls.sni = sni;
@@ -249,9 +268,35 @@ pub fn save(
         p.tls.min_tls_version = min_tls;
     }
     p.validate().map_err(|e| e.to_string())?;
-    profile::save_with_secrets(&mut store, p, previous, pending, &KeyringOnDemand::new())?;
+    // The CA file is written just before the profile and put back if the save fails: the
+    // profile may already refer to it, and must not come to trust what was not saved.
+    let mut restore = None;
+    if let (Some(Presented::Written(path)), Some(pem)) = (&presented, ca_pem) {
+        let before = std::fs::read(path).ok();
+        super::fetch::write_ca_file(path, pem.as_bytes())?;
+        restore = Some((path.clone(), before));
+    }
+    let saved =
+        profile::save_with_secrets(&mut store, p, previous, pending, &KeyringOnDemand::new());
+    if let (Err(_), Some((path, before))) = (&saved, restore) {
+        let _ = match before {
+            Some(bytes) => super::fetch::write_ca_file(&path, &bytes),
+            None => std::fs::remove_file(&path).map_err(|e| e.to_string()),
+        };
+    }
+    saved?;
     let accounts: Vec<String> = stored.iter().map(|k| k.account(name)).collect();
-    Ok(if accounts.is_empty() {
+    Ok(if let Some(presented) = presented {
+        match presented {
+            Presented::SystemTrusted => format!(
+                "profile {name:?} saved; the broker's chain verifies against the system roots, so no CA file is attached"
+            ),
+            Presented::Written(path) => format!(
+                "profile {name:?} saved; it trusts the CA file written to {}",
+                crate::text::sanitize(&path.display().to_string())
+            ),
+        }
+    } else if accounts.is_empty() {
         format!("profile {name:?} saved; it trusts the CA file")
     } else {
         format!(

@@ -8,10 +8,21 @@
 pub(crate) mod job;
 pub mod view;
 
+// The wizard's paste and broker sources and its export prompt; the wiz branch wires them in
+// (and drops these allows then).
+#[allow(dead_code)]
+pub mod export;
+#[allow(dead_code)]
+pub mod fetch;
+#[allow(dead_code)]
+pub mod paste;
+
 #[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;
+
+use rustls_pki_types::CertificateDer;
 
 use crate::certs::{Analysis, FindingKind, Format, Purpose, Severity};
 use crate::profile::TlsVersion;
@@ -73,6 +84,15 @@ pub enum Material {
     Pem { certs: Secret, key: Option<Secret> },
     /// Certificates only: a CA bundle, referred to as a file (a CA is not secret).
     CaFile(PathBuf),
+    /// Certificates to trust that have no file of their own: the top of the chain a broker
+    /// presented (the root, if it sent one), or certificates pasted. Save writes `pem` to
+    /// `<profiles dir>/ca/<profile>.pem` and makes it `tls.ca`; when a fetched chain already
+    /// verified against the system roots (`trusted_by_system`), nothing is attached and Save
+    /// says so.
+    Presented {
+        pem: String,
+        trusted_by_system: bool,
+    },
 }
 
 /// The result of examining a source: the core's analysis and what Save would store.
@@ -80,6 +100,8 @@ pub enum Material {
 pub struct Found {
     pub label: String,
     pub format: Format,
+    /// The certificates as loaded (or presented), in that order: the Chain tab's input.
+    pub der: Vec<CertificateDer<'static>>,
     /// "a private key (PKCS#8)", when there is one.
     pub key: Option<&'static str>,
     pub analysis: Analysis,

@@ -403,6 +403,9 @@ impl CertsTab {
                 super::Material::CaFile(p) => {
                     format!("refers to the CA file {} (not secret)", p.display())
                 }
+                super::Material::Presented { .. } => {
+                    super::fetch::save_words(self.profile.trim(), &f.material)
+                }
             };
             out.push(Line::from(sanitize(&format!("Save {what}."))));
         }
