@@ -14,7 +14,7 @@ use crate::report::bundle::Bundle;
 
 use super::bundle::{self, Draft, Kept, RunInputs};
 
-use super::certs::{CertsEffect, CertsEvent, CertsTab};
+use super::certs::{CertsCommand, CertsEffect, CertsEvent, CertsTab};
 use super::chain::{ChainEffect, ChainEvent, ChainTab};
 use super::clipboard::{self, Mux};
 use super::diagnose::{self, DiagnoseTab, RunSource};
@@ -208,7 +208,7 @@ impl App {
                 Tab::Profiles => Context::Profiles(self.profiles.context()),
                 Tab::Diagnose => Context::Diagnose,
                 Tab::Chain => Context::Chain(self.chain.context()),
-                Tab::Certificates => Context::Global,
+                Tab::Certificates => Context::Certs(self.certs.context()),
             },
         }
     }
@@ -224,16 +224,19 @@ impl App {
     }
 
     fn set_tab(&mut self, tab: Tab) -> Vec<Effect> {
+        let mut out = Vec::new();
         if tab == Tab::Certificates {
             let known = self.profiles.names();
-            self.certs.enter(self.profiles.selected_name(), known);
+            let effects = self.certs.enter(self.profiles.selected_name(), known);
             self.certs.keyring = self.keyring.clone();
+            out = self.certs_effects(effects);
         }
         self.tab = tab;
         if tab == Tab::Chain {
             self.sync_chain();
         }
-        vec![Effect::Redraw]
+        out.push(Effect::Redraw);
+        out
     }
 
     fn cycle_tab(&mut self, forward: bool) -> Vec<Effect> {
@@ -348,6 +351,22 @@ impl App {
                 CertsEffect::Redraw => out.push(Effect::Redraw),
                 CertsEffect::Job(job) => out.push(Effect::Certs(job)),
                 CertsEffect::Leave => out.extend(self.set_tab(Tab::Profiles)),
+                CertsEffect::InspectChain {
+                    der,
+                    analysis,
+                    label,
+                } => {
+                    // Take the shown run first, so switching tabs does not replace this chain
+                    // with a diagnosis the user already had.
+                    self.sync_chain();
+                    self.chain.show_analysis(
+                        der,
+                        *analysis,
+                        &format!("{} {label}", s::LOADED_IN_WIZARD),
+                    );
+                    self.tab = Tab::Chain;
+                    out.push(Effect::Redraw);
+                }
             }
         }
         out
@@ -399,13 +418,7 @@ impl App {
                 G::TabChain => self.set_tab(Tab::Chain),
                 G::NextTab => self.cycle_tab(true),
                 G::PrevTab => self.cycle_tab(false),
-                G::Help => {
-                    self.popup = Some(Popup::Help {
-                        context: self.context(),
-                        scroll: 0,
-                    });
-                    vec![Effect::Redraw]
-                }
+                G::Help => self.open_help(),
                 G::Quit | G::Back => self.request_quit(),
                 G::ToggleMouse => {
                     self.mouse = !self.mouse;
@@ -492,7 +505,20 @@ impl App {
                 let effects = self.chain.command(c);
                 self.chain_effects(effects)
             }
+            Command::Certs(CertsCommand::Help) => self.open_help(),
+            Command::Certs(c) => {
+                let effects = self.certs.command(c);
+                self.certs_effects(effects)
+            }
         }
+    }
+
+    fn open_help(&mut self) -> Vec<Effect> {
+        self.popup = Some(Popup::Help {
+            context: self.context(),
+            scroll: 0,
+        });
+        vec![Effect::Redraw]
     }
 
     fn on_key(&mut self, key: KeyInput) -> Vec<Effect> {
@@ -509,12 +535,16 @@ impl App {
             d.edit(key.key);
             return vec![Effect::Redraw];
         }
-        if self.popup.is_none()
-            && self.tab == Tab::Certificates
-            && let Some(effects) = self.certs.key(key)
-        {
-            self.status = None;
-            return self.certs_effects(effects);
+        if self.popup.is_none() && self.tab == Tab::Certificates {
+            if self.certs.busy && !key.ctrl && !key.alt {
+                // Examining or saving: the step changes when the job answers.
+                return Vec::new();
+            }
+            if self.certs.takes_as_text(&key) {
+                self.status = None;
+                let effects = self.certs.text_key(key);
+                return self.certs_effects(effects);
+            }
         }
         if self.popup.is_none()
             && self.tab == Tab::Profiles

@@ -33,11 +33,21 @@ pub enum Job {
         alpn: Vec<String>,
         min_tls: Option<TlsVersion>,
     },
+    /// The browser's folder (a slow or huge folder never blocks the UI task).
+    List { dir: PathBuf },
 }
 
 pub async fn carry_out(job: Job) -> CertsEvent {
     let saving = matches!(job, Job::Save { .. });
+    let listing = match &job {
+        Job::List { dir } => Some(dir.clone()),
+        _ => None,
+    };
     let work = move || match job {
+        Job::List { dir } => {
+            let listing = super::browser::list_dir(&dir);
+            CertsEvent::Listed { dir, listing }
+        }
         Job::Examine {
             path,
             label,
@@ -86,7 +96,12 @@ pub async fn carry_out(job: Job) -> CertsEvent {
     };
     tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
         let why = format!("the certificate job failed: {e}");
-        if saving {
+        if let Some(dir) = listing {
+            CertsEvent::Listed {
+                dir,
+                listing: Err(why),
+            }
+        } else if saving {
             CertsEvent::Saved(Err(why))
         } else {
             CertsEvent::Examined(Err(LoadFailure::Other(why)))
@@ -161,6 +176,7 @@ pub fn examine(
     Ok(Found {
         label: label.to_string(),
         format: loaded.format,
+        der: loaded.certs.clone(),
         key: loaded.key.as_ref().map(certs::describe_key),
         analysis,
         host: if purpose == Purpose::Server {

@@ -5,6 +5,7 @@
 //! reading files, the clock and the keyring happen in [`job`], off the UI task. Nothing is
 //! written until Save.
 
+pub mod browser;
 pub(crate) mod job;
 pub mod view;
 
@@ -13,6 +14,8 @@ mod tests;
 
 use std::path::PathBuf;
 
+use rustls_pki_types::CertificateDer;
+
 use crate::certs::{Analysis, FindingKind, Format, Purpose, Severity};
 use crate::profile::TlsVersion;
 use crate::secrets::Secret;
@@ -20,6 +23,172 @@ use crate::secrets::Secret;
 use super::keymap::{Key, KeyInput};
 
 pub use job::{Job, carry_out};
+
+/// Every action of the wizard (bound to keys by the shell's keymap, `certs.*` in app.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CertsCommand {
+    /// Esc: one step back; on the Source step, leave the tab.
+    Back,
+    /// The `?` overlay from a text field (where `?` is a letter).
+    Help,
+    Examine,
+    Complete,
+    NextField,
+    PrevField,
+    Browse,
+    BrowserClose,
+    BrowserUp,
+    BrowserDown,
+    BrowserOpen,
+    BrowserParent,
+    ScrollUp,
+    ScrollDown,
+    PageUp,
+    PageDown,
+    Next,
+    InspectChain,
+    Toggle,
+    Save,
+}
+
+impl CertsCommand {
+    pub fn id(self) -> &'static str {
+        use CertsCommand as C;
+        match self {
+            C::Back => "certs.back",
+            C::Help => "certs.help",
+            C::Examine => "certs.examine",
+            C::Complete => "certs.complete",
+            C::NextField => "certs.next_field",
+            C::PrevField => "certs.previous_field",
+            C::Browse => "certs.browse",
+            C::BrowserClose => "certs.browser_close",
+            C::BrowserUp => "certs.browser_up",
+            C::BrowserDown => "certs.browser_down",
+            C::BrowserOpen => "certs.browser_open",
+            C::BrowserParent => "certs.browser_parent",
+            C::ScrollUp => "certs.scroll_up",
+            C::ScrollDown => "certs.scroll_down",
+            C::PageUp => "certs.page_up",
+            C::PageDown => "certs.page_down",
+            C::Next => "certs.next",
+            C::InspectChain => "certs.inspect_chain",
+            C::Toggle => "certs.toggle",
+            C::Save => "certs.save",
+        }
+    }
+}
+
+/// Where the keys go in the wizard: the step, and on Source and TLS options the focused field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CertsContext {
+    /// The path field (Tab completes).
+    SourcePath,
+    /// The file browser's list under the path field.
+    SourceBrowser,
+    /// The profile or passphrase field.
+    SourceField,
+    Found,
+    Match,
+    OptionsSni,
+    /// The ALPN and minimum-version lines.
+    Options,
+    Save,
+}
+
+impl CertsContext {
+    pub fn id(self) -> &'static str {
+        use CertsContext as X;
+        match self {
+            X::SourcePath => "source_path",
+            X::SourceBrowser => "source_browser",
+            X::SourceField => "source_field",
+            X::Found => "found",
+            X::Match => "match",
+            X::OptionsSni => "options_sni",
+            X::Options => "options",
+            X::Save => "save",
+        }
+    }
+
+    /// A text field has focus: typed characters are text, the global keys do not apply.
+    pub fn takes_text(self) -> bool {
+        use CertsContext as X;
+        matches!(
+            self,
+            X::SourcePath | X::SourceField | X::OptionsSni | X::Save
+        )
+    }
+
+    /// Tab/BackTab move between lines here instead of switching tabs.
+    pub fn takes_over_tabs(self) -> bool {
+        self == CertsContext::Options
+    }
+}
+
+type DefaultBinding = (
+    CertsContext,
+    CertsCommand,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+);
+
+/// (context, command, default key specs, footer hint, help line).
+pub fn default_bindings() -> Vec<DefaultBinding> {
+    use CertsCommand as C;
+    use CertsContext as X;
+    #[rustfmt::skip]
+    let rows: Vec<DefaultBinding> = vec![
+        (X::SourcePath, C::Examine, &["Enter"], "examine", "read the file and show what it holds"),
+        (X::SourcePath, C::Complete, &["Tab"], "complete", "complete the path (the list below shows the matches)"),
+        (X::SourcePath, C::Browse, &["Ctrl-f"], "browse", "move into the file list"),
+        (X::SourcePath, C::NextField, &["Down"], "", "next field"),
+        (X::SourcePath, C::PrevField, &["Up", "BackTab"], "", "previous field"),
+        (X::SourcePath, C::Back, &["Esc"], "leave", "leave the wizard (nothing was written)"),
+        (X::SourcePath, C::Help, &["F1"], "keys", "show the keys that work here (? is a letter in a text field)"),
+        (X::SourceBrowser, C::BrowserOpen, &["Enter"], "open", "open the folder, or examine the file"),
+        (X::SourceBrowser, C::BrowserUp, &["Up", "k"], "", "select the entry above"),
+        (X::SourceBrowser, C::BrowserDown, &["Down", "j"], "", "select the entry below"),
+        (X::SourceBrowser, C::BrowserParent, &["Backspace", "Left", "h"], "parent", "go to the parent folder"),
+        (X::SourceBrowser, C::BrowserClose, &["Esc"], "path", "back to the path field"),
+        (X::SourceField, C::Examine, &["Enter"], "examine", "read the file and show what it holds"),
+        (X::SourceField, C::NextField, &["Down", "Tab"], "", "next field"),
+        (X::SourceField, C::PrevField, &["Up", "BackTab"], "", "previous field"),
+        (X::SourceField, C::Back, &["Esc"], "leave", "leave the wizard (nothing was written)"),
+        (X::SourceField, C::Help, &["F1"], "keys", "show the keys that work here (? is a letter in a text field)"),
+        (X::Found, C::Next, &["Enter"], "next", "go on to Match"),
+        (X::Found, C::ScrollUp, &["Up", "k"], "", "scroll up"),
+        (X::Found, C::ScrollDown, &["Down", "j"], "", "scroll down"),
+        (X::Found, C::PageUp, &["PageUp"], "", "scroll up a page"),
+        (X::Found, C::PageDown, &["PageDown"], "", "scroll down a page"),
+        (X::Found, C::InspectChain, &["c"], "chain", "inspect this chain on the Chain tab"),
+        (X::Found, C::Back, &["Esc"], "back", "back to Source"),
+        (X::Match, C::Next, &["Enter"], "next", "go on to TLS options"),
+        (X::Match, C::ScrollUp, &["Up", "k"], "", "scroll up"),
+        (X::Match, C::ScrollDown, &["Down", "j"], "", "scroll down"),
+        (X::Match, C::PageUp, &["PageUp"], "", "scroll up a page"),
+        (X::Match, C::PageDown, &["PageDown"], "", "scroll down a page"),
+        (X::Match, C::InspectChain, &["c"], "chain", "inspect this chain on the Chain tab"),
+        (X::Match, C::Back, &["Esc"], "back", "back to What was found"),
+        (X::OptionsSni, C::Next, &["Enter"], "next", "go on to Save"),
+        (X::OptionsSni, C::NextField, &["Down", "Tab"], "", "next line"),
+        (X::OptionsSni, C::PrevField, &["Up", "BackTab"], "", "previous line"),
+        (X::OptionsSni, C::Back, &["Esc"], "back", "back to Match"),
+        (X::OptionsSni, C::Help, &["F1"], "keys", "show the keys that work here (? is a letter in a text field)"),
+        (X::Options, C::Toggle, &["Space", "Left", "Right"], "toggle", "switch the selected option"),
+        (X::Options, C::Next, &["Enter"], "next", "go on to Save"),
+        (X::Options, C::NextField, &["Down", "Tab"], "", "next line"),
+        (X::Options, C::PrevField, &["Up", "BackTab"], "", "previous line"),
+        (X::Options, C::Back, &["Esc"], "back", "back to Match"),
+        (X::Save, C::Save, &["Enter"], "save", "save to the keyring and attach to the profile"),
+        (X::Save, C::NextField, &["Tab", "Down"], "", "next field (a new profile's URL)"),
+        (X::Save, C::PrevField, &["BackTab", "Up"], "", "previous field"),
+        (X::Save, C::Back, &["Esc"], "back", "back to TLS options (nothing was written)"),
+        (X::Save, C::Help, &["F1"], "keys", "show the keys that work here (? is a letter in a text field)"),
+    ];
+    rows
+}
 
 /// The wizard's steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +249,8 @@ pub enum Material {
 pub struct Found {
     pub label: String,
     pub format: Format,
+    /// The certificates as loaded (or presented), in that order: the Chain tab's input.
+    pub der: Vec<CertificateDer<'static>>,
     /// "a private key (PKCS#8)", when there is one.
     pub key: Option<&'static str>,
     pub analysis: Analysis,
@@ -140,6 +311,11 @@ pub enum CertsEvent {
     Examined(Result<Box<Found>, LoadFailure>),
     /// The profile saved with its keyring entries (a message), or why not.
     Saved(Result<String, String>),
+    /// The browser's folder as read (Err: one sentence).
+    Listed {
+        dir: PathBuf,
+        listing: Result<browser::Listing, String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +324,12 @@ pub enum CertsEffect {
     Job(Job),
     /// Leave the tab (Esc on the first step).
     Leave,
+    /// Show this chain and its analysis on the Chain tab, and switch to it.
+    InspectChain {
+        der: Vec<CertificateDer<'static>>,
+        analysis: Box<Analysis>,
+        label: String,
+    },
 }
 
 /// The focused field of the Source step.
@@ -181,8 +363,8 @@ pub struct CertsTab {
     pub source_field: SourceField,
     /// One sentence about the source (wrong passphrase, unreadable file, legacy cipher).
     pub source_error: Option<String>,
-    /// Tab completion candidates shown under the path field.
-    pub completions: Vec<String>,
+    /// The file browser under the path field.
+    pub browser: browser::Browser,
     pub busy: bool,
     pub found: Option<Box<Found>>,
     pub sni: String,
@@ -213,7 +395,7 @@ impl CertsTab {
             asking_passphrase: false,
             source_field: SourceField::Path,
             source_error: None,
-            completions: Vec::new(),
+            browser: browser::Browser::default(),
             busy: false,
             found: None,
             sni: String::new(),
@@ -291,14 +473,36 @@ impl CertsTab {
         ]
     }
 
+    /// Where the keys go now (the keymap's context for this step and focused field).
+    pub fn context(&self) -> CertsContext {
+        match self.step {
+            Step::Source if self.browser.focused => CertsContext::SourceBrowser,
+            Step::Source if self.source_field == SourceField::Path => CertsContext::SourcePath,
+            Step::Source => CertsContext::SourceField,
+            Step::Found => CertsContext::Found,
+            Step::Match => CertsContext::Match,
+            Step::Options if self.option_field == OptionField::Sni => CertsContext::OptionsSni,
+            Step::Options => CertsContext::Options,
+            Step::Save => CertsContext::Save,
+        }
+    }
+
     /// Whether a key typed now goes into a text field (so digits and `q` are letters).
     pub fn takes_text(&self) -> bool {
-        match self.step {
-            Step::Source => true,
-            Step::Options => self.option_field == OptionField::Sni,
-            Step::Save => true,
-            _ => false,
-        }
+        self.context().takes_text()
+    }
+
+    /// Whether `key` is a letter or an editing key for the focused text field (taken before
+    /// the keymap).
+    pub fn takes_as_text(&self, key: &KeyInput) -> bool {
+        self.takes_text()
+            && match key.key {
+                Key::Char(_) => !key.ctrl && !key.alt,
+                Key::Backspace | Key::Delete | Key::Left | Key::Right | Key::Home | Key::End => {
+                    true
+                }
+                _ => false,
+            }
     }
 
     fn field(&mut self) -> Option<&mut String> {
@@ -315,147 +519,161 @@ impl CertsTab {
         }
     }
 
-    fn edit(&mut self, key: &KeyInput) -> bool {
+    /// A key for the focused text field (see [`CertsTab::takes_as_text`]).
+    pub fn text_key(&mut self, key: KeyInput) -> Vec<CertsEffect> {
         if self.step == Step::Source && self.source_field == SourceField::Passphrase {
             let mut s = self.passphrase.expose().to_string();
-            let changed = edit_string(&mut s, key);
+            let changed = edit_string(&mut s, &key);
             self.passphrase = Secret::new(s);
-            return changed;
+            return redraw_if(changed);
         }
         let changed = match self.field() {
-            Some(f) => edit_string(f, key),
+            Some(f) => edit_string(f, &key),
             None => false,
         };
         if changed && self.step == Step::Source && self.source_field == SourceField::Path {
-            self.completions.clear();
+            // What is typed filters the browser; a new folder part lists that folder.
+            self.browser.selected = 0;
+            let mut out = self.refresh_listing();
+            out.push(CertsEffect::Redraw);
+            return out;
         }
-        changed
+        redraw_if(changed)
     }
 
-    /// The one entry point for keys while the tab shows; `None` when the key is not the tab's
-    /// (the app's global keys then apply).
-    pub fn key(&mut self, key: KeyInput) -> Option<Vec<CertsEffect>> {
-        if key.ctrl || key.alt {
-            return None;
-        }
-        if self.busy {
-            return Some(Vec::new());
-        }
-        let redraw = || Some(vec![CertsEffect::Redraw]);
-        match key.key {
-            Key::Esc => {
-                return match self.step.back() {
-                    Some(prev) => {
-                        self.step = prev;
-                        self.scroll = 0;
-                        self.save_result = None;
-                        redraw()
-                    }
-                    None => Some(vec![CertsEffect::Leave]),
+    /// Carries out one wizard command (the keymap chose it for [`CertsTab::context`]).
+    pub fn command(&mut self, cmd: CertsCommand) -> Vec<CertsEffect> {
+        use CertsCommand as C;
+        let redraw = || vec![CertsEffect::Redraw];
+        match cmd {
+            // Opened by the app (it owns the popups).
+            C::Help => Vec::new(),
+            C::Back => match self.step.back() {
+                Some(prev) => {
+                    self.step = prev;
+                    self.scroll = 0;
+                    self.save_result = None;
+                    redraw()
+                }
+                None => vec![CertsEffect::Leave],
+            },
+            C::Examine => self.examine_job(),
+            C::Complete => {
+                if self.listing_ready() {
+                    self.complete();
+                } else {
+                    self.browser.complete_when_listed = true;
+                }
+                redraw()
+            }
+            C::NextField | C::PrevField => {
+                self.move_field(cmd == C::NextField);
+                redraw()
+            }
+            C::Browse => {
+                self.browser.focused = true;
+                self.source_field = SourceField::Path;
+                let mut out = self.refresh_listing();
+                out.push(CertsEffect::Redraw);
+                out
+            }
+            C::BrowserClose => {
+                self.browser.focused = false;
+                redraw()
+            }
+            C::BrowserUp => {
+                self.browser.selected = self.browser.selected.saturating_sub(1);
+                redraw()
+            }
+            C::BrowserDown => {
+                let n = self.visible_entries().len();
+                self.browser.selected = (self.browser.selected + 1).min(n.saturating_sub(1));
+                redraw()
+            }
+            C::BrowserOpen => self.open_selected(),
+            C::BrowserParent => {
+                let (dir_part, _) = browser::split(&self.path);
+                self.path = browser::parent(dir_part);
+                self.browser.selected = 0;
+                let mut out = self.refresh_listing();
+                out.push(CertsEffect::Redraw);
+                out
+            }
+            C::ScrollUp | C::ScrollDown | C::PageUp | C::PageDown => {
+                self.scroll = match cmd {
+                    C::ScrollDown => self.scroll.saturating_add(1).min(200),
+                    C::PageDown => self.scroll.saturating_add(10).min(200),
+                    C::ScrollUp => self.scroll.saturating_sub(1),
+                    _ => self.scroll.saturating_sub(10),
                 };
+                redraw()
             }
-            Key::Char(_) | Key::Backspace | Key::Delete if self.takes_text() => {
-                return self
-                    .edit(&key)
-                    .then(|| vec![CertsEffect::Redraw])
-                    .or(Some(Vec::new()));
+            C::Next => {
+                self.scroll = 0;
+                self.step = self.step.next().unwrap_or(self.step);
+                if self.step == Step::Options
+                    && self.sni.is_empty()
+                    && let Some(names) = self.found.as_ref().and_then(|f| f.hostname_mismatch())
+                    && let Some(first) = names.into_iter().next()
+                {
+                    // The Match step offered it: the name the certificate does carry.
+                    self.sni = first;
+                }
+                redraw()
             }
-            _ => {}
+            C::InspectChain => match &self.found {
+                Some(f) => vec![CertsEffect::InspectChain {
+                    der: f.der.clone(),
+                    analysis: Box::new(f.analysis.clone()),
+                    label: f.label.clone(),
+                }],
+                None => Vec::new(),
+            },
+            C::Toggle => {
+                match self.option_field {
+                    OptionField::AlpnAws => self.toggle_alpn(ALPN_KNOWN[0]),
+                    OptionField::AlpnMqtt => self.toggle_alpn(ALPN_KNOWN[1]),
+                    OptionField::MinTls => {
+                        self.min_tls = match self.min_tls {
+                            None => Some(TlsVersion::V1_2),
+                            Some(TlsVersion::V1_2) => Some(TlsVersion::V1_3),
+                            Some(TlsVersion::V1_3) => None,
+                        }
+                    }
+                    OptionField::Sni => return Vec::new(),
+                }
+                redraw()
+            }
+            C::Save => self.save_job(),
+        }
+    }
+
+    /// Down/Tab (forward) or Up/BackTab on the Source, TLS options and Save steps.
+    fn move_field(&mut self, forward: bool) {
+        fn step<T: PartialEq + Copy>(all: &[T], now: T, forward: bool) -> T {
+            let i = all.iter().position(|f| *f == now).unwrap_or(0);
+            let n = all.len();
+            all[if forward {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            }]
         }
         match self.step {
-            Step::Source => match key.key {
-                Key::Enter => Some(self.examine_job()),
-                Key::Tab if self.source_field == SourceField::Path => {
-                    self.complete();
-                    redraw()
+            Step::Source => {
+                let mut fields = vec![SourceField::Path, SourceField::Profile];
+                if self.asking_passphrase {
+                    fields.push(SourceField::Passphrase);
                 }
-                Key::Down | Key::Tab | Key::Up | Key::BackTab => {
-                    let mut fields = vec![SourceField::Path, SourceField::Profile];
-                    if self.asking_passphrase {
-                        fields.push(SourceField::Passphrase);
-                    }
-                    let i = fields
-                        .iter()
-                        .position(|f| *f == self.source_field)
-                        .unwrap_or(0);
-                    let n = fields.len();
-                    let forward = matches!(key.key, Key::Down | Key::Tab);
-                    self.source_field = fields[if forward {
-                        (i + 1) % n
-                    } else {
-                        (i + n - 1) % n
-                    }];
-                    redraw()
-                }
-                _ => None,
-            },
-            Step::Found | Step::Match => match key.key {
-                Key::Down | Key::PageDown => {
-                    let by = if key.key == Key::Down { 1 } else { 10 };
-                    self.scroll = self.scroll.saturating_add(by).min(200);
-                    redraw()
-                }
-                Key::Up | Key::PageUp => {
-                    let by = if key.key == Key::Up { 1 } else { 10 };
-                    self.scroll = self.scroll.saturating_sub(by);
-                    redraw()
-                }
-                Key::Enter => {
-                    self.scroll = 0;
-                    self.step = self.step.next().unwrap_or(self.step);
-                    if self.step == Step::Options
-                        && self.sni.is_empty()
-                        && let Some(names) = self.found.as_ref().and_then(|f| f.hostname_mismatch())
-                        && let Some(first) = names.into_iter().next()
-                    {
-                        // The Match step offered it: the name the certificate does carry.
-                        self.sni = first;
-                    }
-                    redraw()
-                }
-                _ => None,
-            },
-            Step::Options => match key.key {
-                Key::Enter => {
-                    self.step = Step::Save;
-                    redraw()
-                }
-                Key::Down | Key::Tab | Key::Up | Key::BackTab => {
-                    use OptionField as O;
-                    let all = [O::Sni, O::AlpnAws, O::AlpnMqtt, O::MinTls];
-                    let i = all
-                        .iter()
-                        .position(|f| *f == self.option_field)
-                        .unwrap_or(0);
-                    let forward = matches!(key.key, Key::Down | Key::Tab);
-                    self.option_field = all[if forward { (i + 1) % 4 } else { (i + 3) % 4 }];
-                    redraw()
-                }
-                Key::Char(' ') | Key::Left | Key::Right => {
-                    match self.option_field {
-                        OptionField::AlpnAws => self.toggle_alpn(ALPN_KNOWN[0]),
-                        OptionField::AlpnMqtt => self.toggle_alpn(ALPN_KNOWN[1]),
-                        OptionField::MinTls => {
-                            self.min_tls = match self.min_tls {
-                                None => Some(TlsVersion::V1_2),
-                                Some(TlsVersion::V1_2) => Some(TlsVersion::V1_3),
-                                Some(TlsVersion::V1_3) => None,
-                            }
-                        }
-                        OptionField::Sni => return None,
-                    }
-                    redraw()
-                }
-                _ => None,
-            },
-            Step::Save => match key.key {
-                Key::Enter => Some(self.save_job()),
-                Key::Tab | Key::Down | Key::Up | Key::BackTab if !self.profile_exists() => {
-                    self.url_focused = !self.url_focused;
-                    redraw()
-                }
-                _ => None,
-            },
+                self.source_field = step(&fields, self.source_field, forward);
+            }
+            Step::Options => {
+                use OptionField as O;
+                let all = [O::Sni, O::AlpnAws, O::AlpnMqtt, O::MinTls];
+                self.option_field = step(&all, self.option_field, forward);
+            }
+            Step::Save if !self.profile_exists() => self.url_focused = !self.url_focused,
+            _ => {}
         }
     }
 
@@ -467,40 +685,79 @@ impl CertsTab {
         }
     }
 
+    /// The folder the path field points into (the browser lists it).
+    pub fn listing_dir(&self) -> PathBuf {
+        let (dir_part, _) = browser::split(&self.path);
+        if dir_part.is_empty() {
+            self.cwd.clone()
+        } else {
+            self.cwd.join(dir_part)
+        }
+    }
+
+    /// Asks for the listing of the path's folder unless it is the one shown or being read.
+    fn refresh_listing(&mut self) -> Vec<CertsEffect> {
+        let dir = self.listing_dir();
+        if self.browser.dir.as_ref() == Some(&dir) {
+            return Vec::new();
+        }
+        self.browser.dir = Some(dir.clone());
+        self.browser.listing = None;
+        self.browser.pending = true;
+        self.browser.selected = 0;
+        vec![CertsEffect::Job(Job::List { dir })]
+    }
+
+    fn listing_ready(&self) -> bool {
+        !self.browser.pending && self.browser.dir.as_ref() == Some(&self.listing_dir())
+    }
+
+    /// The browser's rows: the listed folder's entries that match the typed name.
+    pub fn visible_entries(&self) -> Vec<&browser::Entry> {
+        let (_, base) = browser::split(&self.path);
+        self.browser.visible(base)
+    }
+
+    /// Enter in the list: a folder is entered (the path field follows), a file examined.
+    fn open_selected(&mut self) -> Vec<CertsEffect> {
+        let Some(e) = self
+            .visible_entries()
+            .get(self.browser.selected)
+            .cloned()
+            .cloned()
+        else {
+            return Vec::new();
+        };
+        let (dir_part, _) = browser::split(&self.path);
+        let joined = format!("{dir_part}{}", e.name);
+        if e.dir {
+            self.path = format!("{joined}/");
+            let mut out = self.refresh_listing();
+            out.push(CertsEffect::Redraw);
+            out
+        } else {
+            self.path = joined;
+            self.browser.focused = false;
+            self.examine_job()
+        }
+    }
+
     /// Tab in the path field: complete to the longest common prefix of the entries that match
-    /// (the candidates are listed under the field, the small file browser).
+    /// (the browser below shows them all).
     fn complete(&mut self) {
-        let (dir_part, base) = match self.path.rfind('/') {
-            Some(i) => (self.path[..=i].to_string(), self.path[i + 1..].to_string()),
-            None => (String::new(), self.path.clone()),
-        };
-        let dir = self
-            .cwd
-            .join(if dir_part.is_empty() { "." } else { &dir_part });
-        let mut names: Vec<String> = match std::fs::read_dir(&dir) {
-            Ok(rd) => rd
-                .filter_map(|e| e.ok())
-                .filter_map(|e| {
-                    let mut n = e.file_name().to_str()?.to_string();
-                    if !n.starts_with(&base) || (n.starts_with('.') && !base.starts_with('.')) {
-                        return None;
-                    }
-                    if e.file_type().is_ok_and(|t| t.is_dir()) {
-                        n.push('/');
-                    }
-                    Some(n)
-                })
-                .collect(),
-            Err(e) => {
-                self.source_error = Some(format!(
-                    "{} {}: {e}",
-                    view::CANNOT_LIST,
-                    crate::text::sanitize(&dir.display().to_string())
-                ));
-                return;
-            }
-        };
-        names.sort();
+        let (dir_part, _) = browser::split(&self.path);
+        let dir_part = dir_part.to_string();
+        let names: Vec<String> = self
+            .visible_entries()
+            .iter()
+            .map(|e| {
+                if e.dir {
+                    format!("{}/", e.name)
+                } else {
+                    e.name.clone()
+                }
+            })
+            .collect();
         if let Some(first) = names.first() {
             let mut common = first.clone();
             for n in &names[1..] {
@@ -509,18 +766,24 @@ impl CertsTab {
                 }
             }
             self.path = format!("{dir_part}{common}");
+            self.browser.selected = 0;
         }
-        self.completions = if names.len() == 1 { Vec::new() } else { names };
     }
 
-    /// Entering the tab: the Profiles tab's selection is the default target.
-    pub fn enter(&mut self, selected: Option<&str>, known: Vec<String>) {
+    /// Entering the tab: the Profiles tab's selection is the default target; the browser lists
+    /// the current folder (off the UI task).
+    pub fn enter(&mut self, selected: Option<&str>, known: Vec<String>) -> Vec<CertsEffect> {
         if self.profile.is_empty()
             && let Some(name) = selected
         {
             self.profile = name.to_string();
         }
         self.known = known;
+        if self.step == Step::Source {
+            self.refresh_listing()
+        } else {
+            Vec::new()
+        }
     }
 
     /// Whether Save attaches to an existing profile (else it creates one with `url`).
@@ -529,7 +792,9 @@ impl CertsTab {
     }
 
     pub fn on_event(&mut self, ev: CertsEvent) -> Vec<CertsEffect> {
-        self.busy = false;
+        if !matches!(ev, CertsEvent::Listed { .. }) {
+            self.busy = false;
+        }
         match ev {
             CertsEvent::Examined(Ok(found)) => {
                 self.found = Some(found);
@@ -554,6 +819,15 @@ impl CertsTab {
                     LoadFailure::Other(why) => self.source_error = Some(why),
                 }
             }
+            CertsEvent::Listed { dir, listing } => {
+                if self.browser.dir.as_ref() == Some(&dir) {
+                    self.browser.pending = false;
+                    self.browser.listing = Some(listing);
+                    if std::mem::take(&mut self.browser.complete_when_listed) {
+                        self.complete();
+                    }
+                }
+            }
             CertsEvent::Saved(result) => {
                 if result.is_ok() && !self.profile_exists() {
                     self.known.push(self.profile.trim().to_string());
@@ -562,6 +836,14 @@ impl CertsTab {
             }
         }
         vec![CertsEffect::Redraw]
+    }
+}
+
+fn redraw_if(changed: bool) -> Vec<CertsEffect> {
+    if changed {
+        vec![CertsEffect::Redraw]
+    } else {
+        Vec::new()
     }
 }
 

@@ -28,7 +28,10 @@ pub const NEED_PATH: &str = "type the path of a certificate, key or .p12 file fi
 pub const DEMO_NO_SAVE: &str = "demo profiles are in memory: nothing can be saved to the keyring";
 pub const TYPE_PASSPHRASE: &str =
     "This file is encrypted: type its passphrase (masked) and press Enter.";
-pub const CANNOT_LIST: &str = "cannot list";
+pub const FILES_IN: &str = "Files in";
+pub const READING_FOLDER: &str = "reading the folder…";
+pub const EMPTY_FOLDER: &str = "(empty folder)";
+pub const NO_MATCH: &str = "no entry starts with";
 
 fn step_title(s: Step) -> &'static str {
     match s {
@@ -88,7 +91,7 @@ impl CertsTab {
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), bar);
         let lines = match self.step {
-            Step::Source => self.source_lines(look),
+            Step::Source => self.source_lines(look, usize::from(body.height.saturating_sub(2))),
             Step::Found => self.found_lines(look),
             Step::Match => self.match_lines(look),
             Step::Options => self.option_lines(look),
@@ -115,7 +118,8 @@ impl CertsTab {
         Line::from(Span::styled(sanitize(text), look.theme.error))
     }
 
-    fn source_lines(&self, look: &Look) -> Vec<Line<'static>> {
+    /// The Source step: the fields, then the browser's rows (as many as `rows` allows).
+    fn source_lines(&self, look: &Look, rows: usize) -> Vec<Line<'static>> {
         let mut out = vec![
             hint(
                 "A certificate, chain, key or .p12/.pfx file (PEM, DER or PKCS#12).",
@@ -125,28 +129,16 @@ impl CertsTab {
             field_line(
                 "File",
                 &self.path,
-                self.source_field == SourceField::Path,
+                self.source_field == SourceField::Path && !self.browser.focused,
+                look,
+            ),
+            field_line(
+                "Profile",
+                &self.profile,
+                self.source_field == SourceField::Profile,
                 look,
             ),
         ];
-        for c in self.completions.iter().take(8) {
-            out.push(Line::from(Span::styled(
-                format!("{:12}{}", "", sanitize(c)),
-                look.theme.dim,
-            )));
-        }
-        if self.completions.len() > 8 {
-            out.push(hint(
-                &format!("{:12}… {} more", "", self.completions.len() - 8),
-                look,
-            ));
-        }
-        out.push(field_line(
-            "Profile",
-            &self.profile,
-            self.source_field == SourceField::Profile,
-            look,
-        ));
         if self.asking_passphrase {
             let masked = "*".repeat(self.passphrase.expose().chars().count());
             out.push(field_line(
@@ -156,17 +148,76 @@ impl CertsTab {
                 look,
             ));
         }
-        out.push(Line::default());
         if self.busy {
             out.push(hint("reading…", look));
         }
         if let Some(e) = &self.source_error {
             out.push(self.error_line(e, look));
         }
-        out.push(hint(
-            "Enter: examine · Tab: complete the path · ↓/↑: next field · Esc: leave",
-            look,
-        ));
+        out.push(Line::default());
+        let budget = rows.saturating_sub(out.len() + 1).max(3);
+        out.extend(self.browser_lines(look, budget));
+        out
+    }
+
+    /// The file browser: a heading naming the folder, then a window of the matching entries
+    /// around the selection, folders marked `/`.
+    fn browser_lines(&self, look: &Look, budget: usize) -> Vec<Line<'static>> {
+        let (dir_part, base) = super::browser::split(&self.path);
+        let folder = if dir_part.is_empty() { "./" } else { dir_part };
+        let heading_style = if self.browser.focused {
+            look.theme.title
+        } else {
+            look.theme.dim
+        };
+        let mut out = vec![Line::from(Span::styled(
+            format!("{FILES_IN} {}", sanitize(folder)),
+            heading_style,
+        ))];
+        let listing = match &self.browser.listing {
+            None => {
+                out.push(hint(&format!("  {READING_FOLDER}"), look));
+                return out;
+            }
+            Some(Err(e)) => {
+                out.push(self.error_line(&format!("  {e}"), look));
+                return out;
+            }
+            Some(Ok(l)) => l,
+        };
+        let shown = self.visible_entries();
+        if shown.is_empty() {
+            let text = if base.is_empty() {
+                EMPTY_FOLDER.to_string()
+            } else {
+                format!("{NO_MATCH} {:?}", sanitize(base))
+            };
+            out.push(hint(&format!("  {text}"), look));
+        }
+        let rows = budget.saturating_sub(1).max(1);
+        let selected = self.browser.selected.min(shown.len().saturating_sub(1));
+        let first = if selected >= rows {
+            selected + 1 - rows
+        } else {
+            0
+        };
+        for (i, e) in shown.iter().enumerate().skip(first).take(rows) {
+            let name = format!("{}{}", sanitize(&e.name), if e.dir { "/" } else { "" });
+            let here = self.browser.focused && i == selected;
+            let style = if here {
+                look.theme.selected
+            } else if e.dir {
+                look.theme.accent
+            } else {
+                look.theme.base
+            };
+            let mark = if here { look.glyphs.selected } else { " " };
+            out.push(Line::from(Span::styled(format!("{mark} {name}"), style)));
+        }
+        let hidden = shown.len().saturating_sub(first + rows) + listing.more;
+        if hidden > 0 {
+            out.push(hint(&format!("  … {hidden} more"), look));
+        }
         out
     }
 
@@ -228,7 +279,6 @@ impl CertsTab {
                 Span::raw(sanitize(&finding_sentence(fi, &a.certs))),
             ]));
         }
-        out.push(hint("Enter: next · ↑/↓: scroll · Esc: back", look));
         out
     }
 
@@ -305,8 +355,6 @@ impl CertsTab {
                 )),
             },
         }
-        out.push(Line::default());
-        out.push(hint("Enter: next · Esc: back", look));
         out
     }
 
@@ -348,8 +396,6 @@ impl CertsTab {
                 format!("Min TLS     {min}"),
                 sel(OptionField::MinTls),
             )),
-            Line::default(),
-            hint("↓/↑: field · Space: toggle · Enter: next · Esc: back", look),
         ]
     }
 
@@ -420,8 +466,6 @@ impl CertsTab {
         if self.busy {
             out.push(hint("saving…", look));
         }
-        out.push(Line::default());
-        out.push(hint("Enter: save · Tab: field · Esc: back", look));
         out
     }
 }
