@@ -69,6 +69,8 @@ pub enum MouseKind {
 #[derive(Debug, Clone)]
 pub enum Action {
     Key(KeyInput),
+    /// A bracketed paste: the text arrives whole.
+    Paste(String),
     Mouse {
         kind: MouseKind,
         column: u16,
@@ -574,6 +576,38 @@ impl App {
         out
     }
 
+    /// A paste goes to the focused text field: the wizard's (its paste buffer takes it whole),
+    /// else typed into the field one character at a time up to the first line end. Where no
+    /// text field has focus it is dropped: a list's letters are commands.
+    fn on_paste(&mut self, text: &str) -> Vec<Effect> {
+        if self.popup.is_none() && self.tab == Tab::Certificates {
+            self.status = None;
+            let effects = self.certs.paste_text(text);
+            return self.certs_effects(effects);
+        }
+        let takes_text = match &self.popup {
+            Some(Popup::Bundle(_)) => true,
+            Some(_) => false,
+            None => match self.tab {
+                Tab::Profiles => self.profiles.takes_text(),
+                Tab::Chain => self.chain.takes_text(),
+                _ => false,
+            },
+        };
+        if !takes_text {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for c in text
+            .chars()
+            .take_while(|c| *c != '\n' && *c != '\r')
+            .filter(|c| !c.is_control())
+        {
+            out.extend(self.on_key(KeyInput::press(Key::Char(c))));
+        }
+        out
+    }
+
     /// `b`: builds the shown run's bundle off the UI task (the popup opens when it is ready).
     fn build_bundle(&mut self) -> Vec<Effect> {
         let msg = match self.diagnose.shown_run() {
@@ -704,6 +738,7 @@ fn is_text_key(k: &KeyInput) -> bool {
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => app.on_key(key),
+        Action::Paste(text) => app.on_paste(&text),
         Action::Mouse { kind, column, row } => app.on_mouse(kind, column, row),
         Action::Engine(event) => {
             let source = app.diagnose.live_run().map(|r| r.source.clone());

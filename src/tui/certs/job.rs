@@ -10,6 +10,7 @@ use crate::certs::{self, AnalyzeOptions, CertError, Format, Purpose};
 use crate::profile::{self, KeyringOnDemand, Profile, ProfileStore, SecretSource, TlsVersion};
 use crate::secrets::{Kind, Secret};
 
+use super::paste::PasteBuffer;
 use super::{CertsEvent, Found, LoadFailure, Material};
 
 #[derive(Debug, Clone)]
@@ -35,9 +36,50 @@ pub enum Job {
     },
     /// The browser's folder (a slow or huge folder never blocks the UI task).
     List { dir: PathBuf },
+    /// The pasted text, examined like a file's bytes.
+    ExaminePaste {
+        text: PasteBuffer,
+        passphrase: Option<Secret>,
+        profile: String,
+        profiles_path: Option<PathBuf>,
+    },
+    /// The chain a broker presents: the typed URL, or the profile's when `None`.
+    Fetch {
+        url: Option<String>,
+        profile: String,
+        profiles_path: Option<PathBuf>,
+    },
+}
+
+/// The label of pasted text in messages and on the Chain tab.
+pub const PASTED: &str = "pasted text";
+
+/// The target profile's host, which a server chain is checked against.
+fn profile_host(profiles_path: Option<PathBuf>, profile: &str) -> Option<String> {
+    profiles_path
+        .and_then(|p| ProfileStore::load(p).ok())
+        .and_then(|s| s.get(profile).and_then(|p| p.endpoint().ok()))
+        .map(|e| e.host)
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 pub async fn carry_out(job: Job) -> CertsEvent {
+    if let Job::Fetch {
+        url,
+        profile,
+        profiles_path,
+    } = job
+    {
+        // Network work on the runtime; the fetch builds its plan on the blocking pool.
+        let found = super::fetch::fetch(url, profile, profiles_path).await;
+        return CertsEvent::Examined(found.map(Box::new));
+    }
     let saving = matches!(job, Job::Save { .. });
     let listing = match &job {
         Job::List { dir } => Some(dir.clone()),
@@ -55,14 +97,8 @@ pub async fn carry_out(job: Job) -> CertsEvent {
             profile,
             profiles_path,
         } => {
-            let host = profiles_path
-                .and_then(|p| ProfileStore::load(p).ok())
-                .and_then(|s| s.get(&profile).and_then(|p| p.endpoint().ok()))
-                .map(|e| e.host);
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
+            let host = profile_host(profiles_path, &profile);
+            let now = now_unix();
             let result = certs::read_checked(&path, certs::MAX_CERT_FILE)
                 .map_err(|e| {
                     LoadFailure::Other(
@@ -73,9 +109,32 @@ pub async fn carry_out(job: Job) -> CertsEvent {
                         .to_string(),
                     )
                 })
-                .and_then(|bytes| examine(&label, &path, &bytes, passphrase.as_ref(), host, now));
+                .and_then(|bytes| {
+                    examine(&label, Some(&path), &bytes, passphrase.as_ref(), host, now)
+                });
             CertsEvent::Examined(result.map(Box::new))
         }
+        Job::ExaminePaste {
+            text,
+            passphrase,
+            profile,
+            profiles_path,
+        } => {
+            let host = profile_host(profiles_path, &profile);
+            let found = examine(
+                PASTED,
+                None,
+                text.bytes(),
+                passphrase.as_ref(),
+                host,
+                now_unix(),
+            );
+            CertsEvent::Examined(found.map(Box::new))
+        }
+        // Answered above, on the runtime.
+        Job::Fetch { .. } => CertsEvent::Examined(Err(LoadFailure::Other(
+            "the fetch ran on the wrong pool".into(),
+        ))),
         Job::Save {
             profiles_path,
             profile,
@@ -109,11 +168,12 @@ pub async fn carry_out(job: Job) -> CertsEvent {
     })
 }
 
-/// Examines one source with the core: what it holds, the analysis, what Save would store.
+/// Examines one source with the core: what it holds, the analysis, what Save would store
+/// (certificates without a key: the file as the CA, or pasted ones written as the CA file).
 /// Pure given the bytes and `now`.
 pub fn examine(
     label: &str,
-    path: &Path,
+    path: Option<&Path>,
     bytes: &[u8],
     passphrase: Option<&Secret>,
     host: Option<String>,
@@ -171,7 +231,17 @@ pub fn examine(
                 key: Some(Secret::new(key_pem(key))),
             }
         }
-        (_, None) => Material::CaFile(path.to_path_buf()),
+        (_, None) => match path {
+            Some(path) => Material::CaFile(path.to_path_buf()),
+            None => Material::Presented {
+                pem: loaded
+                    .certs
+                    .iter()
+                    .map(|c| certs::pem("CERTIFICATE", c.as_ref()))
+                    .collect(),
+                trusted_by_system: false,
+            },
+        },
     };
     Ok(Found {
         label: label.to_string(),

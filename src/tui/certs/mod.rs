@@ -49,6 +49,11 @@ pub enum CertsCommand {
     InspectChain,
     Toggle,
     Save,
+    KindNext,
+    KindPrev,
+    /// Enter in the paste field.
+    Newline,
+    ClearPaste,
 }
 
 impl CertsCommand {
@@ -75,6 +80,10 @@ impl CertsCommand {
             C::InspectChain => "certs.inspect_chain",
             C::Toggle => "certs.toggle",
             C::Save => "certs.save",
+            C::KindNext => "certs.kind_next",
+            C::KindPrev => "certs.kind_previous",
+            C::Newline => "certs.newline",
+            C::ClearPaste => "certs.clear_paste",
         }
     }
 }
@@ -82,8 +91,14 @@ impl CertsCommand {
 /// Where the keys go in the wizard: the step, and on Source and TLS options the focused field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CertsContext {
+    /// The File | Paste PEM | Broker selector.
+    SourceKind,
     /// The path field (Tab completes).
     SourcePath,
+    /// The multi-line paste field (Enter is a newline).
+    SourcePaste,
+    /// The broker URL field.
+    SourceUrl,
     /// The file browser's list under the path field.
     SourceBrowser,
     /// The profile or passphrase field.
@@ -100,7 +115,10 @@ impl CertsContext {
     pub fn id(self) -> &'static str {
         use CertsContext as X;
         match self {
+            X::SourceKind => "source_kind",
             X::SourcePath => "source_path",
+            X::SourcePaste => "source_paste",
+            X::SourceUrl => "source_url",
             X::SourceBrowser => "source_browser",
             X::SourceField => "source_field",
             X::Found => "found",
@@ -116,13 +134,13 @@ impl CertsContext {
         use CertsContext as X;
         matches!(
             self,
-            X::SourcePath | X::SourceField | X::OptionsSni | X::Save
+            X::SourcePath | X::SourcePaste | X::SourceUrl | X::SourceField | X::OptionsSni | X::Save
         )
     }
 
     /// Tab/BackTab move between lines here instead of switching tabs.
     pub fn takes_over_tabs(self) -> bool {
-        self == CertsContext::Options
+        matches!(self, CertsContext::Options | CertsContext::SourceKind)
     }
 }
 
@@ -140,6 +158,11 @@ pub fn default_bindings() -> Vec<DefaultBinding> {
     use CertsContext as X;
     #[rustfmt::skip]
     let rows: Vec<DefaultBinding> = vec![
+        (X::SourceKind, C::KindNext, &["Right", "Space"], "kind", "next kind of source (File, Paste PEM, Broker)"),
+        (X::SourceKind, C::KindPrev, &["Left"], "", "previous kind of source"),
+        (X::SourceKind, C::NextField, &["Down", "Tab", "Enter"], "", "next field"),
+        (X::SourceKind, C::PrevField, &["Up", "BackTab"], "", "previous field"),
+        (X::SourceKind, C::Back, &["Esc"], "leave", "leave the wizard (nothing was written)"),
         (X::SourcePath, C::Examine, &["Enter"], "examine", "read the file and show what it holds"),
         (X::SourcePath, C::Complete, &["Tab"], "complete", "complete the path (the list below shows the matches)"),
         (X::SourcePath, C::Browse, &["Ctrl-f"], "browse", "move into the file list"),
@@ -147,6 +170,18 @@ pub fn default_bindings() -> Vec<DefaultBinding> {
         (X::SourcePath, C::PrevField, &["Up", "BackTab"], "", "previous field"),
         (X::SourcePath, C::Back, &["Esc"], "leave", "leave the wizard (nothing was written)"),
         (X::SourcePath, C::Help, &["F1"], "keys", "show the keys that work here (? is a letter in a text field)"),
+        (X::SourcePaste, C::Examine, &["Ctrl-d"], "done", "examine the pasted text"),
+        (X::SourcePaste, C::Newline, &["Enter"], "", "new line"),
+        (X::SourcePaste, C::ClearPaste, &["Ctrl-u"], "clear", "clear the pasted text"),
+        (X::SourcePaste, C::NextField, &["Down", "Tab"], "", "next field"),
+        (X::SourcePaste, C::PrevField, &["Up", "BackTab"], "", "previous field"),
+        (X::SourcePaste, C::Back, &["Esc"], "leave", "leave the wizard (nothing was written)"),
+        (X::SourcePaste, C::Help, &["F1"], "keys", "show the keys that work here (? is a letter in a text field)"),
+        (X::SourceUrl, C::Examine, &["Enter"], "fetch", "fetch the chain the broker presents (empty: the profile's URL)"),
+        (X::SourceUrl, C::NextField, &["Down", "Tab"], "", "next field"),
+        (X::SourceUrl, C::PrevField, &["Up", "BackTab"], "", "previous field"),
+        (X::SourceUrl, C::Back, &["Esc"], "leave", "leave the wizard (nothing was written)"),
+        (X::SourceUrl, C::Help, &["F1"], "keys", "show the keys that work here (? is a letter in a text field)"),
         (X::SourceBrowser, C::BrowserOpen, &["Enter"], "open", "open the folder, or examine the file"),
         (X::SourceBrowser, C::BrowserUp, &["Up", "k"], "", "select the entry above"),
         (X::SourceBrowser, C::BrowserDown, &["Down", "j"], "", "select the entry below"),
@@ -335,9 +370,37 @@ pub enum CertsEffect {
 /// The focused field of the Source step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceField {
+    /// The File | Paste PEM | Broker selector.
+    Kind,
     Path,
+    /// The multi-line paste buffer.
+    Paste,
+    /// The broker's URL.
+    Url,
     Profile,
     Passphrase,
+}
+
+/// Where the material comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    File,
+    Paste,
+    /// The chain a broker presents (fetched).
+    Broker,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 3] = [SourceKind::File, SourceKind::Paste, SourceKind::Broker];
+
+    /// The kind's input field (focused after choosing the kind).
+    fn field(self) -> SourceField {
+        match self {
+            SourceKind::File => SourceField::Path,
+            SourceKind::Paste => SourceField::Paste,
+            SourceKind::Broker => SourceField::Url,
+        }
+    }
 }
 
 /// The focused line of the TLS options step.
@@ -354,7 +417,14 @@ pub const ALPN_KNOWN: [&str; 2] = ["x-amzn-mqtt-ca", "mqtt"];
 #[derive(Debug)]
 pub struct CertsTab {
     pub step: Step,
+    pub kind: SourceKind,
     pub path: String,
+    /// Pasted PEM (it may hold a private key: kept as a secret, drawn masked).
+    pub paste: paste::PasteBuffer,
+    /// The broker to fetch from; empty: the target profile's URL.
+    pub broker_url: String,
+    /// The kind of source the shown [`Found`] came from (Save cautions about a broker's).
+    pub found_from: SourceKind,
     /// The profile to check against and attach to (a new name creates one at Save).
     pub profile: String,
     /// Masked; only asked for when the source is encrypted.
@@ -389,7 +459,11 @@ impl CertsTab {
     pub fn new(profiles_path: Option<PathBuf>, cwd: PathBuf) -> CertsTab {
         CertsTab {
             step: Step::Source,
+            kind: SourceKind::File,
             path: String::new(),
+            paste: paste::PasteBuffer::new(),
+            broker_url: String::new(),
+            found_from: SourceKind::File,
             profile: String::new(),
             passphrase: Secret::new(""),
             asking_passphrase: false,
@@ -424,25 +498,80 @@ impl CertsTab {
         }
     }
 
+    /// Enter on the Source step (Ctrl-d in the paste field): examine the file or the pasted
+    /// text, or fetch the broker's chain; off the UI task.
     fn examine_job(&mut self) -> Vec<CertsEffect> {
-        let path = self.path.trim();
-        if path.is_empty() {
-            self.source_error = Some(view::NEED_PATH.to_string());
-            return vec![CertsEffect::Redraw];
-        }
+        let passphrase = self.asking_passphrase.then(|| self.passphrase.clone());
+        let profile = self.profile.trim().to_string();
+        let profiles_path = self.profiles_path.clone();
+        let job = match self.kind {
+            SourceKind::File => {
+                let path = self.path.trim();
+                if path.is_empty() {
+                    self.source_error = Some(view::NEED_PATH.to_string());
+                    return vec![CertsEffect::Redraw];
+                }
+                Job::Examine {
+                    path: self.cwd.join(path),
+                    label: path.to_string(),
+                    passphrase,
+                    profile,
+                    profiles_path,
+                }
+            }
+            SourceKind::Paste => {
+                if self.paste.is_empty() {
+                    self.source_error = Some(view::NEED_PASTE.to_string());
+                    return vec![CertsEffect::Redraw];
+                }
+                Job::ExaminePaste {
+                    text: self.paste.clone(),
+                    passphrase,
+                    profile,
+                    profiles_path,
+                }
+            }
+            SourceKind::Broker => {
+                let url = self.broker_url.trim();
+                if url.is_empty() && profile.is_empty() {
+                    self.source_error = Some(fetch::NEED_URL_OR_PROFILE.to_string());
+                    return vec![CertsEffect::Redraw];
+                }
+                Job::Fetch {
+                    url: Some(url.to_string()).filter(|u| !u.is_empty()),
+                    profile,
+                    profiles_path,
+                }
+            }
+        };
         self.busy = true;
         self.source_error = None;
-        let passphrase = self.asking_passphrase.then(|| self.passphrase.clone());
-        vec![
-            CertsEffect::Job(Job::Examine {
-                path: self.cwd.join(path),
-                label: path.to_string(),
-                passphrase,
-                profile: self.profile.trim().to_string(),
-                profiles_path: self.profiles_path.clone(),
-            }),
-            CertsEffect::Redraw,
-        ]
+        self.found_from = self.kind;
+        vec![CertsEffect::Job(job), CertsEffect::Redraw]
+    }
+
+    /// A bracketed paste: into the paste buffer whole, or its first line appended to the
+    /// focused single-line field; nowhere else (a list's letters are commands).
+    pub fn paste_text(&mut self, text: &str) -> Vec<CertsEffect> {
+        if self.busy || !self.takes_text() {
+            return Vec::new();
+        }
+        if self.step == Step::Source && self.source_field == SourceField::Paste {
+            self.source_error = self.paste.insert(text).err();
+            return vec![CertsEffect::Redraw];
+        }
+        let line: String = text
+            .split(['\r', '\n'])
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        let mut out = Vec::new();
+        for c in line.chars() {
+            out = self.text_key(KeyInput::press(Key::Char(c)));
+        }
+        out
     }
 
     fn save_job(&mut self) -> Vec<CertsEffect> {
@@ -476,9 +605,14 @@ impl CertsTab {
     /// Where the keys go now (the keymap's context for this step and focused field).
     pub fn context(&self) -> CertsContext {
         match self.step {
-            Step::Source if self.browser.focused => CertsContext::SourceBrowser,
-            Step::Source if self.source_field == SourceField::Path => CertsContext::SourcePath,
-            Step::Source => CertsContext::SourceField,
+            Step::Source => match self.source_field {
+                SourceField::Path if self.browser.focused => CertsContext::SourceBrowser,
+                SourceField::Path => CertsContext::SourcePath,
+                SourceField::Kind => CertsContext::SourceKind,
+                SourceField::Paste => CertsContext::SourcePaste,
+                SourceField::Url => CertsContext::SourceUrl,
+                SourceField::Profile | SourceField::Passphrase => CertsContext::SourceField,
+            },
             Step::Found => CertsContext::Found,
             Step::Match => CertsContext::Match,
             Step::Options if self.option_field == OptionField::Sni => CertsContext::OptionsSni,
@@ -509,8 +643,9 @@ impl CertsTab {
         match self.step {
             Step::Source => match self.source_field {
                 SourceField::Path => Some(&mut self.path),
+                SourceField::Url => Some(&mut self.broker_url),
                 SourceField::Profile => Some(&mut self.profile),
-                SourceField::Passphrase => None,
+                SourceField::Kind | SourceField::Paste | SourceField::Passphrase => None,
             },
             Step::Options if self.option_field == OptionField::Sni => Some(&mut self.sni),
             Step::Save if self.url_focused => Some(&mut self.url),
@@ -521,6 +656,20 @@ impl CertsTab {
 
     /// A key for the focused text field (see [`CertsTab::takes_as_text`]).
     pub fn text_key(&mut self, key: KeyInput) -> Vec<CertsEffect> {
+        if self.step == Step::Source && self.source_field == SourceField::Paste {
+            let changed = match key.key {
+                Key::Char(c) => match self.paste.push_char(c) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        self.source_error = Some(e);
+                        true
+                    }
+                },
+                Key::Backspace | Key::Delete => self.paste.backspace(),
+                _ => false,
+            };
+            return redraw_if(changed);
+        }
         if self.step == Step::Source && self.source_field == SourceField::Passphrase {
             let mut s = self.passphrase.expose().to_string();
             let changed = edit_string(&mut s, &key);
@@ -645,6 +794,36 @@ impl CertsTab {
                 redraw()
             }
             C::Save => self.save_job(),
+            C::KindNext | C::KindPrev => {
+                let all = SourceKind::ALL;
+                let i = all.iter().position(|k| *k == self.kind).unwrap_or(0);
+                let n = all.len();
+                self.kind = all[if cmd == C::KindNext {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                }];
+                // A passphrase asked for one source is not the next one's.
+                self.asking_passphrase = false;
+                self.passphrase = Secret::new("");
+                self.source_error = None;
+                let mut out = if self.kind == SourceKind::File {
+                    self.refresh_listing()
+                } else {
+                    Vec::new()
+                };
+                out.push(CertsEffect::Redraw);
+                out
+            }
+            C::Newline => {
+                self.source_error = self.paste.newline().err();
+                redraw()
+            }
+            C::ClearPaste => {
+                self.paste.clear();
+                self.source_error = None;
+                redraw()
+            }
         }
     }
 
@@ -661,8 +840,10 @@ impl CertsTab {
         }
         match self.step {
             Step::Source => {
-                let mut fields = vec![SourceField::Path, SourceField::Profile];
-                if self.asking_passphrase {
+                // The kind's field right after the selector, so Down from the path is the
+                // profile as before the selector came.
+                let mut fields = vec![SourceField::Kind, self.kind.field(), SourceField::Profile];
+                if self.asking_passphrase && self.kind != SourceKind::Broker {
                     fields.push(SourceField::Passphrase);
                 }
                 self.source_field = step(&fields, self.source_field, forward);

@@ -127,7 +127,7 @@ fn examined(files: &Files, name: &str, pass: Option<&str>, host: Option<&str>) -
     CertsEvent::Examined(
         examine(
             name,
-            &files.dir.path().join(name),
+            Some(&files.dir.path().join(name)),
             &files.bytes(name),
             pass.as_ref(),
             host.map(str::to_string),
@@ -985,4 +985,167 @@ fn snapshot_the_footer_shows_the_wizard_keys_of_the_focused_list() {
     let screen = app_screen(&app, 80, 24);
     assert!(screen.contains("Enter open"), "{screen}");
     app_snap("app_browser", &app);
+}
+
+/// Carries out the one wizard job of `effects` the way the shell does (off the UI task, here
+/// awaited) and feeds its answer back.
+async fn run_job(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
+    let mut rest = Vec::new();
+    for e in settle(app, effects) {
+        match e {
+            Effect::Certs(job) => {
+                let ev = carry_out(job).await;
+                let more = update(app, Action::Certs(ev));
+                rest.extend(settle(app, more));
+            }
+            other => rest.push(other),
+        }
+    }
+    rest
+}
+
+/// The kind selector: Up from the path field, Right picks the next kind.
+fn choose_kind(app: &mut App, kind: SourceKind) {
+    press_settled(app, key(Key::Up));
+    assert_eq!(app.context(), Context::Certs(CertsContext::SourceKind));
+    while app.certs.kind != kind {
+        press_settled(app, key(Key::Right));
+    }
+    press_settled(app, key(Key::Down));
+}
+
+#[test]
+fn snapshot_the_source_kind_selector() {
+    let (f, _) = client_files();
+    let mut app = app();
+    app.certs.cwd = f.dir.path().to_path_buf();
+    press_settled(&mut app, key(Key::Char('3')));
+    press_settled(&mut app, key(Key::Up));
+    // Tab moves to the next field here; digits still switch tabs (no text field has focus).
+    assert_eq!(app.context(), Context::Certs(CertsContext::SourceKind));
+    press_settled(&mut app, key(Key::Right));
+    assert_eq!(app.certs.kind, SourceKind::Paste);
+    press_settled(&mut app, key(Key::Right));
+    assert_eq!(app.certs.kind, SourceKind::Broker);
+    let screen = app_screen(&app, 80, 24);
+    assert!(screen.contains("Source       File   Paste PEM  [Broker]"), "{screen}");
+    app_snap("app_kind_selector", &app);
+    press_settled(&mut app, key(Key::Tab));
+    assert_eq!(app.context(), Context::Certs(CertsContext::SourceUrl));
+    press_settled(&mut app, key(Key::Char('4')));
+    assert_eq!(app.certs.broker_url, "4", "a letter in the URL field");
+}
+
+#[tokio::test]
+async fn paste_with_a_key_is_masked_and_examines_to_found() {
+    let (f, c) = client_files();
+    let key_pem = c.leaf.key.serialize_pem();
+    let canaries: Vec<String> = key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::to_string)
+        .collect();
+    let mut app = app();
+    app.certs.cwd = f.dir.path().to_path_buf();
+    press_settled(&mut app, key(Key::Char('3')));
+    choose_kind(&mut app, SourceKind::Paste);
+    assert_eq!(app.context(), Context::Certs(CertsContext::SourcePaste));
+    let pasted = String::from_utf8(f.bytes("client.pem"))
+        .unwrap()
+        .replace('\n', "\r\n");
+    update(&mut app, Action::Paste(pasted));
+    // Enter is a newline in the paste field, not "examine".
+    let effects = press_settled(&mut app, key(Key::Enter));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Certs(_))));
+    for size in [(80, 24), (120, 40)] {
+        let screen = app_screen(&app, size.0, size.1);
+        assert!(screen.contains("(private key,"), "{screen}");
+        for canary in &canaries {
+            assert!(!screen.contains(canary.as_str()), "key line on screen");
+        }
+    }
+    app_snap("app_paste_with_key", &app);
+    assert!(!format!("{:?}", app.certs).contains(canaries[0].as_str()));
+    let effects = press_settled(&mut app, KeyInput::ctrl('d'));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Certs(Job::ExaminePaste { .. }))),
+        "{effects:?}"
+    );
+    run_job(&mut app, effects).await;
+    assert_eq!(app.certs.step, Step::Found);
+    let found = app.certs.found.as_ref().unwrap();
+    assert_eq!(found.label, "pasted text");
+    assert_eq!(found.key, Some("a private key (PKCS#8)"));
+    assert_eq!(found.der, [c.leaf.der.clone(), c.inter.der.clone()]);
+    assert!(matches!(found.material, Material::Pem { key: Some(_), .. }));
+}
+
+#[test]
+fn a_paste_into_a_single_line_field_appends_its_first_line() {
+    let (f, _) = client_files();
+    let mut app = app();
+    app.certs.cwd = f.dir.path().to_path_buf();
+    press_settled(&mut app, key(Key::Char('3')));
+    update(&mut app, Action::Paste("leaf.pem\nrm -rf /\n".into()));
+    assert_eq!(app.certs.path, "leaf.pem");
+    // In the file list (no text field) a paste is dropped: its letters would be commands.
+    press_settled(&mut app, KeyInput::ctrl('f'));
+    update(&mut app, Action::Paste("q".into()));
+    assert!(!app.quit);
+    assert_eq!(app.certs.path, "leaf.pem");
+}
+
+#[tokio::test]
+async fn broker_fetch_against_a_real_tls_server_is_a_found_saved_as_presented() {
+    let pki = crate::lab::pki::LabPki::generate(time::OffsetDateTime::now_utc()).unwrap();
+    let server = super::fetch::tests::SServer::lab_full_chain(&pki);
+    let f = Files::new();
+    let mut app = app();
+    app.certs.cwd = f.dir.path().to_path_buf();
+    press_settled(&mut app, key(Key::Char('3')));
+    choose_kind(&mut app, SourceKind::Broker);
+    let url = format!("mqtts://127.0.0.1:{}", server.port);
+    update(&mut app, Action::Paste(url.clone()));
+    let effects = press_settled(&mut app, key(Key::Enter));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Certs(Job::Fetch { .. }))),
+        "{effects:?}"
+    );
+    run_job(&mut app, effects).await;
+    assert_eq!(app.certs.step, Step::Found, "{:?}", app.certs.source_error);
+    let found = app.certs.found.as_ref().unwrap();
+    assert_eq!(found.label, url);
+    assert_eq!(
+        found.der,
+        [
+            pki.good.cert.clone(),
+            pki.intermediate.issued.cert.clone(),
+            pki.root.issued.cert.clone()
+        ]
+    );
+    assert!(matches!(found.material, Material::Presented { .. }));
+    // The port differs per run: the snapshots show it as PORT.
+    let port = server.port.to_string();
+    let norm = |s: String| s.replace(&port, "PORT");
+    insta::assert_snapshot!(
+        "app_broker_found_80x24",
+        norm(app_screen(&app, 80, 24))
+    );
+    insta::assert_snapshot!(
+        "app_broker_found_120x40",
+        norm(app_screen(&app, 120, 40))
+    );
+    for _ in 0..3 {
+        press_settled(&mut app, key(Key::Enter));
+    }
+    assert_eq!(app.certs.step, Step::Save);
+    let screen = app_screen(&app, 120, 40);
+    assert!(
+        screen.contains("These certificates are what the broker presented, unverified"),
+        "{screen}"
+    );
 }

@@ -12,7 +12,7 @@ use crate::explain::finding_sentence;
 use crate::text::sanitize;
 use crate::tui::look::Look;
 
-use super::{ALPN_KNOWN, CertsTab, OptionField, SourceField, Step};
+use super::{ALPN_KNOWN, CertsTab, OptionField, SourceField, SourceKind, Step};
 
 pub const STEP_SOURCE: &str = "Source";
 pub const STEP_FOUND: &str = "What was found";
@@ -28,6 +28,14 @@ pub const NEED_PATH: &str = "type the path of a certificate, key or .p12 file fi
 pub const DEMO_NO_SAVE: &str = "demo profiles are in memory: nothing can be saved to the keyring";
 pub const TYPE_PASSPHRASE: &str =
     "This file is encrypted: type its passphrase (masked) and press Enter.";
+pub const NEED_PASTE: &str = "paste the PEM text first (certificates, and a key if it goes with them)";
+pub const ABOUT_FILE: &str = "A certificate, chain, key or .p12/.pfx file (PEM, DER or PKCS#12).";
+pub const ABOUT_PASTE: &str = "PEM text: certificates, and the private key if it goes with them (shown hidden).";
+pub const ABOUT_BROKER: &str = "The chain a broker presents (fetched without trusting it).";
+pub const URL_FROM_PROFILE: &str = "empty: the profile's URL and TLS options";
+pub const KIND_FILE: &str = "File";
+pub const KIND_PASTE: &str = "Paste PEM";
+pub const KIND_BROKER: &str = "Broker";
 pub const FILES_IN: &str = "Files in";
 pub const READING_FOLDER: &str = "reading the folder…";
 pub const EMPTY_FOLDER: &str = "(empty folder)";
@@ -91,7 +99,11 @@ impl CertsTab {
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), bar);
         let lines = match self.step {
-            Step::Source => self.source_lines(look, usize::from(body.height.saturating_sub(2))),
+            Step::Source => self.source_lines(
+                look,
+                usize::from(body.height.saturating_sub(2)),
+                usize::from(body.width.saturating_sub(2)),
+            ),
             Step::Found => self.found_lines(look),
             Step::Match => self.match_lines(look),
             Step::Options => self.option_lines(look),
@@ -119,26 +131,39 @@ impl CertsTab {
     }
 
     /// The Source step: the fields, then the browser's rows (as many as `rows` allows).
-    fn source_lines(&self, look: &Look, rows: usize) -> Vec<Line<'static>> {
-        let mut out = vec![
-            hint(
-                "A certificate, chain, key or .p12/.pfx file (PEM, DER or PKCS#12).",
-                look,
-            ),
-            Line::default(),
-            field_line(
+    fn source_lines(&self, look: &Look, rows: usize, cols: usize) -> Vec<Line<'static>> {
+        let about = match self.kind {
+            SourceKind::File => ABOUT_FILE,
+            SourceKind::Paste => ABOUT_PASTE,
+            SourceKind::Broker => ABOUT_BROKER,
+        };
+        let mut out = vec![self.kind_line(look), hint(about, look), Line::default()];
+        match self.kind {
+            SourceKind::File => out.push(field_line(
                 "File",
                 &self.path,
                 self.source_field == SourceField::Path && !self.browser.focused,
                 look,
-            ),
-            field_line(
-                "Profile",
-                &self.profile,
-                self.source_field == SourceField::Profile,
-                look,
-            ),
-        ];
+            )),
+            SourceKind::Paste => out.extend(self.paste_lines(look, rows, cols)),
+            SourceKind::Broker => {
+                out.push(field_line(
+                    "URL",
+                    &self.broker_url,
+                    self.source_field == SourceField::Url,
+                    look,
+                ));
+                if self.broker_url.trim().is_empty() {
+                    out.push(hint(&format!("{:12}{URL_FROM_PROFILE}", ""), look));
+                }
+            }
+        }
+        out.push(field_line(
+            "Profile",
+            &self.profile,
+            self.source_field == SourceField::Profile,
+            look,
+        ));
         if self.asking_passphrase {
             let masked = "*".repeat(self.passphrase.expose().chars().count());
             out.push(field_line(
@@ -154,9 +179,73 @@ impl CertsTab {
         if let Some(e) = &self.source_error {
             out.push(self.error_line(e, look));
         }
-        out.push(Line::default());
-        let budget = rows.saturating_sub(out.len() + 1).max(3);
-        out.extend(self.browser_lines(look, budget));
+        if self.kind == SourceKind::File {
+            out.push(Line::default());
+            let budget = rows.saturating_sub(out.len() + 1).max(3);
+            out.extend(self.browser_lines(look, budget));
+        }
+        out
+    }
+
+    /// "Source  [File]  Paste PEM  Broker": the chosen kind bracketed (it reads without colour).
+    fn kind_line(&self, look: &Look) -> Line<'static> {
+        let focused = self.source_field == SourceField::Kind;
+        let mut spans = vec![Span::styled(format!("{:<12}", "Source"), look.theme.dim)];
+        for k in SourceKind::ALL {
+            let name = match k {
+                SourceKind::File => KIND_FILE,
+                SourceKind::Paste => KIND_PASTE,
+                SourceKind::Broker => KIND_BROKER,
+            };
+            let (text, style) = if k == self.kind {
+                let style = if focused {
+                    look.theme.selected
+                } else {
+                    look.theme.input_focused
+                };
+                (format!("[{name}]"), style)
+            } else {
+                (format!(" {name} "), look.theme.base)
+            };
+            spans.push(Span::styled(text, style));
+            spans.push(Span::raw(" "));
+        }
+        Line::from(spans)
+    }
+
+    /// The paste field: the last lines that fit, every private key's body one "hidden" line.
+    fn paste_lines(&self, look: &Look, rows: usize, cols: usize) -> Vec<Line<'static>> {
+        let focused = self.source_field == SourceField::Paste;
+        let style = if focused {
+            look.theme.input_focused
+        } else {
+            look.theme.input
+        };
+        let width = cols.saturating_sub(12).max(10);
+        let mut shown = if self.paste.is_empty() {
+            Vec::new()
+        } else {
+            self.paste.lines_for_display(width)
+        };
+        let room = rows.saturating_sub(9).clamp(3, 12);
+        let mut out = Vec::new();
+        if shown.len() > room {
+            let skipped = shown.len() - room;
+            shown.drain(..skipped);
+            out.push(hint(&format!("{:12}… {skipped} lines above", ""), look));
+        }
+        if shown.is_empty() {
+            shown.push(String::new());
+        }
+        let last = shown.len() - 1;
+        for (i, l) in shown.into_iter().enumerate() {
+            let label = if out.is_empty() && i == 0 { "PEM" } else { "" };
+            let cursor = if focused && i == last { "_" } else { "" };
+            out.push(Line::from(vec![
+                Span::styled(format!("{label:<12}"), look.theme.dim),
+                Span::styled(format!("{l}{cursor}"), style),
+            ]));
+        }
         out
     }
 
@@ -449,8 +538,29 @@ impl CertsTab {
                 super::Material::CaFile(p) => {
                     format!("refers to the CA file {} (not secret)", p.display())
                 }
+                m @ super::Material::Presented { .. } if self.found_from == SourceKind::Broker => {
+                    super::fetch::save_words(self.profile.trim(), m)
+                }
+                super::Material::Presented { .. } => format!(
+                    "writes the pasted certificates to ca/{}.pem beside the profiles file, as tls.ca",
+                    self.profile.trim()
+                ),
             };
             out.push(Line::from(sanitize(&format!("Save {what}."))));
+            if self.found_from == SourceKind::Broker
+                && matches!(
+                    f.material,
+                    super::Material::Presented {
+                        trusted_by_system: false,
+                        ..
+                    }
+                )
+            {
+                out.push(Line::from(Span::styled(
+                    crate::explain::SAVED_CHAIN_CAUTION,
+                    look.theme.warn,
+                )));
+            }
         }
         if let Some(why) = self.save_blocked() {
             out.push(self.error_line(&format!("Cannot save: {why}."), look));
