@@ -826,50 +826,35 @@ fn now_unix() -> i64 {
 
 /// `mqtt-doctor cert fetch`: connect, record the presented chain without trusting it, show it.
 pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
-    let conn = ConnArgs {
+    let opts = profile::FetchOptions {
         ca: a.ca.clone(),
         sni: a.sni.clone(),
         alpn: a.alpn.clone(),
-        insecure: true,
-        timeout: a.timeout,
-        ..ConnArgs::default()
+        timeout_secs: a.timeout,
     };
-    let mut plan = build_plan(&a.url, &conn, &|k| std::env::var(k).ok())?;
+    let plan =
+        profile::fetch_plan(&a.url, &opts, &|k| std::env::var(k).ok()).map_err(plan_error)?;
     if !plan.target.transport.uses_tls() {
         return Err(InputError(format!(
             "URL {:?}: cert fetch needs a TLS URL (mqtts:// or wss://)",
             a.url
         )));
     }
-    plan.stop_after = Some(diagnose::Stage::Tls);
-    let host = plan.server_name();
-    // The plan already read and checked the --ca file: analyse against the same certificates.
-    let ca_anchors = plan.tls.ca.as_ref().map(|ca| ca.certs.clone());
-    let report = diagnose::run(plan, tokio::sync::mpsc::channel(64).0).await;
+    let fetched = diagnose::fetch_chain(plan, now_unix())
+        .await
+        .map_err(InputError)?;
+    let report = &fetched.report;
     let tls = report.tls.clone().unwrap_or_default();
-    if tls.chain_der.is_empty() {
-        print!("{}", crate::report::text(&report, true, false));
+    let Some(analysis) = fetched.analysis.as_ref() else {
+        print!("{}", crate::report::text(report, true, false));
         return Ok(report.exit_code());
-    }
+    };
     if a.pem {
         for c in &tls.chain_der {
             print!("{}", certs::pem("CERTIFICATE", c));
         }
         return Ok(0);
     }
-    let anchors = match ca_anchors {
-        Some(certs) => certs,
-        None => diagnose::system_roots().await.anchors.clone(),
-    };
-    let opts = certs::AnalyzeOptions {
-        host: Some(&host),
-        now: now_unix(),
-        anchors: &anchors,
-        purpose: certs::Purpose::Server,
-        key: None,
-        expiry_warning_days: 30,
-    };
-    let analysis = certs::analyze(&tls.chain_der, &opts).map_err(|e| InputError(e.to_string()))?;
     if a.json {
         let doc = serde_json::json!({ "target": report.target, "tls": tls, "analysis": analysis });
         println!("{}", crate::text::json(&doc));
@@ -886,7 +871,7 @@ pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
         );
         print!(
             "{}",
-            crate::explain::inspect_text(&report.target.url, &analysis)
+            crate::explain::inspect_text(&report.target.url, analysis)
         );
         let requested = report
             .stages

@@ -5,6 +5,7 @@
 //! channel, for live fronts) or [`run`] (the same, awaited to the end). Out: a [`Report`] —
 //! each [`StageReport`] with its [`Status`], duration, [`Facts`] and, for the failed stage, the
 //! cause that `explain` worded. Stages stop at the first failure; later ones are `skipped`.
+//! [`fetch_chain`] runs a plan up to TLS, unverified, for the chain a server presents.
 //!
 //! Everything else here is private to the engine; the lab's servers and the profile resolver
 //! reach a few pieces of it through `pub(crate)` modules (the wire codec, the WebSocket framing,
@@ -15,6 +16,7 @@ mod azure;
 mod connector;
 mod dns;
 mod engine;
+mod fetch;
 mod io;
 mod model;
 mod mqtt;
@@ -29,6 +31,7 @@ pub(crate) mod wire;
 pub(crate) mod ws;
 
 pub use engine::{run, spawn};
+pub use fetch::{FetchedChain, fetch_chain};
 pub use model::{
     CertSummary, Event, Facts, Finding, Report, Stage, StageReport, Status, TargetInfo, TlsInfo,
     Verdict,

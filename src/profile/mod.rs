@@ -31,17 +31,22 @@
 //! * [`ProfileStore::load_keeping_broken`]: every profile of a file, the ones that cannot be
 //!   used kept with their error ([`BrokenProfile`]) instead of failing the whole file.
 //! * [`import_mosquitto`] / [`export`]: mosquitto_sub command lines ⇄ profiles.
+//! * [`fetch_plan`] / [`fetch_plan_of`]: the unverified TLS-only plan of a chain fetch.
+//! * [`export_secret`]: the bytes of a keyring entry a profile keeps, for a file.
 
 mod error;
+mod fetch;
 mod form;
 mod model;
 mod mosquitto;
 mod overrides;
 mod parse;
 mod resolve;
+mod secret_export;
 mod store;
 
 pub use error::ProfileError;
+pub use fetch::{FetchOptions, fetch_plan, fetch_plan_of};
 pub use form::{
     FORM_FIELDS, FormError, FormField, FormResult, PendingSecrets, ProfileForm, check_field,
     check_runs, keyring_accounts, remove_with_secrets, rename_with_secrets, save_with_secrets,
@@ -57,6 +62,7 @@ pub use resolve::{
     AsyncKeyring, Env, Fetched, Field, KEYRING_DEADLINE, KeyringOnDemand, PlanError, SecretLookup,
     resolve, resolve_async,
 };
+pub use secret_export::{export_secret, keeps_in_keyring};
 pub(crate) use store::parse_bytes;
 pub use store::{CONFIG_ENV, ProfileStore};
 

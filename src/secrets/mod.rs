@@ -7,17 +7,20 @@
 //! otherwise the kernel keyutils keyring (call [`prepare_process`] first, on the main thread).
 //! The keyring API is blocking: async callers run it on `tokio::task::spawn_blocking`, blocking
 //! callers through [`BoundedStore`]; both with a deadline ([`KEYRING_DEADLINE`]).
+//! [`write_private`] writes an exported entry ([`ExportKind`]) to an owner-only file.
 
 use std::fmt;
 
 mod backend;
 mod bounded;
 mod error;
+mod export;
 mod store;
 
 pub use backend::{Backend, Status, prepare_process, status};
 pub use bounded::{BoundedStore, KEYRING_DEADLINE};
 pub use error::SecretError;
+pub use export::{ExportKind, WriteError, write_private};
 pub use store::{Kind, SERVICE, SecretStore};
 
 /// A secret value. It never prints itself: `Debug` and `Display` show `[redacted]`.
@@ -32,6 +35,17 @@ impl Secret {
     /// The secret itself, for the one place that must send it (a CONNECT packet, the keyring).
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// The value to edit in place (a buffer typed into), without a copy left behind.
+    pub fn edit(&mut self) -> &mut String {
+        &mut self.0
+    }
+}
+
+impl Default for Secret {
+    fn default() -> Secret {
+        Secret::new("")
     }
 }
 

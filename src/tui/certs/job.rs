@@ -267,6 +267,12 @@ fn key_pem(key: &PrivateKeyDer<'_>) -> String {
     certs::pem(label, key.secret_der())
 }
 
+/// What Save did with a presented chain.
+enum Presented {
+    SystemTrusted,
+    Written(PathBuf),
+}
+
 /// Attaches `material` and the TLS options to `name` (created with `url` when new) and writes
 /// the keyring entries with the core's save (the file is put back if the keyring fails).
 pub fn save(
@@ -287,6 +293,7 @@ pub fn save(
     };
     let mut pending = Vec::new();
     let mut stored = Vec::new();
+    let mut presented = None;
     match material {
         Material::P12 { b64, passphrase } => {
             p.tls.p12 = Some(profile::Material::Keyring);
@@ -317,6 +324,15 @@ pub fn save(
             }
         }
         Material::CaFile(path) => p.tls.ca = Some(profile::Material::File(path)),
+        Material::Presented {
+            trusted_by_system: true,
+            ..
+        } => presented = Some(Presented::SystemTrusted),
+        Material::Presented { pem, .. } => {
+            let path = super::fetch::write_presented_ca(profiles_path, name, &pem)?;
+            p.tls.ca = Some(profile::Material::File(path.clone()));
+            presented = Some(Presented::Written(path));
+        }
     }
     if sni.is_some() {
         p.tls.sni = sni;
@@ -330,7 +346,17 @@ pub fn save(
     p.validate().map_err(|e| e.to_string())?;
     profile::save_with_secrets(&mut store, p, previous, pending, &KeyringOnDemand::new())?;
     let accounts: Vec<String> = stored.iter().map(|k| k.account(name)).collect();
-    Ok(if accounts.is_empty() {
+    Ok(if let Some(presented) = presented {
+        match presented {
+            Presented::SystemTrusted => format!(
+                "profile {name:?} saved; the broker's chain verifies against the system roots, so no CA file is attached"
+            ),
+            Presented::Written(path) => format!(
+                "profile {name:?} saved; it trusts the certificate the broker presented, written to {}",
+                crate::text::sanitize(&path.display().to_string())
+            ),
+        }
+    } else if accounts.is_empty() {
         format!("profile {name:?} saved; it trusts the CA file")
     } else {
         format!(

@@ -9,6 +9,11 @@ pub mod browser;
 pub(crate) mod job;
 pub mod view;
 
+// The wizard's paste and broker sources and its export prompt.
+pub mod export;
+pub mod fetch;
+pub mod paste;
+
 #[cfg(test)]
 mod tests;
 
@@ -277,6 +282,14 @@ pub enum Material {
     Pem { certs: Secret, key: Option<Secret> },
     /// Certificates only: a CA bundle, referred to as a file (a CA is not secret).
     CaFile(PathBuf),
+    /// The chain a broker presented (fetched, unverified), as PEM in the order presented.
+    /// Save trusts it: the topmost certificate (a root, if presented) is written to
+    /// `<profiles dir>/ca/<profile>.pem` and becomes `tls.ca`; when the chain already verified
+    /// against the system roots (`trusted_by_system`), nothing is attached and Save says so.
+    Presented {
+        pem: String,
+        trusted_by_system: bool,
+    },
 }
 
 /// The result of examining a source: the core's analysis and what Save would store.
