@@ -353,6 +353,10 @@ impl App {
                 CertsEffect::Redraw => out.push(Effect::Redraw),
                 CertsEffect::Job(job) => out.push(Effect::Certs(job)),
                 CertsEffect::Leave => out.extend(self.set_tab(Tab::Profiles)),
+                CertsEffect::Status(msg) => {
+                    self.status = Some(msg);
+                    out.push(Effect::Redraw);
+                }
                 CertsEffect::InspectChain {
                     der,
                     analysis,
@@ -510,6 +514,10 @@ impl App {
             Command::Certs(CertsCommand::Help) => self.open_help(),
             Command::Certs(c) => {
                 let effects = self.certs.command(c);
+                self.certs_effects(effects)
+            }
+            Command::CertsExport(c) => {
+                let effects = self.certs.export_command(c);
                 self.certs_effects(effects)
             }
         }

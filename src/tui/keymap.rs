@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::certs::export::{self, ExportCommand};
 use super::certs::{self, CertsCommand, CertsContext};
 use super::chain::{self, ChainCommand, ChainContext};
 use super::profiles::{self, ProfilesCommand, ProfilesContext};
@@ -247,7 +248,7 @@ impl Context {
             Context::Profiles(c) => !profiles_context_is_popup(c),
             Context::Chain(c) => c == ChainContext::Tree,
             // Where a text field has focus, typed keys (digits, q, ?) are its letters.
-            Context::Certs(c) => !c.takes_text(),
+            Context::Certs(c) => !c.takes_text() && !c.is_popup(),
             Context::Help | Context::ConfirmQuit | Context::Bundle => false,
         }
     }
@@ -330,6 +331,8 @@ pub enum Command {
     Profiles(ProfilesCommand),
     Chain(ChainCommand),
     Certs(CertsCommand),
+    /// The wizard's export prompt (`certs.export.*`).
+    CertsExport(ExportCommand),
 }
 
 impl GlobalCommand {
@@ -391,6 +394,7 @@ impl Command {
             Command::Profiles(c) => c.id(),
             Command::Chain(c) => c.id(),
             Command::Certs(c) => c.id(),
+            Command::CertsExport(c) => c.id(),
         }
     }
 }
@@ -502,6 +506,19 @@ impl Keymap {
                 .into_iter()
                 .map(|(ctx, cmd, keys, hint, help)| {
                     (Context::Certs(ctx), Command::Certs(cmd), keys, hint, help)
+                }),
+        );
+        rows.extend(
+            export::default_bindings()
+                .into_iter()
+                .map(|(_, cmd, keys, hint, help)| {
+                    (
+                        Context::Certs(CertsContext::Export),
+                        Command::CertsExport(cmd),
+                        keys,
+                        hint,
+                        help,
+                    )
                 }),
         );
         let bindings = rows

@@ -43,6 +43,19 @@ pub enum Job {
         profile: String,
         profiles_path: Option<PathBuf>,
     },
+    /// The entries a profile keeps in the keyring, for the export prompt.
+    ExportKinds {
+        profiles_path: PathBuf,
+        profile: String,
+    },
+    /// The export prompt's write (the keyring is read here, never in the prompt).
+    ExportWrite {
+        profiles_path: PathBuf,
+        profile: String,
+        kind: crate::secrets::ExportKind,
+        path: PathBuf,
+        overwrite: bool,
+    },
     /// The chain a broker presents: the typed URL, or the profile's when `None`.
     Fetch {
         url: Option<String>,
@@ -90,6 +103,26 @@ pub async fn carry_out(job: Job) -> CertsEvent {
             let listing = super::browser::list_dir(&dir);
             CertsEvent::Listed { dir, listing }
         }
+        Job::ExportKinds {
+            profiles_path,
+            profile,
+        } => CertsEvent::ExportKinds {
+            kinds: super::export::kinds_of(&profiles_path, &profile),
+            profile,
+        },
+        Job::ExportWrite {
+            profiles_path,
+            profile,
+            kind,
+            path,
+            overwrite,
+        } => CertsEvent::Exported(super::export::write(
+            &profiles_path,
+            &profile,
+            kind,
+            &path,
+            overwrite,
+        )),
         Job::Examine {
             path,
             label,

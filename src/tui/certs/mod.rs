@@ -59,6 +59,8 @@ pub enum CertsCommand {
     /// Enter in the paste field.
     Newline,
     ClearPaste,
+    /// Open the export prompt for the target profile's keyring entries.
+    Export,
 }
 
 impl CertsCommand {
@@ -89,6 +91,7 @@ impl CertsCommand {
             C::KindPrev => "certs.kind_previous",
             C::Newline => "certs.newline",
             C::ClearPaste => "certs.clear_paste",
+            C::Export => "certs.export",
         }
     }
 }
@@ -114,6 +117,10 @@ pub enum CertsContext {
     /// The ALPN and minimum-version lines.
     Options,
     Save,
+    /// After a successful save: no field is edited any more.
+    Saved,
+    /// The export prompt (a popup over the wizard).
+    Export,
 }
 
 impl CertsContext {
@@ -131,6 +138,8 @@ impl CertsContext {
             X::OptionsSni => "options_sni",
             X::Options => "options",
             X::Save => "save",
+            X::Saved => "saved",
+            X::Export => "export",
         }
     }
 
@@ -139,8 +148,18 @@ impl CertsContext {
         use CertsContext as X;
         matches!(
             self,
-            X::SourcePath | X::SourcePaste | X::SourceUrl | X::SourceField | X::OptionsSni | X::Save
+            X::SourcePath
+                | X::SourcePaste
+                | X::SourceUrl
+                | X::SourceField
+                | X::OptionsSni
+                | X::Save
         )
+    }
+
+    /// A popup over the wizard: the global keys do not apply.
+    pub fn is_popup(self) -> bool {
+        self == CertsContext::Export
     }
 
     /// Tab/BackTab move between lines here instead of switching tabs.
@@ -167,6 +186,7 @@ pub fn default_bindings() -> Vec<DefaultBinding> {
         (X::SourceKind, C::KindPrev, &["Left"], "", "previous kind of source"),
         (X::SourceKind, C::NextField, &["Down", "Tab", "Enter"], "", "next field"),
         (X::SourceKind, C::PrevField, &["Up", "BackTab"], "", "previous field"),
+        (X::SourceKind, C::Export, &["x"], "export", "write key material the target profile keeps in the keyring to a file"),
         (X::SourceKind, C::Back, &["Esc"], "leave", "leave the wizard (nothing was written)"),
         (X::SourcePath, C::Examine, &["Enter"], "examine", "read the file and show what it holds"),
         (X::SourcePath, C::Complete, &["Tab"], "complete", "complete the path (the list below shows the matches)"),
@@ -203,6 +223,7 @@ pub fn default_bindings() -> Vec<DefaultBinding> {
         (X::Found, C::PageUp, &["PageUp"], "", "scroll up a page"),
         (X::Found, C::PageDown, &["PageDown"], "", "scroll down a page"),
         (X::Found, C::InspectChain, &["c"], "chain", "inspect this chain on the Chain tab"),
+        (X::Found, C::Export, &["x"], "export", "write key material the target profile keeps in the keyring to a file"),
         (X::Found, C::Back, &["Esc"], "back", "back to Source"),
         (X::Match, C::Next, &["Enter"], "next", "go on to TLS options"),
         (X::Match, C::ScrollUp, &["Up", "k"], "", "scroll up"),
@@ -210,6 +231,7 @@ pub fn default_bindings() -> Vec<DefaultBinding> {
         (X::Match, C::PageUp, &["PageUp"], "", "scroll up a page"),
         (X::Match, C::PageDown, &["PageDown"], "", "scroll down a page"),
         (X::Match, C::InspectChain, &["c"], "chain", "inspect this chain on the Chain tab"),
+        (X::Match, C::Export, &["x"], "export", "write key material the target profile keeps in the keyring to a file"),
         (X::Match, C::Back, &["Esc"], "back", "back to What was found"),
         (X::OptionsSni, C::Next, &["Enter"], "next", "go on to Save"),
         (X::OptionsSni, C::NextField, &["Down", "Tab"], "", "next line"),
@@ -220,12 +242,15 @@ pub fn default_bindings() -> Vec<DefaultBinding> {
         (X::Options, C::Next, &["Enter"], "next", "go on to Save"),
         (X::Options, C::NextField, &["Down", "Tab"], "", "next line"),
         (X::Options, C::PrevField, &["Up", "BackTab"], "", "previous line"),
+        (X::Options, C::Export, &["x"], "export", "write key material the target profile keeps in the keyring to a file"),
         (X::Options, C::Back, &["Esc"], "back", "back to Match"),
         (X::Save, C::Save, &["Enter"], "save", "save to the keyring and attach to the profile"),
         (X::Save, C::NextField, &["Tab", "Down"], "", "next field (a new profile's URL)"),
         (X::Save, C::PrevField, &["BackTab", "Up"], "", "previous field"),
         (X::Save, C::Back, &["Esc"], "back", "back to TLS options (nothing was written)"),
         (X::Save, C::Help, &["F1"], "keys", "show the keys that work here (? is a letter in a text field)"),
+        (X::Saved, C::Export, &["x"], "export", "write key material the profile keeps in the keyring to a file"),
+        (X::Saved, C::Back, &["Esc"], "back", "back to TLS options"),
     ];
     rows
 }
@@ -317,8 +342,24 @@ impl Found {
     }
 
     /// Whether something fatal blocks saving (an error finding: a key that does not match…).
+    /// Presented or pasted certificates are saved to be trusted: that their top is not trusted
+    /// yet is what Save changes, so it does not block.
     pub fn fatal(&self) -> bool {
-        self.analysis.worst() == Some(Severity::Error)
+        self.analysis.findings.iter().any(|f| self.blocks(f))
+    }
+
+    /// Whether this finding blocks saving (drawn FATAL).
+    pub fn blocks(&self, f: &crate::certs::CertFinding) -> bool {
+        let trusting = matches!(self.material, Material::Presented { .. });
+        f.severity == Severity::Error
+            && !(trusting
+                && matches!(
+                    f.kind,
+                    FindingKind::UntrustedRoot { .. }
+                        | FindingKind::SelfSignedLeaf { trusted: false }
+                        | FindingKind::MissingIntermediate { .. }
+                        | FindingKind::IncompleteChain { .. }
+                ))
     }
 
     /// The leaf's names, for the SNI override the Match step offers.
@@ -359,6 +400,12 @@ pub enum CertsEvent {
     Examined(Result<Box<Found>, LoadFailure>),
     /// The profile saved with its keyring entries (a message), or why not.
     Saved(Result<String, String>),
+    /// The entries the export prompt may offer for `profile` (Err: one sentence).
+    ExportKinds {
+        profile: String,
+        kinds: Result<Vec<crate::secrets::ExportKind>, String>,
+    },
+    Exported(export::ExportEvent),
     /// The browser's folder as read (Err: one sentence).
     Listed {
         dir: PathBuf,
@@ -372,6 +419,8 @@ pub enum CertsEffect {
     Job(Job),
     /// Leave the tab (Esc on the first step).
     Leave,
+    /// One sentence for the app's status line.
+    Status(String),
     /// Show this chain and its analysis on the Chain tab, and switch to it.
     InspectChain {
         der: Vec<CertificateDer<'static>>,
@@ -448,6 +497,10 @@ pub struct CertsTab {
     pub source_error: Option<String>,
     /// The file browser under the path field.
     pub browser: browser::Browser,
+    /// The export prompt, when open (over any step).
+    pub export: Option<export::ExportPrompt>,
+    /// An export prompt is being prepared (the profile's entries are read off the UI task).
+    pub export_pending: bool,
     pub busy: bool,
     pub found: Option<Box<Found>>,
     pub sni: String,
@@ -483,6 +536,8 @@ impl CertsTab {
             source_field: SourceField::Path,
             source_error: None,
             browser: browser::Browser::default(),
+            export: None,
+            export_pending: false,
             busy: false,
             found: None,
             sni: String::new(),
@@ -617,6 +672,11 @@ impl CertsTab {
 
     /// Where the keys go now (the keymap's context for this step and focused field).
     pub fn context(&self) -> CertsContext {
+        if let Some(p) = &self.export {
+            return match p.context() {
+                export::ExportContext::Prompt => CertsContext::Export,
+            };
+        }
         match self.step {
             Step::Source => match self.source_field {
                 SourceField::Path if self.browser.focused => CertsContext::SourceBrowser,
@@ -630,13 +690,17 @@ impl CertsTab {
             Step::Match => CertsContext::Match,
             Step::Options if self.option_field == OptionField::Sni => CertsContext::OptionsSni,
             Step::Options => CertsContext::Options,
+            Step::Save if matches!(self.save_result, Some(Ok(_))) => CertsContext::Saved,
             Step::Save => CertsContext::Save,
         }
     }
 
     /// Whether a key typed now goes into a text field (so digits and `q` are letters).
     pub fn takes_text(&self) -> bool {
-        self.context().takes_text()
+        match &self.export {
+            Some(p) => p.takes_text(),
+            None => self.context().takes_text(),
+        }
     }
 
     /// Whether `key` is a letter or an editing key for the focused text field (taken before
@@ -669,6 +733,10 @@ impl CertsTab {
 
     /// A key for the focused text field (see [`CertsTab::takes_as_text`]).
     pub fn text_key(&mut self, key: KeyInput) -> Vec<CertsEffect> {
+        if let Some(p) = self.export.as_mut() {
+            let effects = p.text_key(key);
+            return self.export_effects(effects);
+        }
         if self.step == Step::Source && self.source_field == SourceField::Paste {
             let changed = match key.key {
                 Key::Char(c) => match self.paste.push_char(c) {
@@ -837,7 +905,64 @@ impl CertsTab {
                 self.source_error = None;
                 redraw()
             }
+            C::Export => self.open_export(),
         }
+    }
+
+    /// `x`: the export prompt for the target profile, once its keyring entries are read.
+    fn open_export(&mut self) -> Vec<CertsEffect> {
+        let name = self.profile.trim().to_string();
+        let Some(profiles_path) = self.profiles_path.clone() else {
+            return vec![CertsEffect::Status(view::DEMO_NO_EXPORT.to_string())];
+        };
+        if name.is_empty() || !self.profile_exists() {
+            return vec![CertsEffect::Status(view::EXPORT_NEEDS_PROFILE.to_string())];
+        }
+        self.export_pending = true;
+        vec![CertsEffect::Job(Job::ExportKinds {
+            profiles_path,
+            profile: name,
+        })]
+    }
+
+    /// A command of the export prompt (its keys come from the keymap too).
+    pub fn export_command(&mut self, cmd: export::ExportCommand) -> Vec<CertsEffect> {
+        match self.export.as_mut() {
+            Some(p) => {
+                let effects = p.command(cmd);
+                self.export_effects(effects)
+            }
+            None => Vec::new(),
+        }
+    }
+
+    fn export_effects(&mut self, effects: Vec<export::ExportEffect>) -> Vec<CertsEffect> {
+        let mut out = Vec::new();
+        for e in effects {
+            match e {
+                export::ExportEffect::Redraw => out.push(CertsEffect::Redraw),
+                export::ExportEffect::Close => {
+                    self.export = None;
+                    out.push(CertsEffect::Redraw);
+                }
+                export::ExportEffect::Write {
+                    profile,
+                    kind,
+                    path,
+                    overwrite,
+                } => match self.profiles_path.clone() {
+                    Some(profiles_path) => out.push(CertsEffect::Job(Job::ExportWrite {
+                        profiles_path,
+                        profile,
+                        kind,
+                        path,
+                        overwrite,
+                    })),
+                    None => out.push(CertsEffect::Status(view::DEMO_NO_EXPORT.to_string())),
+                },
+            }
+        }
+        out
     }
 
     /// Down/Tab (forward) or Up/BackTab on the Source, TLS options and Save steps.
@@ -986,7 +1111,7 @@ impl CertsTab {
     }
 
     pub fn on_event(&mut self, ev: CertsEvent) -> Vec<CertsEffect> {
-        if !matches!(ev, CertsEvent::Listed { .. }) {
+        if matches!(ev, CertsEvent::Examined(_) | CertsEvent::Saved(_)) {
             self.busy = false;
         }
         match ev {
@@ -1021,6 +1146,31 @@ impl CertsTab {
                         self.complete();
                     }
                 }
+            }
+            CertsEvent::ExportKinds { profile, kinds } => {
+                if !std::mem::take(&mut self.export_pending) {
+                    return Vec::new();
+                }
+                return match kinds {
+                    Ok(kinds) => {
+                        self.export = Some(export::ExportPrompt::with_kinds(
+                            &profile,
+                            kinds,
+                            self.cwd.clone(),
+                        ));
+                        vec![CertsEffect::Redraw]
+                    }
+                    Err(why) => vec![CertsEffect::Status(why)],
+                };
+            }
+            CertsEvent::Exported(ev) => {
+                return match self.export.as_mut() {
+                    Some(p) => {
+                        let effects = p.on_event(ev);
+                        self.export_effects(effects)
+                    }
+                    None => Vec::new(),
+                };
             }
             CertsEvent::Saved(result) => {
                 if result.is_ok() && !self.profile_exists() {

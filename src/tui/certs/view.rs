@@ -28,9 +28,14 @@ pub const NEED_PATH: &str = "type the path of a certificate, key or .p12 file fi
 pub const DEMO_NO_SAVE: &str = "demo profiles are in memory: nothing can be saved to the keyring";
 pub const TYPE_PASSPHRASE: &str =
     "This file is encrypted: type its passphrase (masked) and press Enter.";
-pub const NEED_PASTE: &str = "paste the PEM text first (certificates, and a key if it goes with them)";
+pub const DEMO_NO_EXPORT: &str = "demo profiles are in memory: nothing is in the keyring to export";
+pub const EXPORT_NEEDS_PROFILE: &str =
+    "name a saved profile on the Source step to export what it keeps in the keyring";
+pub const NEED_PASTE: &str =
+    "paste the PEM text first (certificates, and a key if it goes with them)";
 pub const ABOUT_FILE: &str = "A certificate, chain, key or .p12/.pfx file (PEM, DER or PKCS#12).";
-pub const ABOUT_PASTE: &str = "PEM text: certificates, and the private key if it goes with them (shown hidden).";
+pub const ABOUT_PASTE: &str =
+    "PEM text: certificates, and the private key if it goes with them (shown hidden).";
 pub const ABOUT_BROKER: &str = "The chain a broker presents (fetched without trusting it).";
 pub const URL_FROM_PROFILE: &str = "empty: the profile's URL and TLS options";
 pub const KIND_FILE: &str = "File";
@@ -124,6 +129,9 @@ impl CertsTab {
                 .scroll((self.scroll, 0)),
             body,
         );
+        if let Some(p) = &self.export {
+            p.draw(frame, body, look);
+        }
     }
 
     fn error_line<'a>(&self, text: &str, look: &Look) -> Line<'a> {
@@ -227,7 +235,7 @@ impl CertsTab {
         } else {
             self.paste.lines_for_display(width)
         };
-        let room = rows.saturating_sub(9).clamp(3, 12);
+        let room = rows.saturating_sub(9).max(3);
         let mut out = Vec::new();
         if shown.len() > room {
             let skipped = shown.len() - room;
@@ -358,13 +366,18 @@ impl CertsTab {
         }
         out.push(Line::default());
         for fi in &a.findings {
-            let style = match fi.severity {
+            // A presented chain's untrusted top is what Save trusts: a warning, not FATAL.
+            let severity = match fi.severity {
+                Severity::Error if !f.blocks(fi) => Severity::Warning,
+                s => s,
+            };
+            let style = match severity {
                 Severity::Error => look.theme.fail,
                 Severity::Warning => look.theme.warn,
                 Severity::Info => look.theme.dim,
             };
             out.push(Line::from(vec![
-                Span::styled(format!("{:<8} ", severity_word(fi.severity)), style),
+                Span::styled(format!("{:<8} ", severity_word(severity)), style),
                 Span::raw(sanitize(&finding_sentence(fi, &a.certs))),
             ]));
         }
