@@ -1,5 +1,8 @@
 //! The Certificates tab: a wizard (Source → What was found → Match → TLS options → Save) that
 //! imports a certificate, chain, key or `.p12` into the keyring and attaches it to a profile.
+//! Sources: a file (with a small [`browser`]), pasted PEM ([`paste`]) or the chain a broker
+//! presents ([`fetch`]); [`export`] writes keyring material back out. Keys come from the
+//! shell's keymap ([`CertsContext`] per step and field, [`CertsCommand`]).
 //!
 //! All analysis is the core's (`crate::certs::load`/`analyze`, words from `crate::explain`);
 //! reading files, the clock and the keyring happen in [`job`], off the UI task. Nothing is

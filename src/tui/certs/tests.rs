@@ -1165,3 +1165,48 @@ async fn broker_fetch_against_a_real_tls_server_is_a_found_saved_as_presented() 
         "{screen}"
     );
 }
+
+#[test]
+fn a_paste_on_other_tabs_types_into_their_text_field_only() {
+    let mut app = app();
+    // The Profiles list: letters are commands there, a paste is dropped.
+    update(&mut app, Action::Paste("nq".into()));
+    assert!(!app.quit);
+    assert!(!app.profiles.takes_text());
+    press_settled(&mut app, key(Key::Char('/')));
+    assert!(app.profiles.takes_text());
+    update(&mut app, Action::Paste("prod\nq".into()));
+    let screen = app_screen(&app, 80, 24);
+    assert!(
+        screen.contains("prod"),
+        "the filter shows the pasted line: {screen}"
+    );
+    assert!(!app.quit);
+}
+
+#[test]
+fn after_saving_the_save_step_edits_nothing_and_the_tab_keys_work() {
+    let (f, _) = client_files();
+    let mut app = app();
+    app.certs.cwd = f.dir.path().to_path_buf();
+    press_settled(&mut app, key(Key::Char('3')));
+    update(
+        &mut app,
+        Action::Certs(examined(&f, "client.pem", None, None)),
+    );
+    for _ in 0..3 {
+        press_settled(&mut app, key(Key::Enter));
+    }
+    assert_eq!(app.context(), Context::Certs(CertsContext::Save));
+    press_settled(&mut app, key(Key::Char('1')));
+    assert_eq!(app.certs.profile, "1", "a letter of the profile name");
+    update(
+        &mut app,
+        Action::Certs(CertsEvent::Saved(Ok("profile \"1\" saved".into()))),
+    );
+    assert_eq!(app.context(), Context::Certs(CertsContext::Saved));
+    press_settled(&mut app, key(Key::Char('x')));
+    assert_eq!(app.certs.profile, "1");
+    press_settled(&mut app, key(Key::Char('1')));
+    assert_eq!(app.tab, Tab::Profiles);
+}
