@@ -548,6 +548,9 @@ impl App {
         if self.popup.is_none() && self.tab == Tab::Certificates {
             if self.certs.busy && !key.ctrl && !key.alt {
                 // Examining or saving: the step changes when the job answers.
+                if key.key == Key::Esc && self.certs.stop_waiting() {
+                    return vec![Effect::Redraw];
+                }
                 return Vec::new();
             }
             if self.certs.takes_as_text(&key) {

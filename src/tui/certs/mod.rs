@@ -505,6 +505,8 @@ pub struct CertsTab {
     /// An export prompt is being prepared (the profile's entries are read off the UI task).
     pub export_pending: bool,
     pub busy: bool,
+    /// Esc stopped waiting for a fetch: its answer, when it comes, is dropped.
+    pub dropping: bool,
     pub found: Option<Box<Found>>,
     pub sni: String,
     pub alpn: Vec<String>,
@@ -542,6 +544,7 @@ impl CertsTab {
             export: None,
             export_pending: false,
             busy: false,
+            dropping: false,
             found: None,
             sni: String::new(),
             alpn: Vec::new(),
@@ -1113,7 +1116,22 @@ impl CertsTab {
         self.known.iter().any(|n| n == self.profile.trim())
     }
 
+    /// Esc while a broker's chain is fetched: stop waiting (a file or a save finishes at once;
+    /// a fetch may wait out its timeout on a black hole).
+    pub fn stop_waiting(&mut self) -> bool {
+        if !self.busy || self.found_from != SourceKind::Broker || self.step != Step::Source {
+            return false;
+        }
+        self.busy = false;
+        self.dropping = true;
+        self.source_error = Some(view::FETCH_STOPPED.to_string());
+        true
+    }
+
     pub fn on_event(&mut self, ev: CertsEvent) -> Vec<CertsEffect> {
+        if matches!(ev, CertsEvent::Examined(_)) && std::mem::take(&mut self.dropping) {
+            return Vec::new();
+        }
         if matches!(ev, CertsEvent::Examined(_) | CertsEvent::Saved(_)) {
             self.busy = false;
         }

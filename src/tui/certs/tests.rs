@@ -1210,3 +1210,40 @@ fn after_saving_the_save_step_edits_nothing_and_the_tab_keys_work() {
     press_settled(&mut app, key(Key::Char('1')));
     assert_eq!(app.tab, Tab::Profiles);
 }
+
+#[test]
+fn esc_stops_waiting_for_a_broker_and_its_late_answer_is_dropped() {
+    let f = Files::new();
+    let mut app = app();
+    app.certs.cwd = f.dir.path().to_path_buf();
+    press_settled(&mut app, key(Key::Char('3')));
+    choose_kind(&mut app, SourceKind::Broker);
+    update(&mut app, Action::Paste("mqtts://192.0.2.1:8883".into()));
+    let effects = press_settled(&mut app, key(Key::Enter));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Certs(Job::Fetch { .. })))
+    );
+    let screen = app_screen(&app, 80, 24);
+    assert!(screen.contains("Esc stops waiting"), "{screen}");
+    press_settled(&mut app, key(Key::Esc));
+    assert!(!app.certs.busy);
+    assert_eq!(
+        app.tab,
+        Tab::Certificates,
+        "Esc stopped the wait, not the wizard"
+    );
+    assert_eq!(
+        app.certs.source_error.as_deref(),
+        Some(crate::tui::certs::view::FETCH_STOPPED)
+    );
+    update(
+        &mut app,
+        Action::Certs(CertsEvent::Examined(Err(LoadFailure::Other("late".into())))),
+    );
+    assert_eq!(
+        app.certs.source_error.as_deref(),
+        Some(crate::tui::certs::view::FETCH_STOPPED)
+    );
+}

@@ -31,6 +31,9 @@ pub const TYPE_PASSPHRASE: &str =
 pub const DEMO_NO_EXPORT: &str = "demo profiles are in memory: nothing is in the keyring to export";
 pub const EXPORT_NEEDS_PROFILE: &str =
     "name a saved profile on the Source step to export what it keeps in the keyring";
+pub const READING: &str = "reading…";
+pub const FETCHING: &str = "fetching the chain the broker presents… (Esc stops waiting)";
+pub const FETCH_STOPPED: &str = "stopped waiting for the broker; Enter fetches again";
 pub const NEED_PASTE: &str =
     "paste the PEM text first (certificates, and a key if it goes with them)";
 pub const ABOUT_FILE: &str = "A certificate, chain, key or .p12/.pfx file (PEM, DER or PKCS#12).";
@@ -182,7 +185,14 @@ impl CertsTab {
             ));
         }
         if self.busy {
-            out.push(hint("reading…", look));
+            out.push(hint(
+                if self.kind == SourceKind::Broker {
+                    FETCHING
+                } else {
+                    READING
+                },
+                look,
+            ));
         }
         if let Some(e) = &self.source_error {
             out.push(self.error_line(e, look));
