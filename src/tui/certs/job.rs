@@ -83,16 +83,9 @@ fn now_unix() -> i64 {
 }
 
 pub async fn carry_out(job: Job) -> CertsEvent {
-    if let Job::Fetch {
-        url,
-        profile,
-        profiles_path,
-    } = job
-    {
-        // Network work on the runtime; the fetch builds its plan on the blocking pool.
-        let found = super::fetch::fetch(url, profile, profiles_path).await;
-        return CertsEvent::Examined(found.map(Box::new));
-    }
+    // The broker fetch is async (sockets on the runtime); it is driven from the blocking
+    // thread like the other jobs so every job has one path.
+    let runtime = tokio::runtime::Handle::current();
     let saving = matches!(job, Job::Save { .. });
     let listing = match &job {
         Job::List { dir } => Some(dir.clone()),
@@ -164,10 +157,15 @@ pub async fn carry_out(job: Job) -> CertsEvent {
             );
             CertsEvent::Examined(found.map(Box::new))
         }
-        // Answered above, on the runtime.
-        Job::Fetch { .. } => CertsEvent::Examined(Err(LoadFailure::Other(
-            "the fetch ran on the wrong pool".into(),
-        ))),
+        Job::Fetch {
+            url,
+            profile,
+            profiles_path,
+        } => CertsEvent::Examined(
+            runtime
+                .block_on(super::fetch::fetch(url, profile, profiles_path))
+                .map(Box::new),
+        ),
         Job::Save {
             profiles_path,
             profile,
