@@ -643,7 +643,8 @@ impl CertsTab {
             .collect();
         let mut out = Vec::new();
         for c in line.chars() {
-            out = self.text_key(KeyInput::press(Key::Char(c)));
+            // Every effect: a folder typed on the way is listed (the last one shows).
+            out.extend(self.text_key(KeyInput::press(Key::Char(c))));
         }
         out
     }

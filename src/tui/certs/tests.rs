@@ -1109,8 +1109,23 @@ fn a_paste_into_a_single_line_field_appends_its_first_line() {
     let mut app = app();
     app.certs.cwd = f.dir.path().to_path_buf();
     press_settled(&mut app, key(Key::Char('3')));
-    update(&mut app, Action::Paste("leaf.pem\nrm -rf /\n".into()));
+    let effects = update(&mut app, Action::Paste("leaf.pem\nrm -rf /\n".into()));
+    settle(&mut app, effects);
     assert_eq!(app.certs.path, "leaf.pem");
+    assert_eq!(app.certs.shown_names(), ["leaf.pem"]);
+    // A folder on the way is listed too, and the field's own folder wins.
+    std::fs::create_dir(f.dir.path().join("certs.d")).unwrap();
+    f.write("certs.d/ca.pem", "");
+    for _ in 0.."leaf.pem".len() {
+        press_settled(&mut app, key(Key::Backspace));
+    }
+    let effects = update(&mut app, Action::Paste("certs.d/c".into()));
+    settle(&mut app, effects);
+    assert_eq!(app.certs.shown_names(), ["ca.pem"]);
+    for _ in 0.."certs.d/c".len() {
+        press_settled(&mut app, key(Key::Backspace));
+    }
+    update(&mut app, Action::Paste("leaf.pem".into()));
     // In the file list (no text field) a paste is dropped: its letters would be commands.
     press_settled(&mut app, KeyInput::ctrl('f'));
     update(&mut app, Action::Paste("q".into()));
