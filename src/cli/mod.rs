@@ -845,16 +845,20 @@ pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
         .map_err(InputError)?;
     let report = &fetched.report;
     let tls = report.tls.clone().unwrap_or_default();
-    let Some(analysis) = fetched.analysis.as_ref() else {
+    if fetched.chain.is_empty() {
         print!("{}", crate::report::text(report, true, false));
         return Ok(report.exit_code());
-    };
+    }
     if a.pem {
-        for c in &tls.chain_der {
+        for c in &fetched.chain {
             print!("{}", certs::pem("CERTIFICATE", c));
         }
         return Ok(0);
     }
+    let analysis = match (&fetched.analysis, fetched.analysis_error) {
+        (Some(analysis), _) => analysis,
+        (None, why) => return Err(InputError(why.unwrap_or_default())),
+    };
     if a.json {
         let doc = serde_json::json!({ "target": report.target, "tls": tls, "analysis": analysis });
         println!("{}", crate::text::json(&doc));

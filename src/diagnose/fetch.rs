@@ -17,8 +17,11 @@ pub struct FetchedChain {
     /// The certificates as presented, in that order (empty when the handshake failed).
     pub chain: Vec<CertificateDer<'static>>,
     /// The analysis of `chain` against the plan's `--ca`/`tls.ca` anchors, else the system
-    /// roots, for `host` at the given clock; `None` when nothing was presented.
+    /// roots, for `host` at the given clock; `None` when nothing was presented, or when what
+    /// was presented cannot be analysed (then `analysis_error` says why).
     pub analysis: Option<Analysis>,
+    /// Why a presented chain could not be analysed (a certificate that does not parse).
+    pub analysis_error: Option<String>,
     /// The name the chain was checked against (the SNI, else the URL's host).
     pub host: String,
     /// Whether the anchors were the system roots (no CA file in the plan).
@@ -39,9 +42,8 @@ impl FetchedChain {
 }
 
 /// Connects (verification off: the point is to see a chain that would not verify), stops after
-/// the TLS stage and analyses the presented chain. `Err` is one sentence: not a TLS URL, or
-/// a presented certificate the analysis cannot read. A failed connection is not an `Err`: the
-/// report's verdict says why, and `chain` is empty.
+/// the TLS stage and analyses the presented chain. `Err` is one sentence: not a TLS URL. A
+/// failed connection is not an `Err`: the report's verdict says why, and `chain` is empty.
 pub async fn fetch_chain(mut plan: Plan, now: i64) -> Result<FetchedChain, String> {
     if !plan.target.transport.uses_tls() {
         return Err(format!(
@@ -66,6 +68,7 @@ pub async fn fetch_chain(mut plan: Plan, now: i64) -> Result<FetchedChain, Strin
             report,
             chain,
             analysis: None,
+            analysis_error: None,
             host,
             system_roots,
         });
@@ -82,11 +85,15 @@ pub async fn fetch_chain(mut plan: Plan, now: i64) -> Result<FetchedChain, Strin
         key: None,
         expiry_warning_days: 30,
     };
-    let analysis = certs::analyze(&chain, &opts).map_err(|e| e.to_string())?;
+    let (analysis, analysis_error) = match certs::analyze(&chain, &opts) {
+        Ok(a) => (Some(a), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
     Ok(FetchedChain {
         report,
         chain,
-        analysis: Some(analysis),
+        analysis,
+        analysis_error,
         host,
         system_roots,
     })

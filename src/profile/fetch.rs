@@ -61,3 +61,53 @@ pub fn fetch_plan_of(saved: &Profile, env: Env<'_>) -> Result<Plan, PlanError> {
     };
     resolve(&p, env, &Fetched::default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Material, SecretSource};
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn a_saved_profiles_fetch_keeps_its_tls_names_and_reads_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        let root =
+            crate::lab::pki::Ca::root("Fetch Root", time::OffsetDateTime::now_utc()).unwrap();
+        std::fs::write(&ca, root.issued.cert_pem()).unwrap();
+        let mut p = Profile::new("prod", "mqtts://broker.example.com:8883");
+        p.tls.ca = Some(Material::File(ca.clone()));
+        p.tls.sni = Some("mqtt.example.com".into());
+        p.tls.alpn = vec!["mqtt".into()];
+        p.timeout_secs = Some(7);
+        // Secrets the fetch must not need: nothing here may be looked up.
+        p.password = Some(SecretSource::Keyring);
+        p.tls.client_cert = Some(Material::Keyring);
+        p.tls.client_key = Some(Material::Keyring);
+        let plan = fetch_plan_of(&p, &no_env).unwrap();
+        assert_eq!(plan.server_name(), "mqtt.example.com");
+        assert_eq!(plan.tls.alpn, vec!["mqtt".to_string()]);
+        assert!(plan.tls.insecure);
+        assert!(plan.tls.client.is_none());
+        assert!(plan.mqtt.password.is_none());
+        assert_eq!(plan.timeout, std::time::Duration::from_secs(7));
+        assert_eq!(plan.tls.ca.as_ref().map(|c| c.certs.len()), Some(1));
+    }
+
+    #[test]
+    fn a_bad_url_or_ca_names_the_option_or_the_profile_field() {
+        let e = fetch_plan("broker:8883", &FetchOptions::default(), &no_env).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "URL: the URL \"broker:8883\" has no scheme: write it as mqtt://HOST:PORT (plain) or mqtts://HOST:PORT (TLS)"
+        );
+        let mut p = Profile::new("prod", "mqtts://broker.example.com:8883");
+        p.tls.ca = Some(Material::File("/nonexistent/ca.pem".into()));
+        let e = fetch_plan_of(&p, &no_env).unwrap_err();
+        assert_eq!(e.profile.as_deref(), Some("prod"));
+        assert_eq!(e.field, crate::profile::Field::Ca);
+    }
+}

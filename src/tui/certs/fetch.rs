@@ -1,6 +1,6 @@
 //! The wizard's "broker" source: fetch the chain a broker presents (the core's
 //! [`crate::diagnose::fetch_chain`], verification off) and make it a [`Found`] like a file's.
-//! Also the Save side of trusting it: [`write_presented_ca`].
+//! Also the Save side of trusting it: [`presented_ca_path`], [`write_ca_file`].
 
 use std::path::{Path, PathBuf};
 
@@ -16,8 +16,8 @@ pub const NEED_URL_OR_PROFILE: &str = "type the broker's URL (mqtts://HOST:PORT 
 
 /// Fetches the chain a broker presents. `url` typed (trimmed; `None` or empty: the saved
 /// `profile`'s URL with its CA file, SNI, ALPN, lowest TLS version, DNS server and timeout).
-/// Runs the network part on the runtime and the file and keyring-free plan building on the
-/// blocking pool. Every failure is one sentence naming the URL (or the profile).
+/// The profiles file is read on the blocking pool, no keyring entry is read, the handshake
+/// runs on the runtime. Every failure is one sentence naming the URL (or the profile).
 pub async fn fetch(
     url: Option<String>,
     profile: String,
@@ -73,9 +73,15 @@ fn found_of(shown_url: &str, fetched: FetchedChain) -> Result<Found, LoadFailure
         report,
         chain,
         analysis,
+        analysis_error,
         host,
         ..
     } = fetched;
+    if let Some(why) = analysis_error {
+        return Err(LoadFailure::Other(format!(
+            "{shown_url} presented a chain that cannot be read: {why}"
+        )));
+    }
     let Some(analysis) = analysis else {
         let v = &report.verdict;
         let stage = v
@@ -122,17 +128,12 @@ fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
-/// Save of a presented chain: writes `pem` to `<dir of profiles.toml>/ca/<profile>.pem`
-/// (mode 0644: a certificate is public; replaced atomically when it exists) and returns the
-/// path for `tls.ca`. Errors are one sentence naming the file.
-pub fn write_presented_ca(
-    profiles_path: &Path,
-    profile: &str,
-    pem: &str,
-) -> Result<PathBuf, String> {
-    use std::io::Write as _;
+/// Where Save keeps the certificates of a [`Material::Presented`] for `profile`:
+/// `<dir of profiles.toml>/ca/<profile>.pem`, absolute (so `tls.ca` finds it from any working
+/// directory).
+pub fn presented_ca_path(profiles_path: &Path, profile: &str) -> PathBuf {
+    let profiles_path = std::path::absolute(profiles_path).unwrap_or(profiles_path.to_path_buf());
     let base = profiles_path.parent().unwrap_or(Path::new("."));
-    let dir = base.join("ca");
     // Profile names are letters, digits, '.', '_' and '-' (validated before Save); anything
     // else would not make a file name inside `ca/`.
     let file: String = profile
@@ -145,11 +146,19 @@ pub fn write_presented_ca(
             }
         })
         .collect();
-    let path = dir.join(format!("{}.pem", file.trim_start_matches('.')));
+    base.join("ca")
+        .join(format!("{}.pem", file.trim_start_matches('.')))
+}
+
+/// Writes a CA file (mode 0644: certificates are public), replacing an existing one
+/// atomically. Errors are one sentence naming the file.
+pub fn write_ca_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write as _;
     let shown = sanitize(&path.display().to_string());
     let fail = |e: std::io::Error| format!("{shown}: the CA file cannot be written ({e})");
-    std::fs::create_dir_all(&dir).map_err(fail)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -157,25 +166,25 @@ pub fn write_presented_ca(
             .set_permissions(std::fs::Permissions::from_mode(0o644))
             .map_err(fail)?;
     }
-    tmp.write_all(pem.as_bytes()).map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(&path).map_err(|e| fail(e.error))?;
-    Ok(path)
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
 }
 
 #[cfg(test)]
 #[path = "fetch_tests.rs"]
 pub(crate) mod tests;
 
-/// What Save does with a presented chain, for the Save step's "Save …." line.
+/// What Save does with [`Material::Presented`], for the Save step's "Save …" line.
 pub fn save_words(profile: &str, material: &Material) -> String {
     match material {
         Material::Presented {
             trusted_by_system: true,
             ..
-        } => "no CA file: the chain verifies against the system roots".to_string(),
+        } => "attaches no CA file: the chain verifies against the system roots".to_string(),
         _ => format!(
-            "trusts the certificate the broker presented: written to ca/{profile}.pem beside the profiles file, as tls.ca"
+            "writes the certificates to trust to ca/{profile}.pem beside the profiles file, as tls.ca"
         ),
     }
 }

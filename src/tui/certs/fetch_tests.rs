@@ -243,7 +243,7 @@ async fn save_writes_the_presented_root_as_the_profiles_ca_file_mode_0644() {
     assert_eq!(
         said,
         format!(
-            "profile \"lab\" saved; it trusts the certificate the broker presented, written to {}",
+            "profile \"lab\" saved; it trusts the CA file written to {}",
             ca.display()
         )
     );
@@ -300,4 +300,25 @@ fn a_chain_the_system_roots_trust_attaches_nothing_and_says_so() {
     assert!(!dir.path().join("ca").exists());
     let store = ProfileStore::load(&path).unwrap();
     assert_eq!(store.get("public").unwrap().tls.ca, None);
+}
+
+#[test]
+fn a_save_that_is_refused_writes_no_ca_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = profiles_file(dir.path(), "version = 1\n");
+    let err = super::super::job::save(
+        &path,
+        "no spaces allowed",
+        Some("mqtts://127.0.0.1:8883".into()),
+        Material::Presented {
+            pem: "-----BEGIN CERTIFICATE-----\n".into(),
+            trusted_by_system: false,
+        },
+        None,
+        Vec::new(),
+        None,
+    )
+    .unwrap_err();
+    assert!(err.contains("no spaces allowed"), "{err}");
+    assert!(!dir.path().join("ca").exists());
 }

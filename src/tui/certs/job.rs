@@ -325,6 +325,7 @@ pub fn save(
     let mut pending = Vec::new();
     let mut stored = Vec::new();
     let mut presented = None;
+    let mut ca_pem = None;
     match material {
         Material::P12 { b64, passphrase } => {
             p.tls.p12 = Some(profile::Material::Keyring);
@@ -360,8 +361,9 @@ pub fn save(
             ..
         } => presented = Some(Presented::SystemTrusted),
         Material::Presented { pem, .. } => {
-            let path = super::fetch::write_presented_ca(profiles_path, name, &pem)?;
+            let path = super::fetch::presented_ca_path(profiles_path, name);
             p.tls.ca = Some(profile::Material::File(path.clone()));
+            ca_pem = Some(pem);
             presented = Some(Presented::Written(path));
         }
     }
@@ -375,7 +377,23 @@ pub fn save(
         p.tls.min_tls_version = min_tls;
     }
     p.validate().map_err(|e| e.to_string())?;
-    profile::save_with_secrets(&mut store, p, previous, pending, &KeyringOnDemand::new())?;
+    // The CA file is written just before the profile and put back if the save fails: the
+    // profile may already refer to it, and must not come to trust what was not saved.
+    let mut restore = None;
+    if let (Some(Presented::Written(path)), Some(pem)) = (&presented, ca_pem) {
+        let before = std::fs::read(path).ok();
+        super::fetch::write_ca_file(path, pem.as_bytes())?;
+        restore = Some((path.clone(), before));
+    }
+    let saved =
+        profile::save_with_secrets(&mut store, p, previous, pending, &KeyringOnDemand::new());
+    if let (Err(_), Some((path, before))) = (&saved, restore) {
+        let _ = match before {
+            Some(bytes) => super::fetch::write_ca_file(&path, &bytes),
+            None => std::fs::remove_file(&path).map_err(|e| e.to_string()),
+        };
+    }
+    saved?;
     let accounts: Vec<String> = stored.iter().map(|k| k.account(name)).collect();
     Ok(if let Some(presented) = presented {
         match presented {
@@ -383,7 +401,7 @@ pub fn save(
                 "profile {name:?} saved; the broker's chain verifies against the system roots, so no CA file is attached"
             ),
             Presented::Written(path) => format!(
-                "profile {name:?} saved; it trusts the certificate the broker presented, written to {}",
+                "profile {name:?} saved; it trusts the CA file written to {}",
                 crate::text::sanitize(&path.display().to_string())
             ),
         }

@@ -310,10 +310,11 @@ pub enum Material {
     Pem { certs: Secret, key: Option<Secret> },
     /// Certificates only: a CA bundle, referred to as a file (a CA is not secret).
     CaFile(PathBuf),
-    /// The chain a broker presented (fetched, unverified), as PEM in the order presented.
-    /// Save trusts it: the topmost certificate (a root, if presented) is written to
-    /// `<profiles dir>/ca/<profile>.pem` and becomes `tls.ca`; when the chain already verified
-    /// against the system roots (`trusted_by_system`), nothing is attached and Save says so.
+    /// Certificates to trust that have no file of their own: the top of the chain a broker
+    /// presented (the root, if it sent one), or certificates pasted. Save writes `pem` to
+    /// `<profiles dir>/ca/<profile>.pem` and makes it `tls.ca`; when a fetched chain already
+    /// verified against the system roots (`trusted_by_system`), nothing is attached and Save
+    /// says so.
     Presented {
         pem: String,
         trusted_by_system: bool,

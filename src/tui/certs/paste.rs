@@ -4,9 +4,14 @@
 //! In: pasted text (bracketed paste delivers it whole), typed characters, newline, backspace.
 //! Out: [`PasteBuffer::bytes`] to examine, [`PasteBuffer::lines_for_display`] to draw.
 
-use crate::certs::MAX_CERT_FILE;
+use crate::certs::{self, MAX_CERT_FILE};
 use crate::secrets::Secret;
 use crate::text::{sanitize, truncate};
+
+use super::{Found, LoadFailure, Material};
+
+/// The label of pasted text in messages ("pasted text: no certificate found …").
+pub const LABEL: &str = "pasted text";
 
 /// The paste refused for its size: one sentence.
 pub fn too_large(bytes: usize) -> String {
@@ -15,6 +20,9 @@ pub fn too_large(bytes: usize) -> String {
         MAX_CERT_FILE / (1024 * 1024)
     )
 }
+
+/// Asked to examine an empty paste.
+pub const EMPTY: &str = "paste a PEM certificate, chain or key first (or type it)";
 
 /// The text pasted or typed so far. `Debug` never shows it.
 #[derive(Debug, Clone, Default)]
@@ -65,6 +73,40 @@ impl PasteBuffer {
     /// The text as bytes, for the core's loader.
     pub fn bytes(&self) -> &[u8] {
         self.text.expose().as_bytes()
+    }
+
+    /// Examines the text like a file (the core's load and analysis, as `job::examine`; pure,
+    /// but parsing a large paste takes a moment: run it off the UI task). Certificates alone
+    /// have no file to refer to, so they become [`Material::Presented`]: Save writes them as
+    /// the profile's CA file. A key or `.p12` is stored in the keyring as from a file.
+    pub fn examine(
+        &self,
+        passphrase: Option<&Secret>,
+        host: Option<String>,
+        now: i64,
+    ) -> Result<Found, LoadFailure> {
+        if self.text.expose().trim().is_empty() {
+            return Err(LoadFailure::Other(EMPTY.into()));
+        }
+        let mut found = super::job::examine(
+            LABEL,
+            std::path::Path::new(LABEL),
+            self.bytes(),
+            passphrase,
+            host,
+            now,
+        )?;
+        if matches!(found.material, Material::CaFile(_)) {
+            found.material = Material::Presented {
+                pem: found
+                    .der
+                    .iter()
+                    .map(|c| certs::pem("CERTIFICATE", c))
+                    .collect(),
+                trusted_by_system: false,
+            };
+        }
+        Ok(found)
     }
 
     /// Lines as typed: certificates and other blocks shown, but the body of a private key

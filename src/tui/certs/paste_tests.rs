@@ -205,3 +205,60 @@ fn debug_never_shows_the_text() {
     p.insert("-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n").unwrap();
     assert_eq!(format!("{p:?}"), "PasteBuffer { text: [redacted] }");
 }
+
+const NOW: i64 = crate::certs::testutil::NOW;
+
+#[test]
+fn pasted_certificates_alone_are_trusted_through_a_ca_file_written_at_save() {
+    let (cert, _) = cert_and_key();
+    let mut p = PasteBuffer::new();
+    p.insert(&cert.replace('\n', "\r\n")).unwrap();
+    let found = p.examine(None, Some("broker.test".into()), NOW).unwrap();
+    assert_eq!(found.label, "pasted text");
+    assert_eq!(found.key, None);
+    assert_eq!(found.der.len(), 1);
+    assert_eq!(found.host.as_deref(), Some("broker.test"));
+    match &found.material {
+        Material::Presented {
+            pem,
+            trusted_by_system,
+        } => {
+            assert_eq!(pem, &cert);
+            assert!(!trusted_by_system);
+        }
+        other => panic!("expected Presented, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_pasted_certificate_and_key_go_to_the_keyring_and_debug_shows_neither() {
+    let (cert, key) = cert_and_key();
+    let mut p = PasteBuffer::new();
+    p.insert(&format!("{cert}{key}")).unwrap();
+    let found = p.examine(None, None, NOW).unwrap();
+    assert_eq!(found.key, Some("a private key (PKCS#8)"));
+    assert!(matches!(found.material, Material::Pem { key: Some(_), .. }));
+    let debug = format!("{found:?}");
+    for line in body(&key) {
+        assert!(!debug.contains(&line), "key line in Debug: {line}");
+    }
+}
+
+#[test]
+fn an_empty_paste_or_a_key_alone_is_one_sentence() {
+    let p = PasteBuffer::new();
+    assert_eq!(
+        p.examine(None, None, NOW).unwrap_err(),
+        LoadFailure::Other(EMPTY.into())
+    );
+    let (_, key) = cert_and_key();
+    let mut p = PasteBuffer::new();
+    p.insert(&key).unwrap();
+    assert_eq!(
+        p.examine(None, None, NOW).unwrap_err(),
+        LoadFailure::Other(
+            "\"pasted text\" holds no certificate, only a private key (PKCS#8); a certificate was expected here."
+                .into()
+        )
+    );
+}
