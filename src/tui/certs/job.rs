@@ -64,9 +64,6 @@ pub enum Job {
     },
 }
 
-/// The label of pasted text in messages and on the Chain tab.
-pub const PASTED: &str = "pasted text";
-
 /// The target profile's host, which a server chain is checked against.
 fn profile_host(profiles_path: Option<PathBuf>, profile: &str) -> Option<String> {
     profiles_path
@@ -135,9 +132,7 @@ pub async fn carry_out(job: Job) -> CertsEvent {
                         .to_string(),
                     )
                 })
-                .and_then(|bytes| {
-                    examine(&label, Some(&path), &bytes, passphrase.as_ref(), host, now)
-                });
+                .and_then(|bytes| examine(&label, &path, &bytes, passphrase.as_ref(), host, now));
             CertsEvent::Examined(result.map(Box::new))
         }
         Job::ExaminePaste {
@@ -147,14 +142,7 @@ pub async fn carry_out(job: Job) -> CertsEvent {
             profiles_path,
         } => {
             let host = profile_host(profiles_path, &profile);
-            let found = examine(
-                PASTED,
-                None,
-                text.bytes(),
-                passphrase.as_ref(),
-                host,
-                now_unix(),
-            );
+            let found = text.examine(passphrase.as_ref(), host, now_unix());
             CertsEvent::Examined(found.map(Box::new))
         }
         Job::Fetch {
@@ -199,12 +187,11 @@ pub async fn carry_out(job: Job) -> CertsEvent {
     })
 }
 
-/// Examines one source with the core: what it holds, the analysis, what Save would store
-/// (certificates without a key: the file as the CA, or pasted ones written as the CA file).
+/// Examines one source with the core: what it holds, the analysis, what Save would store.
 /// Pure given the bytes and `now`.
 pub fn examine(
     label: &str,
-    path: Option<&Path>,
+    path: &Path,
     bytes: &[u8],
     passphrase: Option<&Secret>,
     host: Option<String>,
@@ -262,17 +249,7 @@ pub fn examine(
                 key: Some(Secret::new(key_pem(key))),
             }
         }
-        (_, None) => match path {
-            Some(path) => Material::CaFile(path.to_path_buf()),
-            None => Material::Presented {
-                pem: loaded
-                    .certs
-                    .iter()
-                    .map(|c| certs::pem("CERTIFICATE", c.as_ref()))
-                    .collect(),
-                trusted_by_system: false,
-            },
-        },
+        (_, None) => Material::CaFile(path.to_path_buf()),
     };
     Ok(Found {
         label: label.to_string(),

@@ -596,7 +596,7 @@ impl CertsTab {
             }
             SourceKind::Paste => {
                 if self.paste.is_empty() {
-                    self.source_error = Some(view::NEED_PASTE.to_string());
+                    self.source_error = Some(paste::EMPTY.to_string());
                     return vec![CertsEffect::Redraw];
                 }
                 Job::ExaminePaste {

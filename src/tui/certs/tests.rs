@@ -127,7 +127,7 @@ fn examined(files: &Files, name: &str, pass: Option<&str>, host: Option<&str>) -
     CertsEvent::Examined(
         examine(
             name,
-            Some(&files.dir.path().join(name)),
+            &files.dir.path().join(name),
             &files.bytes(name),
             pass.as_ref(),
             host.map(str::to_string),

@@ -34,8 +34,6 @@ pub const EXPORT_NEEDS_PROFILE: &str =
 pub const READING: &str = "reading…";
 pub const FETCHING: &str = "fetching the chain the broker presents… (Esc stops waiting)";
 pub const FETCH_STOPPED: &str = "stopped waiting for the broker; Enter fetches again";
-pub const NEED_PASTE: &str =
-    "paste the PEM text first (certificates, and a key if it goes with them)";
 pub const ABOUT_FILE: &str = "A certificate, chain, key or .p12/.pfx file (PEM, DER or PKCS#12).";
 pub const ABOUT_PASTE: &str =
     "PEM text: certificates, and the private key if it goes with them (shown hidden).";
@@ -561,13 +559,9 @@ impl CertsTab {
                 super::Material::CaFile(p) => {
                     format!("refers to the CA file {} (not secret)", p.display())
                 }
-                m @ super::Material::Presented { .. } if self.found_from == SourceKind::Broker => {
+                m @ super::Material::Presented { .. } => {
                     super::fetch::save_words(self.profile.trim(), m)
                 }
-                super::Material::Presented { .. } => format!(
-                    "writes the pasted certificates to ca/{}.pem beside the profiles file, as tls.ca",
-                    self.profile.trim()
-                ),
             };
             out.push(Line::from(sanitize(&format!("Save {what}."))));
             if self.found_from == SourceKind::Broker
