@@ -14,7 +14,7 @@ use crate::report::bundle::Bundle;
 
 use super::bundle::{self, Draft, Kept, RunInputs};
 
-use super::certs::{CertsEffect, CertsEvent, CertsTab};
+use super::certs::{CertsCommand, CertsEffect, CertsEvent, CertsTab};
 use super::chain::{ChainEffect, ChainEvent, ChainTab};
 use super::clipboard::{self, Mux};
 use super::diagnose::{self, DiagnoseTab, RunSource};
@@ -69,6 +69,8 @@ pub enum MouseKind {
 #[derive(Debug, Clone)]
 pub enum Action {
     Key(KeyInput),
+    /// A bracketed paste: the text arrives whole.
+    Paste(String),
     Mouse {
         kind: MouseKind,
         column: u16,
@@ -208,7 +210,7 @@ impl App {
                 Tab::Profiles => Context::Profiles(self.profiles.context()),
                 Tab::Diagnose => Context::Diagnose,
                 Tab::Chain => Context::Chain(self.chain.context()),
-                Tab::Certificates => Context::Global,
+                Tab::Certificates => Context::Certs(self.certs.context()),
             },
         }
     }
@@ -224,16 +226,19 @@ impl App {
     }
 
     fn set_tab(&mut self, tab: Tab) -> Vec<Effect> {
+        let mut out = Vec::new();
         if tab == Tab::Certificates {
             let known = self.profiles.names();
-            self.certs.enter(self.profiles.selected_name(), known);
+            let effects = self.certs.enter(self.profiles.selected_name(), known);
             self.certs.keyring = self.keyring.clone();
+            out = self.certs_effects(effects);
         }
         self.tab = tab;
         if tab == Tab::Chain {
             self.sync_chain();
         }
-        vec![Effect::Redraw]
+        out.push(Effect::Redraw);
+        out
     }
 
     fn cycle_tab(&mut self, forward: bool) -> Vec<Effect> {
@@ -357,6 +362,26 @@ impl App {
                 CertsEffect::Redraw => out.push(Effect::Redraw),
                 CertsEffect::Job(job) => out.push(Effect::Certs(job)),
                 CertsEffect::Leave => out.extend(self.set_tab(Tab::Profiles)),
+                CertsEffect::Status(msg) => {
+                    self.status = Some(msg);
+                    out.push(Effect::Redraw);
+                }
+                CertsEffect::InspectChain {
+                    der,
+                    analysis,
+                    label,
+                } => {
+                    // Take the shown run first, so switching tabs does not replace this chain
+                    // with a diagnosis the user already had.
+                    self.sync_chain();
+                    self.chain.show_analysis(
+                        der,
+                        *analysis,
+                        &format!("{} {label}", s::LOADED_IN_WIZARD),
+                    );
+                    self.tab = Tab::Chain;
+                    out.push(Effect::Redraw);
+                }
             }
         }
         out
@@ -408,13 +433,7 @@ impl App {
                 G::TabChain => self.set_tab(Tab::Chain),
                 G::NextTab => self.cycle_tab(true),
                 G::PrevTab => self.cycle_tab(false),
-                G::Help => {
-                    self.popup = Some(Popup::Help {
-                        context: self.context(),
-                        scroll: 0,
-                    });
-                    vec![Effect::Redraw]
-                }
+                G::Help => self.open_help(),
                 G::Quit | G::Back => self.request_quit(),
                 G::ToggleMouse => {
                     self.mouse = !self.mouse;
@@ -501,7 +520,24 @@ impl App {
                 let effects = self.chain.command(c);
                 self.chain_effects(effects)
             }
+            Command::Certs(CertsCommand::Help) => self.open_help(),
+            Command::Certs(c) => {
+                let effects = self.certs.command(c);
+                self.certs_effects(effects)
+            }
+            Command::CertsExport(c) => {
+                let effects = self.certs.export_command(c);
+                self.certs_effects(effects)
+            }
         }
+    }
+
+    fn open_help(&mut self) -> Vec<Effect> {
+        self.popup = Some(Popup::Help {
+            context: self.context(),
+            scroll: 0,
+        });
+        vec![Effect::Redraw]
     }
 
     fn on_key(&mut self, key: KeyInput) -> Vec<Effect> {
@@ -518,12 +554,19 @@ impl App {
             d.edit(key.key);
             return vec![Effect::Redraw];
         }
-        if self.popup.is_none()
-            && self.tab == Tab::Certificates
-            && let Some(effects) = self.certs.key(key)
-        {
-            self.status = None;
-            return self.certs_effects(effects);
+        if self.popup.is_none() && self.tab == Tab::Certificates {
+            if self.certs.busy && !key.ctrl && !key.alt {
+                // Examining or saving: the step changes when the job answers.
+                if key.key == Key::Esc && self.certs.stop_waiting() {
+                    return vec![Effect::Redraw];
+                }
+                return Vec::new();
+            }
+            if self.certs.takes_as_text(&key) {
+                self.status = None;
+                let effects = self.certs.text_key(key);
+                return self.certs_effects(effects);
+            }
         }
         if self.popup.is_none()
             && self.tab == Tab::Profiles
@@ -549,6 +592,38 @@ impl App {
         };
         if had_status && !out.iter().any(|e| matches!(e, Effect::Redraw)) {
             out.push(Effect::Redraw);
+        }
+        out
+    }
+
+    /// A paste goes to the focused text field: the wizard's (its paste buffer takes it whole),
+    /// else typed into the field one character at a time up to the first line end. Where no
+    /// text field has focus it is dropped: a list's letters are commands.
+    fn on_paste(&mut self, text: &str) -> Vec<Effect> {
+        if self.popup.is_none() && self.tab == Tab::Certificates {
+            self.status = None;
+            let effects = self.certs.paste_text(text);
+            return self.certs_effects(effects);
+        }
+        let takes_text = match &self.popup {
+            Some(Popup::Bundle(_)) => true,
+            Some(_) => false,
+            None => match self.tab {
+                Tab::Profiles => self.profiles.takes_text(),
+                Tab::Chain => self.chain.takes_text(),
+                _ => false,
+            },
+        };
+        if !takes_text {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for c in text
+            .chars()
+            .take_while(|c| *c != '\n' && *c != '\r')
+            .filter(|c| !c.is_control())
+        {
+            out.extend(self.on_key(KeyInput::press(Key::Char(c))));
         }
         out
     }
@@ -683,6 +758,7 @@ fn is_text_key(k: &KeyInput) -> bool {
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => app.on_key(key),
+        Action::Paste(text) => app.on_paste(&text),
         Action::Mouse { kind, column, row } => app.on_mouse(kind, column, row),
         Action::Engine(event) => {
             let live = app

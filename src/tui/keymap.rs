@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use super::certs::export::{self, ExportCommand};
+use super::certs::{self, CertsCommand, CertsContext};
 use super::chain::{self, ChainCommand, ChainContext};
 use super::profiles::{self, ProfilesCommand, ProfilesContext};
 
@@ -216,6 +218,8 @@ pub enum Context {
     Diagnose,
     Profiles(ProfilesContext),
     Chain(ChainContext),
+    /// The Certificates wizard: its step and focused field.
+    Certs(CertsContext),
     Help,
     ConfirmQuit,
     /// The bundle popup of the Diagnose tab (its path field takes text).
@@ -230,6 +234,7 @@ impl Context {
             Context::Profiles(c) => format!("profiles.{}", profiles_context_id(c)),
             Context::Chain(ChainContext::Tree) => "chain".into(),
             Context::Chain(ChainContext::SavePrompt) => "chain.save".into(),
+            Context::Certs(c) => format!("certs.{}", c.id()),
             Context::Help => "help".into(),
             Context::ConfirmQuit => "confirm_quit".into(),
             Context::Bundle => "bundle".into(),
@@ -242,7 +247,26 @@ impl Context {
             Context::Global | Context::Diagnose => true,
             Context::Profiles(c) => !profiles_context_is_popup(c),
             Context::Chain(c) => c == ChainContext::Tree,
+            // Where a text field has focus, typed keys (digits, q, ?) are its letters.
+            Context::Certs(c) => !c.takes_text() && !c.is_popup(),
             Context::Help | Context::ConfirmQuit | Context::Bundle => false,
+        }
+    }
+}
+
+impl Context {
+    /// Global commands whose keys this context takes for itself by design (the wizard's TLS
+    /// options move between lines with Tab); no clash, and `?` lists only the context's use.
+    fn takes_over(self, cmd: Command) -> bool {
+        match self {
+            Context::Certs(c) => {
+                c.takes_over_tabs()
+                    && matches!(
+                        cmd,
+                        Command::Global(GlobalCommand::NextTab | GlobalCommand::PrevTab)
+                    )
+            }
+            _ => false,
         }
     }
 }
@@ -306,6 +330,9 @@ pub enum Command {
     Popup(PopupCommand),
     Profiles(ProfilesCommand),
     Chain(ChainCommand),
+    Certs(CertsCommand),
+    /// The wizard's export prompt (`certs.export.*`).
+    CertsExport(ExportCommand),
 }
 
 impl GlobalCommand {
@@ -366,6 +393,8 @@ impl Command {
             Command::Popup(c) => c.id(),
             Command::Profiles(c) => c.id(),
             Command::Chain(c) => c.id(),
+            Command::Certs(c) => c.id(),
+            Command::CertsExport(c) => c.id(),
         }
     }
 }
@@ -472,6 +501,26 @@ impl Keymap {
                     (Context::Chain(ctx), Command::Chain(cmd), keys, hint, help)
                 }),
         );
+        rows.extend(
+            certs::default_bindings()
+                .into_iter()
+                .map(|(ctx, cmd, keys, hint, help)| {
+                    (Context::Certs(ctx), Command::Certs(cmd), keys, hint, help)
+                }),
+        );
+        rows.extend(
+            export::default_bindings()
+                .into_iter()
+                .map(|(_, cmd, keys, hint, help)| {
+                    (
+                        Context::Certs(CertsContext::Export),
+                        Command::CertsExport(cmd),
+                        keys,
+                        hint,
+                        help,
+                    )
+                }),
+        );
         let bindings = rows
             .into_iter()
             .map(|(context, command, keys, hint, help)| Binding {
@@ -517,7 +566,8 @@ impl Keymap {
     }
 
     /// Two actions reachable by the same key where the user is: refused, naming both. A
-    /// context's binding may take over only the global fallback (Esc = back).
+    /// context's binding may take over only the global fallback (Esc = back) and what
+    /// [`Context::takes_over`] names.
     fn check_clashes(&self, source: &str) -> Result<(), String> {
         let mut contexts: Vec<Context> = self.bindings.iter().map(|b| b.context).collect();
         contexts.sort();
@@ -529,6 +579,7 @@ impl Keymap {
                 all.extend(self.bindings.iter().filter(|b| {
                     b.context == Context::Global
                         && b.command != Command::Global(GlobalCommand::Back)
+                        && !ctx.takes_over(b.command)
                 }));
             }
             let mut seen: Vec<(KeyInput, &Binding)> = Vec::new();

@@ -166,8 +166,8 @@ pub async fn run(setup: Setup) -> io::Result<Option<Report>> {
 }
 
 /// Sets the terminal up, runs `body`, and restores the terminal whatever `body` returned.
-/// On a panic, ratatui's hook restores raw mode and the screen and ours turns the mouse off
-/// before the message is printed.
+/// On a panic, ratatui's hook restores raw mode and the screen and ours turns the mouse and
+/// bracketed paste off before the message is printed.
 async fn with_terminal<T>(
     mouse: bool,
     body: impl AsyncFnOnce(&mut DefaultTerminal) -> io::Result<T>,
@@ -178,6 +178,7 @@ async fn with_terminal<T>(
         let _ = crossterm::execute!(
             io::stdout(),
             crossterm::event::DisableMouseCapture,
+            crossterm::event::DisableBracketedPaste,
             crossterm::cursor::Show
         );
         previous(info);
@@ -192,8 +193,14 @@ async fn with_terminal<T>(
     if mouse {
         let _ = crossterm::execute!(io::stdout(), crossterm::event::EnableMouseCapture);
     }
+    // A paste arrives whole (one event), so a pasted PEM's newlines do not act as Enter.
+    let _ = crossterm::execute!(io::stdout(), crossterm::event::EnableBracketedPaste);
     let result = body(&mut terminal).await;
-    let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableMouseCapture);
+    let _ = crossterm::execute!(
+        io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        crossterm::event::DisableBracketedPaste
+    );
     ratatui::restore();
     result
 }
@@ -624,6 +631,7 @@ fn from_terminal(ev: crossterm::event::Event) -> Option<Action> {
     match ev {
         E::Key(k) => Some(Action::Key(keymap::KeyInput::from_crossterm(k))),
         E::Resize(..) => Some(Action::Resize),
+        E::Paste(text) => Some(Action::Paste(text)),
         E::Mouse(m) => {
             let kind = match m.kind {
                 MouseEventKind::Down(MouseButton::Left) => MouseKind::Click,

@@ -62,6 +62,7 @@ pub const NOTHING_TO_COPY: &str = "nothing to copy here";
 pub const NOT_A_PROFILE: &str =
     "this run is a URL, not a saved profile: `mqtt-doctor profile add NAME URL …` saves one";
 pub const DEMO_NO_EDIT: &str = "demo profiles are temporary: they cannot be edited";
+pub const LOADED_IN_WIZARD: &str = "loaded in the wizard:";
 pub const NOTHING_TO_RERUN: &str = "nothing to rerun yet";
 
 // Popups.

@@ -565,6 +565,14 @@ fn every_default_binding_parses() {
             .iter()
             .map(|r| r.2.len())
             .sum::<usize>()
+        + super::certs::default_bindings()
+            .iter()
+            .map(|r| r.2.len())
+            .sum::<usize>()
+        + super::certs::export::default_bindings()
+            .iter()
+            .map(|r| r.2.len())
+            .sum::<usize>()
         + 41;
     assert_eq!(rows, specs);
     assert!(

@@ -10,7 +10,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::profile::{KeyringOnDemand, Profile, ProfileStore, keeps_in_keyring};
+#[cfg(test)]
+use crate::profile::Profile;
+use crate::profile::{KeyringOnDemand, ProfileStore, keeps_in_keyring};
 use crate::secrets::{self, ExportKind, WriteError};
 use crate::text::sanitize;
 use crate::tui::keymap::{Key, KeyInput};
@@ -126,7 +128,9 @@ pub struct ExportPrompt {
 }
 
 impl ExportPrompt {
-    /// A prompt for `profile`, offering the entries it keeps in the keyring.
+    /// A prompt for `profile`, offering the entries it keeps in the keyring. (The wizard reads
+    /// the entries off the UI task with [`kinds_of`] and calls [`ExportPrompt::with_kinds`].)
+    #[cfg(test)]
     pub fn new(profile: &Profile, cwd: PathBuf) -> ExportPrompt {
         let kinds = ExportKind::ALL
             .into_iter()

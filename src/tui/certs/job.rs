@@ -10,6 +10,7 @@ use crate::certs::{self, AnalyzeOptions, CertError, Format, Purpose};
 use crate::profile::{self, KeyringOnDemand, Profile, ProfileStore, SecretSource, TlsVersion};
 use crate::secrets::{Kind, Secret};
 
+use super::paste::PasteBuffer;
 use super::{CertsEvent, Found, LoadFailure, Material};
 
 #[derive(Debug, Clone)]
@@ -33,11 +34,85 @@ pub enum Job {
         alpn: Vec<String>,
         min_tls: Option<TlsVersion>,
     },
+    /// The browser's folder (a slow or huge folder never blocks the UI task).
+    List { dir: PathBuf },
+    /// The pasted text, examined like a file's bytes.
+    ExaminePaste {
+        text: PasteBuffer,
+        passphrase: Option<Secret>,
+        profile: String,
+        profiles_path: Option<PathBuf>,
+    },
+    /// The entries a profile keeps in the keyring, for the export prompt.
+    ExportKinds {
+        profiles_path: PathBuf,
+        profile: String,
+    },
+    /// The export prompt's write (the keyring is read here, never in the prompt).
+    ExportWrite {
+        profiles_path: PathBuf,
+        profile: String,
+        kind: crate::secrets::ExportKind,
+        path: PathBuf,
+        overwrite: bool,
+    },
+    /// The chain a broker presents: the typed URL, or the profile's when `None`.
+    Fetch {
+        url: Option<String>,
+        profile: String,
+        profiles_path: Option<PathBuf>,
+    },
+}
+
+/// The target profile's host, which a server chain is checked against.
+fn profile_host(profiles_path: Option<PathBuf>, profile: &str) -> Option<String> {
+    profiles_path
+        .and_then(|p| ProfileStore::load(p).ok())
+        .and_then(|s| s.get(profile).and_then(|p| p.endpoint().ok()))
+        .map(|e| e.host)
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 pub async fn carry_out(job: Job) -> CertsEvent {
+    // The broker fetch is async (sockets on the runtime); it is driven from the blocking
+    // thread like the other jobs so every job has one path.
+    let runtime = tokio::runtime::Handle::current();
     let saving = matches!(job, Job::Save { .. });
+    let listing = match &job {
+        Job::List { dir } => Some(dir.clone()),
+        _ => None,
+    };
     let work = move || match job {
+        Job::List { dir } => {
+            let listing = super::browser::list_dir(&dir);
+            CertsEvent::Listed { dir, listing }
+        }
+        Job::ExportKinds {
+            profiles_path,
+            profile,
+        } => CertsEvent::ExportKinds {
+            kinds: super::export::kinds_of(&profiles_path, &profile),
+            profile,
+        },
+        Job::ExportWrite {
+            profiles_path,
+            profile,
+            kind,
+            path,
+            overwrite,
+        } => CertsEvent::Exported(super::export::write(
+            &profiles_path,
+            &profile,
+            kind,
+            &path,
+            overwrite,
+        )),
         Job::Examine {
             path,
             label,
@@ -45,14 +120,8 @@ pub async fn carry_out(job: Job) -> CertsEvent {
             profile,
             profiles_path,
         } => {
-            let host = profiles_path
-                .and_then(|p| ProfileStore::load(p).ok())
-                .and_then(|s| s.get(&profile).and_then(|p| p.endpoint().ok()))
-                .map(|e| e.host);
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
+            let host = profile_host(profiles_path, &profile);
+            let now = now_unix();
             let result = certs::read_checked(&path, certs::MAX_CERT_FILE)
                 .map_err(|e| {
                     LoadFailure::Other(
@@ -66,6 +135,25 @@ pub async fn carry_out(job: Job) -> CertsEvent {
                 .and_then(|bytes| examine(&label, &path, &bytes, passphrase.as_ref(), host, now));
             CertsEvent::Examined(result.map(Box::new))
         }
+        Job::ExaminePaste {
+            text,
+            passphrase,
+            profile,
+            profiles_path,
+        } => {
+            let host = profile_host(profiles_path, &profile);
+            let found = text.examine(passphrase.as_ref(), host, now_unix());
+            CertsEvent::Examined(found.map(Box::new))
+        }
+        Job::Fetch {
+            url,
+            profile,
+            profiles_path,
+        } => CertsEvent::Examined(
+            runtime
+                .block_on(super::fetch::fetch(url, profile, profiles_path))
+                .map(Box::new),
+        ),
         Job::Save {
             profiles_path,
             profile,
@@ -86,7 +174,12 @@ pub async fn carry_out(job: Job) -> CertsEvent {
     };
     tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
         let why = format!("the certificate job failed: {e}");
-        if saving {
+        if let Some(dir) = listing {
+            CertsEvent::Listed {
+                dir,
+                listing: Err(why),
+            }
+        } else if saving {
             CertsEvent::Saved(Err(why))
         } else {
             CertsEvent::Examined(Err(LoadFailure::Other(why)))

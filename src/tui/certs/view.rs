@@ -12,7 +12,7 @@ use crate::explain::finding_sentence;
 use crate::text::sanitize;
 use crate::tui::look::Look;
 
-use super::{ALPN_KNOWN, CertsTab, OptionField, SourceField, Step};
+use super::{ALPN_KNOWN, CertsTab, OptionField, SourceField, SourceKind, Step};
 
 pub const STEP_SOURCE: &str = "Source";
 pub const STEP_FOUND: &str = "What was found";
@@ -28,7 +28,24 @@ pub const NEED_PATH: &str = "type the path of a certificate, key or .p12 file fi
 pub const DEMO_NO_SAVE: &str = "demo profiles are in memory: nothing can be saved to the keyring";
 pub const TYPE_PASSPHRASE: &str =
     "This file is encrypted: type its passphrase (masked) and press Enter.";
-pub const CANNOT_LIST: &str = "cannot list";
+pub const DEMO_NO_EXPORT: &str = "demo profiles are in memory: nothing is in the keyring to export";
+pub const EXPORT_NEEDS_PROFILE: &str =
+    "name a saved profile on the Source step to export what it keeps in the keyring";
+pub const READING: &str = "reading…";
+pub const FETCHING: &str = "fetching the chain the broker presents… (Esc stops waiting)";
+pub const FETCH_STOPPED: &str = "stopped waiting for the broker; Enter fetches again";
+pub const ABOUT_FILE: &str = "A certificate, chain, key or .p12/.pfx file (PEM, DER or PKCS#12).";
+pub const ABOUT_PASTE: &str =
+    "PEM text: certificates, and the private key if it goes with them (shown hidden).";
+pub const ABOUT_BROKER: &str = "The chain a broker presents (fetched without trusting it).";
+pub const URL_FROM_PROFILE: &str = "empty: the profile's URL and TLS options";
+pub const KIND_FILE: &str = "File";
+pub const KIND_PASTE: &str = "Paste PEM";
+pub const KIND_BROKER: &str = "Broker";
+pub const FILES_IN: &str = "Files in";
+pub const READING_FOLDER: &str = "reading the folder…";
+pub const EMPTY_FOLDER: &str = "(empty folder)";
+pub const NO_MATCH: &str = "no entry starts with";
 
 fn step_title(s: Step) -> &'static str {
     match s {
@@ -88,7 +105,11 @@ impl CertsTab {
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), bar);
         let lines = match self.step {
-            Step::Source => self.source_lines(look),
+            Step::Source => self.source_lines(
+                look,
+                usize::from(body.height.saturating_sub(2)),
+                usize::from(body.width.saturating_sub(2)),
+            ),
             Step::Found => self.found_lines(look),
             Step::Match => self.match_lines(look),
             Step::Options => self.option_lines(look),
@@ -109,37 +130,42 @@ impl CertsTab {
                 .scroll((self.scroll, 0)),
             body,
         );
+        if let Some(p) = &self.export {
+            p.draw(frame, body, look);
+        }
     }
 
     fn error_line<'a>(&self, text: &str, look: &Look) -> Line<'a> {
         Line::from(Span::styled(sanitize(text), look.theme.error))
     }
 
-    fn source_lines(&self, look: &Look) -> Vec<Line<'static>> {
-        let mut out = vec![
-            hint(
-                "A certificate, chain, key or .p12/.pfx file (PEM, DER or PKCS#12).",
-                look,
-            ),
-            Line::default(),
-            field_line(
+    /// The Source step: the fields, then the browser's rows (as many as `rows` allows).
+    fn source_lines(&self, look: &Look, rows: usize, cols: usize) -> Vec<Line<'static>> {
+        let about = match self.kind {
+            SourceKind::File => ABOUT_FILE,
+            SourceKind::Paste => ABOUT_PASTE,
+            SourceKind::Broker => ABOUT_BROKER,
+        };
+        let mut out = vec![self.kind_line(look), hint(about, look), Line::default()];
+        match self.kind {
+            SourceKind::File => out.push(field_line(
                 "File",
                 &self.path,
-                self.source_field == SourceField::Path,
+                self.source_field == SourceField::Path && !self.browser.focused,
                 look,
-            ),
-        ];
-        for c in self.completions.iter().take(8) {
-            out.push(Line::from(Span::styled(
-                format!("{:12}{}", "", sanitize(c)),
-                look.theme.dim,
-            )));
-        }
-        if self.completions.len() > 8 {
-            out.push(hint(
-                &format!("{:12}… {} more", "", self.completions.len() - 8),
-                look,
-            ));
+            )),
+            SourceKind::Paste => out.extend(self.paste_lines(look, rows, cols)),
+            SourceKind::Broker => {
+                out.push(field_line(
+                    "URL",
+                    &self.broker_url,
+                    self.source_field == SourceField::Url,
+                    look,
+                ));
+                if self.broker_url.trim().is_empty() {
+                    out.push(hint(&format!("{:12}{URL_FROM_PROFILE}", ""), look));
+                }
+            }
         }
         out.push(field_line(
             "Profile",
@@ -156,17 +182,147 @@ impl CertsTab {
                 look,
             ));
         }
-        out.push(Line::default());
         if self.busy {
-            out.push(hint("reading…", look));
+            out.push(hint(
+                if self.kind == SourceKind::Broker {
+                    FETCHING
+                } else {
+                    READING
+                },
+                look,
+            ));
         }
         if let Some(e) = &self.source_error {
             out.push(self.error_line(e, look));
         }
-        out.push(hint(
-            "Enter: examine · Tab: complete the path · ↓/↑: next field · Esc: leave",
-            look,
-        ));
+        if self.kind == SourceKind::File {
+            out.push(Line::default());
+            let budget = rows.saturating_sub(out.len() + 1).max(3);
+            out.extend(self.browser_lines(look, budget));
+        }
+        out
+    }
+
+    /// "Source  [File]  Paste PEM  Broker": the chosen kind bracketed (it reads without colour).
+    fn kind_line(&self, look: &Look) -> Line<'static> {
+        let focused = self.source_field == SourceField::Kind;
+        let mut spans = vec![Span::styled(format!("{:<12}", "Source"), look.theme.dim)];
+        for k in SourceKind::ALL {
+            let name = match k {
+                SourceKind::File => KIND_FILE,
+                SourceKind::Paste => KIND_PASTE,
+                SourceKind::Broker => KIND_BROKER,
+            };
+            let (text, style) = if k == self.kind {
+                let style = if focused {
+                    look.theme.selected
+                } else {
+                    look.theme.input_focused
+                };
+                (format!("[{name}]"), style)
+            } else {
+                (format!(" {name} "), look.theme.base)
+            };
+            spans.push(Span::styled(text, style));
+            spans.push(Span::raw(" "));
+        }
+        Line::from(spans)
+    }
+
+    /// The paste field: the last lines that fit, every private key's body one "hidden" line.
+    fn paste_lines(&self, look: &Look, rows: usize, cols: usize) -> Vec<Line<'static>> {
+        let focused = self.source_field == SourceField::Paste;
+        let style = if focused {
+            look.theme.input_focused
+        } else {
+            look.theme.input
+        };
+        let width = cols.saturating_sub(12).max(10);
+        let mut shown = if self.paste.is_empty() {
+            Vec::new()
+        } else {
+            self.paste.lines_for_display(width)
+        };
+        let room = rows.saturating_sub(9).max(3);
+        let mut out = Vec::new();
+        if shown.len() > room {
+            let skipped = shown.len() - room;
+            shown.drain(..skipped);
+            out.push(hint(&format!("{:12}… {skipped} lines above", ""), look));
+        }
+        if shown.is_empty() {
+            shown.push(String::new());
+        }
+        let last = shown.len() - 1;
+        for (i, l) in shown.into_iter().enumerate() {
+            let label = if out.is_empty() && i == 0 { "PEM" } else { "" };
+            let cursor = if focused && i == last { "_" } else { "" };
+            out.push(Line::from(vec![
+                Span::styled(format!("{label:<12}"), look.theme.dim),
+                Span::styled(format!("{l}{cursor}"), style),
+            ]));
+        }
+        out
+    }
+
+    /// The file browser: a heading naming the folder, then a window of the matching entries
+    /// around the selection, folders marked `/`.
+    fn browser_lines(&self, look: &Look, budget: usize) -> Vec<Line<'static>> {
+        let (dir_part, base) = super::browser::split(&self.path);
+        let folder = if dir_part.is_empty() { "./" } else { dir_part };
+        let heading_style = if self.browser.focused {
+            look.theme.title
+        } else {
+            look.theme.dim
+        };
+        let mut out = vec![Line::from(Span::styled(
+            format!("{FILES_IN} {}", sanitize(folder)),
+            heading_style,
+        ))];
+        let listing = match &self.browser.listing {
+            None => {
+                out.push(hint(&format!("  {READING_FOLDER}"), look));
+                return out;
+            }
+            Some(Err(e)) => {
+                out.push(self.error_line(&format!("  {e}"), look));
+                return out;
+            }
+            Some(Ok(l)) => l,
+        };
+        let shown = self.visible_entries();
+        if shown.is_empty() {
+            let text = if base.is_empty() {
+                EMPTY_FOLDER.to_string()
+            } else {
+                format!("{NO_MATCH} {:?}", sanitize(base))
+            };
+            out.push(hint(&format!("  {text}"), look));
+        }
+        let rows = budget.saturating_sub(1).max(1);
+        let selected = self.browser.selected.min(shown.len().saturating_sub(1));
+        let first = if selected >= rows {
+            selected + 1 - rows
+        } else {
+            0
+        };
+        for (i, e) in shown.iter().enumerate().skip(first).take(rows) {
+            let name = format!("{}{}", sanitize(&e.name), if e.dir { "/" } else { "" });
+            let here = self.browser.focused && i == selected;
+            let style = if here {
+                look.theme.selected
+            } else if e.dir {
+                look.theme.accent
+            } else {
+                look.theme.base
+            };
+            let mark = if here { look.glyphs.selected } else { " " };
+            out.push(Line::from(Span::styled(format!("{mark} {name}"), style)));
+        }
+        let hidden = shown.len().saturating_sub(first + rows) + listing.more;
+        if hidden > 0 {
+            out.push(hint(&format!("  … {hidden} more"), look));
+        }
         out
     }
 
@@ -218,17 +374,21 @@ impl CertsTab {
         }
         out.push(Line::default());
         for fi in &a.findings {
-            let style = match fi.severity {
+            // A presented chain's untrusted top is what Save trusts: a warning, not FATAL.
+            let severity = match fi.severity {
+                Severity::Error if !f.blocks(fi) => Severity::Warning,
+                s => s,
+            };
+            let style = match severity {
                 Severity::Error => look.theme.fail,
                 Severity::Warning => look.theme.warn,
                 Severity::Info => look.theme.dim,
             };
             out.push(Line::from(vec![
-                Span::styled(format!("{:<8} ", severity_word(fi.severity)), style),
+                Span::styled(format!("{:<8} ", severity_word(severity)), style),
                 Span::raw(sanitize(&finding_sentence(fi, &a.certs))),
             ]));
         }
-        out.push(hint("Enter: next · ↑/↓: scroll · Esc: back", look));
         out
     }
 
@@ -305,8 +465,6 @@ impl CertsTab {
                 )),
             },
         }
-        out.push(Line::default());
-        out.push(hint("Enter: next · Esc: back", look));
         out
     }
 
@@ -348,8 +506,6 @@ impl CertsTab {
                 format!("Min TLS     {min}"),
                 sel(OptionField::MinTls),
             )),
-            Line::default(),
-            hint("↓/↑: field · Space: toggle · Enter: next · Esc: back", look),
         ]
     }
 
@@ -403,11 +559,25 @@ impl CertsTab {
                 super::Material::CaFile(p) => {
                     format!("refers to the CA file {} (not secret)", p.display())
                 }
-                super::Material::Presented { .. } => {
-                    super::fetch::save_words(self.profile.trim(), &f.material)
+                m @ super::Material::Presented { .. } => {
+                    super::fetch::save_words(self.profile.trim(), m)
                 }
             };
             out.push(Line::from(sanitize(&format!("Save {what}."))));
+            if self.found_from == SourceKind::Broker
+                && matches!(
+                    f.material,
+                    super::Material::Presented {
+                        trusted_by_system: false,
+                        ..
+                    }
+                )
+            {
+                out.push(Line::from(Span::styled(
+                    crate::explain::SAVED_CHAIN_CAUTION,
+                    look.theme.warn,
+                )));
+            }
         }
         if let Some(why) = self.save_blocked() {
             out.push(self.error_line(&format!("Cannot save: {why}."), look));
@@ -423,8 +593,6 @@ impl CertsTab {
         if self.busy {
             out.push(hint("saving…", look));
         }
-        out.push(Line::default());
-        out.push(hint("Enter: save · Tab: field · Esc: back", look));
         out
     }
 }
