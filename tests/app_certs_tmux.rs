@@ -298,11 +298,14 @@ fn import(app: &App, name: &str, port: u16, p12: &str, leaf_cn: &str) {
         " Certificates: What was found ",
         "ca.pem: PEM, 1 certificate, no private key",
     ]);
-    assert!(found.contains("E2E Broker CA"), "{found}");
+    // A CA file is checked as a CA to trust: no "CA used as the end-entity" (which would block
+    // Save), no "not among the trusted", no "no subjectAltName".
+    assert!(found.contains("1. CA to trust  CN=E2E Broker CA"), "{found}");
+    assert!(!found.contains("FATAL") && !found.contains("warning"), "{found}");
     app.keys(&["Enter"]);
     app.wait_all(&[
         " Certificates: Match ",
-        "No private key: this is a server chain or CA bundle to trust.",
+        "No private key: CA certificates to trust; Save makes this file the profile's CA (tls.ca).",
     ]);
     app.keys(&["Enter"]);
     app.wait(" Certificates: TLS options ");

@@ -259,3 +259,46 @@ async fn openssl_tls11_server_is_protocol_version() {
     assert_eq!(cause(&json), "tls.protocol_version", "{json:#}");
     assert_eq!(code, 12);
 }
+
+/// A CA file made by openssl (the way a broker's CA usually is: self-signed, no
+/// subjectAltName) is checked as anchors: exit 0, no "CA used as the end-entity".
+#[test]
+fn inspect_a_ca_file_made_by_openssl_checks_it_as_a_ca_to_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n).display().to_string();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &d("ca.key"),
+        "-out",
+        &d("ca.pem"),
+        "-subj",
+        "/CN=Inspect CA",
+        "-days",
+        "365",
+    ]);
+    let (code, out, err) = run(&["cert", "inspect", &d("ca.pem")], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with(&format!(
+            "{}: 1 CA certificate to trust (a CA file for --ca)\n",
+            d("ca.pem")
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("[error]"), "{out}");
+    assert!(!out.contains("[warning]"), "{out}");
+    // Asked about a host, the same file is a server's certificate: a CA as the end-entity.
+    let (code, out, _) = run(
+        &["cert", "inspect", &d("ca.pem"), "--host", "localhost"],
+        &[],
+    );
+    assert_eq!(code, 12, "{out}");
+    assert!(out.contains("is a CA certificate (basicConstraints cA=TRUE) but is used as the end-entity certificate"), "{out}");
+}

@@ -15,6 +15,10 @@ use super::keymatch::{KeyCompare, compare};
 pub enum Purpose {
     Server,
     Client,
+    /// Trust anchors: a CA file for `--ca` / `tls.ca`, not a chain anyone presents. Only what
+    /// matters for an anchor is checked (validity, key size): no order, no host, no "CA used
+    /// as the end-entity", no "not among the trusted" (it is what is to be trusted).
+    Trust,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -165,6 +169,9 @@ pub struct Analysis {
     pub findings: Vec<CertFinding>,
     /// The `now` the analysis was made for, so text can say "expires in 3 days".
     pub now: i64,
+    /// What the certificates were checked as (a CA file names no leaf).
+    #[serde(skip)]
+    pub purpose: Purpose,
 }
 
 impl Analysis {
@@ -212,6 +219,15 @@ fn issued_by(child: &Parsed, parent: &Parsed) -> bool {
     verify_signed_by(&child.raw, &parent.raw) != Verify::Bad
 }
 
+/// Whether `certs` look like a CA file (every certificate a CA, so none is a leaf): what to
+/// check them as when no key comes with them and no host is asked about ([`Purpose::Trust`]).
+pub fn is_ca_file(certs: &[CertificateDer<'_>]) -> bool {
+    !certs.is_empty()
+        && certs
+            .iter()
+            .all(|c| parse_full(c.as_ref()).is_ok_and(|(info, _)| info.is_ca))
+}
+
 pub fn analyze(
     chain: &[CertificateDer<'_>],
     opts: &AnalyzeOptions<'_>,
@@ -222,6 +238,9 @@ pub fn analyze(
         });
     }
     let certs = parse_all(chain, "presented")?;
+    if opts.purpose == Purpose::Trust {
+        return Ok(analyze_anchors(certs, opts));
+    }
     // Anchors that do not parse cannot anchor anything; they are the caller's to report.
     let anchors: Vec<Parsed> = opts
         .anchors
@@ -381,40 +400,8 @@ pub fn analyze(
     }
 
     // --- Validity of every certificate -------------------------------------------------------
-    let warn_secs = opts.expiry_warning_days.saturating_mul(86_400);
-    for (i, c) in certs.iter().enumerate() {
-        let (nb, na) = (c.info.not_before, c.info.not_after);
-        if opts.now > na {
-            let by_secs = opts.now.saturating_sub(na);
-            push(
-                FindingKind::Expired {
-                    not_after: na,
-                    by_secs,
-                },
-                Some(i),
-                Severity::Error,
-            );
-        } else if opts.now < nb {
-            let in_secs = nb.saturating_sub(opts.now);
-            push(
-                FindingKind::NotYetValid {
-                    not_before: nb,
-                    in_secs,
-                },
-                Some(i),
-                Severity::Error,
-            );
-        } else if na.saturating_sub(opts.now) <= warn_secs {
-            let in_secs = na.saturating_sub(opts.now);
-            push(
-                FindingKind::ExpiresSoon {
-                    not_after: na,
-                    in_secs,
-                },
-                Some(i),
-                Severity::Warning,
-            );
-        }
+    for (i, kind, severity) in validity(&certs, opts) {
+        push(kind, Some(i), severity);
     }
 
     // --- Leaf: CA flag, names --------------------------------------------------------------------
@@ -437,8 +424,9 @@ pub fn analyze(
 
     // --- Usages along the path -------------------------------------------------------------------
     let (needed, purpose_name) = match opts.purpose {
-        Purpose::Server => ("serverAuth", Purpose::Server),
         Purpose::Client => ("clientAuth", Purpose::Client),
+        // Trust returned above.
+        Purpose::Server | Purpose::Trust => ("serverAuth", Purpose::Server),
     };
     for (pos, &i) in order.iter().enumerate() {
         let c = &certs[i].info;
@@ -491,15 +479,8 @@ pub fn analyze(
                 Severity::Error,
             );
         }
-        if c.info.key_type.starts_with("RSA") && c.info.key_bits > 0 && c.info.key_bits < 2048 {
-            push(
-                FindingKind::WeakKey {
-                    key_type: c.info.key_type.clone(),
-                    bits: c.info.key_bits,
-                },
-                Some(i),
-                Severity::Error,
-            );
+        if let Some(kind) = weak_key(&c.info) {
+            push(kind, Some(i), Severity::Error);
         }
     }
 
@@ -534,7 +515,82 @@ pub fn analyze(
         in_order,
         findings,
         now: opts.now,
+        purpose: opts.purpose,
     })
+}
+
+/// The validity findings of every certificate: expired, not yet valid, expiring soon.
+fn validity(certs: &[Parsed], opts: &AnalyzeOptions<'_>) -> Vec<(usize, FindingKind, Severity)> {
+    let warn_secs = opts.expiry_warning_days.saturating_mul(86_400);
+    let mut out = Vec::new();
+    for (i, c) in certs.iter().enumerate() {
+        let (nb, na) = (c.info.not_before, c.info.not_after);
+        if opts.now > na {
+            let by_secs = opts.now.saturating_sub(na);
+            let kind = FindingKind::Expired {
+                not_after: na,
+                by_secs,
+            };
+            out.push((i, kind, Severity::Error));
+        } else if opts.now < nb {
+            let in_secs = nb.saturating_sub(opts.now);
+            let kind = FindingKind::NotYetValid {
+                not_before: nb,
+                in_secs,
+            };
+            out.push((i, kind, Severity::Error));
+        } else if na.saturating_sub(opts.now) <= warn_secs {
+            let in_secs = na.saturating_sub(opts.now);
+            let kind = FindingKind::ExpiresSoon {
+                not_after: na,
+                in_secs,
+            };
+            out.push((i, kind, Severity::Warning));
+        }
+    }
+    out
+}
+
+/// RSA keys under 2048 bits, which rustls (ring) refuses to verify with.
+fn weak_key(c: &CertInfo) -> Option<FindingKind> {
+    (c.key_type.starts_with("RSA") && c.key_bits > 0 && c.key_bits < 2048).then(|| {
+        FindingKind::WeakKey {
+            key_type: c.key_type.clone(),
+            bits: c.key_bits,
+        }
+    })
+}
+
+/// [`Purpose::Trust`]: each certificate is an anchor of its own, in file order; only what
+/// makes an anchor unusable is reported (validity, a weak key). A client never checks an
+/// anchor's own signature, issuer, names or usages.
+fn analyze_anchors(certs: Vec<Parsed>, opts: &AnalyzeOptions<'_>) -> Analysis {
+    let mut findings: Vec<CertFinding> = validity(&certs, opts)
+        .into_iter()
+        .map(|(i, kind, severity)| CertFinding {
+            kind,
+            cert: Some(i),
+            severity,
+        })
+        .collect();
+    for (i, c) in certs.iter().enumerate() {
+        if let Some(kind) = weak_key(&c.info) {
+            findings.push(CertFinding {
+                kind,
+                cert: Some(i),
+                severity: Severity::Error,
+            });
+        }
+    }
+    findings.sort_by_key(|f| (f.cert.map_or(0, |c| c + 1), f.severity));
+    Analysis {
+        order: (0..certs.len()).collect(),
+        in_order: true,
+        certs: certs.into_iter().map(|p| p.info).collect(),
+        findings,
+        now: opts.now,
+        purpose: Purpose::Trust,
+    }
 }
 
 fn normalize_host(host: &str) -> String {

@@ -916,3 +916,51 @@ fn inspect_text_shows_the_tree_and_findings_and_sanitizes() {
         assert!(!s.chars().any(|ch| ch.is_control()), "{s}");
     }
 }
+
+#[test]
+fn a_ca_file_is_checked_as_anchors_not_as_a_chain_with_a_ca_for_a_leaf() {
+    // Two unrelated roots, the second one expired: what a CA bundle for --ca can hold.
+    let a = make(Spec::ca("Bundle Root A"), None);
+    let mut old = Spec::ca("Bundle Root B");
+    old.not_before = NOW - 400 * DAY;
+    old.not_after = NOW - 2 * DAY;
+    let b = make(old, None);
+    let certs = [a.der.clone(), b.der.clone()];
+    assert!(is_ca_file(&certs));
+    let analysis = analyze(
+        &certs,
+        &AnalyzeOptions {
+            purpose: Purpose::Trust,
+            ..AnalyzeOptions::new(NOW)
+        },
+    )
+    .unwrap();
+    assert_eq!(analysis.order, vec![0, 1]);
+    assert!(analysis.in_order);
+    assert_eq!(analysis.purpose, Purpose::Trust);
+    // Only the expired anchor is wrong: no "CA used as the end-entity", no "not part of the
+    // chain" for the second root, no "no subjectAltName" (a CA needs none), no untrusted root.
+    assert_eq!(
+        kinds(&analysis),
+        vec![&FindingKind::Expired {
+            not_after: NOW - 2 * DAY,
+            by_secs: 2 * DAY,
+        }]
+    );
+    assert_eq!(analysis.findings[0].cert, Some(1));
+    let text = inspect_text("ca.pem", &analysis);
+    assert!(
+        text.starts_with("ca.pem: 2 CA certificates to trust (a CA file for --ca)\n"),
+        "{text}"
+    );
+    assert!(!text.contains("issued by"), "{text}");
+
+    // The same root presented by a server as its only certificate still is the fatal
+    // "CA used as the end-entity": the server purpose is unchanged.
+    let served = analyze(&certs[..1], &AnalyzeOptions::new(NOW)).unwrap();
+    assert!(kinds(&served).contains(&&FindingKind::LeafIsCa));
+    // A leaf among CA certificates is not a CA file.
+    let c = chain();
+    assert!(!is_ca_file(&[c.root.der.clone(), c.leaf.der.clone()]));
+    assert!(!is_ca_file(&[]));
+}

@@ -20,7 +20,7 @@ pub(crate) mod testutil;
 
 pub use analyze::{
     Analysis, AnalyzeOptions, CertFinding, FindingKind, Purpose, Severity, analyze, hosts_in,
-    name_matches,
+    is_ca_file, name_matches,
 };
 pub use error::{CertError, KEY_REEXPORT, P12_REEXPORT};
 pub use info::{

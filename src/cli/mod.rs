@@ -792,8 +792,12 @@ pub fn cert_inspect(a: &InspectArgs) -> Result<i32, InputError> {
         host: a.host.as_deref(),
         now: now_unix(),
         anchors: &anchors,
+        // CA certificates alone, with no key and no host asked about, are a CA file: checked as
+        // anchors, not as a chain whose first certificate is a leaf.
         purpose: if a.client {
             certs::Purpose::Client
+        } else if key.is_none() && a.host.is_none() && certs::is_ca_file(&chain) {
+            certs::Purpose::Trust
         } else {
             certs::Purpose::Server
         },

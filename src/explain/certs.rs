@@ -75,6 +75,8 @@ fn purpose_words(p: Purpose) -> (&'static str, &'static str) {
     match p {
         Purpose::Server => ("TLS server", "serverAuth"),
         Purpose::Client => ("TLS client", "clientAuth"),
+        // A CA file's usages are not checked: no finding names this purpose.
+        Purpose::Trust => ("trust anchor", "any"),
     }
 }
 
@@ -381,6 +383,19 @@ fn write_cert(out: &mut String, analysis: &Analysis, i: usize, indent: &str, hea
 pub fn inspect_text(label: &str, analysis: &Analysis) -> String {
     let mut out = String::new();
     let n = analysis.certs.len();
+    if analysis.purpose == Purpose::Trust {
+        // A CA file: each certificate is an anchor of its own, no chain to draw.
+        let _ = writeln!(
+            out,
+            "{}: {n} CA certificate{} to trust (a CA file for --ca)",
+            sanitize(label),
+            if n == 1 { "" } else { "s" }
+        );
+        for i in 0..n {
+            write_cert(&mut out, analysis, i, "", "");
+        }
+        return out;
+    }
     let order_words = if analysis.in_order {
         "in issuance order".to_string()
     } else {

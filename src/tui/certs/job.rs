@@ -216,8 +216,12 @@ pub fn examine(
             .to_string(),
         ));
     }
+    // A key makes it a client chain; CA certificates alone are a CA file to trust; anything
+    // else is a server's chain.
     let purpose = if loaded.key.is_some() {
         Purpose::Client
+    } else if certs::is_ca_file(&loaded.certs) {
+        Purpose::Trust
     } else {
         Purpose::Server
     };
@@ -229,15 +233,8 @@ pub fn examine(
     } else {
         None
     };
-    let mut analysis =
+    let analysis =
         certs::analyze(&loaded.certs, &opts).map_err(|e| LoadFailure::Other(e.to_string()))?;
-    if loaded.key.is_none() && analysis.certs.iter().all(|c| c.is_ca) {
-        // A CA bundle to trust, not a chain a server presents: its first certificate being a
-        // CA is what it should be, not the fatal "CA used as the end-entity" that blocks Save.
-        analysis
-            .findings
-            .retain(|f| f.kind != certs::FindingKind::LeafIsCa);
-    }
     let material = match (&loaded.format, &loaded.key) {
         (Format::Pkcs12, _) => Material::P12 {
             b64: Secret::new(base64::engine::general_purpose::STANDARD.encode(bytes)),

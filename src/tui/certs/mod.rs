@@ -337,12 +337,9 @@ pub struct Found {
 }
 
 impl Found {
+    /// Client (a key came with it), Trust (CA certificates alone) or Server.
     pub fn purpose(&self) -> Purpose {
-        if self.key.is_some() {
-            Purpose::Client
-        } else {
-            Purpose::Server
-        }
+        self.analysis.purpose
     }
 
     /// Whether something fatal blocks saving (an error finding: a key that does not match…).

@@ -348,6 +348,7 @@ impl CertsTab {
         ];
         for (i, c) in a.certs.iter().enumerate() {
             let role = match a.order.iter().position(|&o| o == i) {
+                _ if a.purpose == Purpose::Trust => "CA to trust",
                 Some(0) => "leaf",
                 Some(_) if c.self_signed => "root",
                 Some(_) => "intermediate",
@@ -418,6 +419,10 @@ impl CertsTab {
             } else if let Some(x) = has(&|k| matches!(k, K::KeyNotCompared { .. })) {
                 out.push(warn(sanitize(&finding_sentence(x, &a.certs))));
             }
+        } else if f.purpose() == Purpose::Trust {
+            out.push(Line::from(
+                "No private key: CA certificates to trust; Save makes this file the profile's CA (tls.ca).",
+            ));
         } else {
             out.push(Line::from(
                 "No private key: this is a server chain or CA bundle to trust.",
@@ -440,6 +445,7 @@ impl CertsTab {
                     )));
                 }
             }
+            Purpose::Trust => {}
             Purpose::Server => match (&f.host, f.hostname_mismatch()) {
                 (Some(h), Some(names)) => {
                     out.push(warn(format!(
