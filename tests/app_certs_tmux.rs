@@ -300,8 +300,14 @@ fn import(app: &App, name: &str, port: u16, p12: &str, leaf_cn: &str) {
     ]);
     // A CA file is checked as a CA to trust: no "CA used as the end-entity" (which would block
     // Save), no "not among the trusted", no "no subjectAltName".
-    assert!(found.contains("1. CA to trust  CN=E2E Broker CA"), "{found}");
-    assert!(!found.contains("FATAL") && !found.contains("warning"), "{found}");
+    assert!(
+        found.contains("1. CA to trust  CN=E2E Broker CA"),
+        "{found}"
+    );
+    assert!(
+        !found.contains("FATAL") && !found.contains("warning"),
+        "{found}"
+    );
     app.keys(&["Enter"]);
     app.wait_all(&[
         " Certificates: Match ",

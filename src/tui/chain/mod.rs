@@ -218,16 +218,9 @@ fn made_or_now(
 }
 
 impl ChainTab {
-    /// Shows a chain loaded elsewhere (the Certificates wizard), analysed now without anchors.
-    // The wizard (src/tui/certs, built beside this tab) is its caller; until it is merged only
-    // the tests call it.
-    #[allow(dead_code)]
-    pub fn show(&mut self, chain: Vec<CertificateDer<'static>>, label: &str) {
-        self.show_at(chain, label, now_unix());
-    }
-
-    /// [`ChainTab::show`] at a given time (tests).
-    #[allow(dead_code)]
+    /// Shows a chain analysed now without anchors, at a given time (tests: the wizard hands
+    /// over its own analysis with [`ChainTab::show_analysis`]).
+    #[cfg(test)]
     pub fn show_at(&mut self, chain: Vec<CertificateDer<'static>>, label: &str, now: i64) {
         let analysis = certs::analyze(&chain, &AnalyzeOptions::new(now)).map_err(|e| e.to_string());
         self.load(Shown {
@@ -239,9 +232,6 @@ impl ChainTab {
     }
 
     /// Shows an analysis made elsewhere (the wizard's: against its anchors, host and clock).
-    // The wizard's hand-off (src/tui/certs, built beside this tab) is its caller; until it is
-    // merged only the tests call it.
-    #[allow(dead_code)]
     pub fn show_analysis(
         &mut self,
         chain: Vec<CertificateDer<'static>>,

@@ -925,3 +925,38 @@ fn the_help_lists_c() {
         "{text}"
     );
 }
+
+/// A CA file loaded in the wizard (checked as trust anchors): two roots, each a CA to trust on
+/// its own, with no "issued by" between them and no leaf.
+#[test]
+fn snapshot_ca_file_from_the_wizard_80x24() {
+    let a = make(Spec::ca("Bundle Root A"), None);
+    let b = make(Spec::ca("Bundle Root B"), None);
+    let ders = vec![a.der.clone(), b.der.clone()];
+    let analysis = analyze(
+        &ders,
+        &AnalyzeOptions {
+            purpose: Purpose::Trust,
+            ..AnalyzeOptions::new(NOW)
+        },
+    )
+    .unwrap();
+    let mut app = App::new(
+        ProfilesTab::in_memory(vec![]),
+        Look::default(),
+        Keymap::defaults(),
+    );
+    app.chain
+        .show_analysis(ders, analysis, "loaded in the wizard: ca.pem");
+    app.tab = Tab::Chain;
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("2 CA certificates to trust, each on its own"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("issued by") && !text.contains("leaf"),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+}

@@ -9,7 +9,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, LineGauge, Paragraph};
 
-use crate::certs::{Analysis, CertInfo, Severity, human_utc};
+use crate::certs::{Analysis, CertInfo, Purpose, Severity, human_utc};
 use crate::explain::{SAVED_CHAIN_CAUTION, finding_sentence, validity_phrase};
 use crate::text::sanitize;
 
@@ -56,6 +56,7 @@ enum Row {
 fn role(a: &Analysis, i: usize, pos: Option<usize>) -> &'static str {
     let c = &a.certs[i];
     match pos {
+        _ if a.purpose == Purpose::Trust => "CA to trust",
         Some(0) if c.self_signed => "self-signed leaf",
         Some(0) => "leaf",
         _ if c.self_signed => "root",
@@ -220,7 +221,12 @@ fn cert_rows(
     };
     b.node_rows.push(b.rows.len());
     let head = format!("{marker}{fold} {} ", severity_glyph(bad, look));
-    let tail = format!("  {} #{} {}", role(a, i, pos), i + 1, verb(shown));
+    let tail = if a.purpose == Purpose::Trust {
+        // A CA file is loaded, not presented by anyone.
+        format!("  {} #{}", role(a, i, pos), i + 1)
+    } else {
+        format!("  {} #{} {}", role(a, i, pos), i + 1, verb(shown))
+    };
     let avail = b.width.saturating_sub(width(&head) + width(&tail));
     b.text(vec![
         Span::styled(head, style),
@@ -385,17 +391,24 @@ fn build(tab: &ChainTab, shown: &Shown, look: &Look, w: usize) -> (Vec<Row>, Vec
     let n = a.certs.len();
     b.text(vec![Span::styled(
         ellipsize(
-            &format!(
-                "{} certificate{} {}{}",
-                n,
-                if n == 1 { "" } else { "s" },
-                verb(shown),
-                if a.in_order {
-                    ", leaf first, in issuance order"
-                } else {
-                    ""
-                }
-            ),
+            &if a.purpose == Purpose::Trust {
+                format!(
+                    "{n} CA certificate{} to trust, each on its own (a CA file)",
+                    if n == 1 { "" } else { "s" }
+                )
+            } else {
+                format!(
+                    "{} certificate{} {}{}",
+                    n,
+                    if n == 1 { "" } else { "s" },
+                    verb(shown),
+                    if a.in_order {
+                        ", leaf first, in issuance order"
+                    } else {
+                        ""
+                    }
+                )
+            },
             w,
             g,
         ),
@@ -432,7 +445,7 @@ fn build(tab: &ChainTab, shown: &Shown, look: &Look, w: usize) -> (Vec<Row>, Vec
                     format!("{verb} but not part of the chain:"),
                     look.theme.warn,
                 )]);
-            } else if in_path {
+            } else if in_path && a.purpose != Purpose::Trust {
                 b.text(vec![Span::styled(
                     format!("  {} issued by", g.tree_last),
                     look.theme.dim,
