@@ -233,9 +233,10 @@ impl App {
             self.certs.keyring = self.keyring.clone();
             out = self.certs_effects(effects);
         }
+        let from = self.tab;
         self.tab = tab;
         if tab == Tab::Chain {
-            self.sync_chain();
+            self.sync_chain(from);
         }
         out.push(Effect::Redraw);
         out
@@ -253,9 +254,20 @@ impl App {
         self.set_tab(tabs[next])
     }
 
-    /// The Chain tab takes the chain of the Diagnose tab's shown run when that is a newer one.
-    fn sync_chain(&mut self) {
-        if let Some(run) = self.diagnose.shown_run()
+    /// The Chain tab takes the chain of the last diagnosis of the profile selected on
+    /// Profiles (coming from there), else of the Diagnose tab's shown run, when that is a
+    /// newer one than it shows.
+    fn sync_chain(&mut self, from: Tab) {
+        let selected = self
+            .profiles
+            .selected_name()
+            .filter(|_| from == Tab::Profiles);
+        let of_selected = selected.and_then(|name| {
+            self.diagnose.runs.iter().rev().find(|r| {
+                r.report.is_some() && matches!(&r.source, RunSource::Profile(n) if n == name)
+            })
+        });
+        if let Some(run) = of_selected.or_else(|| self.diagnose.shown_run())
             && let Some(report) = &run.report
         {
             self.chain
@@ -373,7 +385,7 @@ impl App {
                 } => {
                     // Take the shown run first, so switching tabs does not replace this chain
                     // with a diagnosis the user already had.
-                    self.sync_chain();
+                    self.sync_chain(Tab::Certificates);
                     self.chain.show_analysis(
                         der,
                         *analysis,

@@ -960,3 +960,86 @@ fn snapshot_ca_file_from_the_wizard_80x24() {
     );
     insta::assert_snapshot!(text);
 }
+
+/// Starts and finishes a run of the saved profile `name` with `report`.
+fn run_profile(app: &mut App, name: &str, report: Report) {
+    let effects = update(app, Action::Open(RunSource::Profile(name.into())));
+    let number = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Start { number, .. } => Some(*number),
+            _ => None,
+        })
+        .expect("a run starts");
+    update(
+        app,
+        Action::Started {
+            number,
+            target: format!("mqtts://{HOST}:8883"),
+        },
+    );
+    finish_run(app, report);
+}
+
+#[test]
+fn from_profiles_the_chain_tab_shows_the_selected_profiles_last_diagnosis() {
+    let profile = |name: &str| crate::tui::profiles::MemoryProfile {
+        name: name.into(),
+        group: "lab".into(),
+        title: String::new(),
+        url: format!("mqtts://{HOST}:8883"),
+    };
+    let mut app = App::new(
+        ProfilesTab::in_memory(vec![profile("alpha"), profile("beta")]),
+        Look::default(),
+        Keymap::defaults(),
+    );
+    let (a_chain, a_root) = server_chain("alpha.example.com");
+    let (b_chain, b_root) = server_chain("beta.example.com");
+    run_profile(
+        &mut app,
+        "alpha",
+        report_with(None, a_chain, &[a_root], None),
+    );
+    run_profile(
+        &mut app,
+        "beta",
+        report_with(None, b_chain, &[b_root], None),
+    );
+    // Diagnose shows run 2 (beta); on Profiles the user selects alpha, then opens Chain.
+    key(&mut app, "1");
+    for _ in 0..4 {
+        if app.profiles.selected_name() != Some("alpha") {
+            key(&mut app, "Up");
+        }
+    }
+    assert_eq!(app.profiles.selected_name(), Some("alpha"));
+    key(&mut app, "4");
+    assert_eq!(label(&app), "diagnosis of alpha (run 1)");
+    assert_eq!(leaf_cn(&app), "alpha.example.com");
+    // From Diagnose it is the run Diagnose shows.
+    key(&mut app, "2");
+    key(&mut app, "4");
+    assert_eq!(label(&app), "diagnosis of beta (run 2)");
+    // A selected profile that never ran leaves the Diagnose tab's run.
+    let mut fresh = App::new(
+        ProfilesTab::in_memory(vec![profile("alpha"), profile("gamma")]),
+        Look::default(),
+        Keymap::defaults(),
+    );
+    let (c_chain, c_root) = server_chain("alpha.example.com");
+    run_profile(
+        &mut fresh,
+        "alpha",
+        report_with(None, c_chain, &[c_root], None),
+    );
+    key(&mut fresh, "1");
+    for _ in 0..4 {
+        if fresh.profiles.selected_name() != Some("gamma") {
+            key(&mut fresh, "Down");
+        }
+    }
+    assert_eq!(fresh.profiles.selected_name(), Some("gamma"));
+    key(&mut fresh, "4");
+    assert_eq!(label(&fresh), "diagnosis of alpha (run 1)");
+}
