@@ -209,11 +209,13 @@ impl App {
             socket: format!("mqtt-doctor-certs-{tag}-{}", std::process::id()),
         };
         // Started in the PKI folder: the wizard's paths are relative to the current directory.
+        // With a trace log, which must not hold a secret either (checked at quit).
         let command = format!(
-            "cd {} && MQTT_DOCTOR_CONFIG={} {}; echo EXIT=$?; sleep 60",
+            "cd {} && MQTT_DOCTOR_CONFIG={} {} --log-file {} --log-level trace; echo EXIT=$?; sleep 60",
             quote(&pki.display().to_string()),
             quote(&config.display().to_string()),
-            env!("CARGO_BIN_EXE_mqtt-doctor")
+            env!("CARGO_BIN_EXE_mqtt-doctor"),
+            quote(&log_path(config).display().to_string())
         );
         tmux.run(&[
             "new-session",
@@ -383,11 +385,22 @@ fn check_profiles_file(config: &Path, never: &[String]) -> String {
     file
 }
 
+/// The app's `--log-file`, beside the profiles file.
+fn log_path(config: &Path) -> std::path::PathBuf {
+    config.with_file_name("app.log")
+}
+
 fn quit(app: &App, config: &Path, name: &str) {
     app.keys(&["q"]);
     let end = app.wait("EXIT=");
     assert!(end.contains("EXIT=0"), "{end}");
     app.check(&app.history());
+    // The trace log saw the run (its TLS stage) and no secret.
+    let log = std::fs::read_to_string(log_path(config)).expect("the app wrote its log");
+    assert!(log.contains("tls"), "{log}");
+    for s in &app.never {
+        assert!(!log.contains(s.as_str()), "{s:?} is in the log:\n{log}");
+    }
     // Leave the shared keyring clean.
     let (code, _, err) = run(
         &["profile", "remove", name],
