@@ -217,6 +217,33 @@ fn snapshot_found_and_match_of_a_good_client_chain() {
 }
 
 #[test]
+fn snapshot_a_ca_file_is_found_as_a_ca_to_trust_and_saves_as_the_profiles_ca() {
+    let (f, c) = client_files();
+    f.write("ca.pem", &pem(&c.root.der, "CERTIFICATE"));
+    let mut tab = tab_at(&f);
+    tab.on_event(examined(&f, "ca.pem", None, Some("mqtt.example.com")));
+    let found = tab.found.as_ref().unwrap();
+    assert_eq!(found.purpose(), Purpose::Trust);
+    assert!(matches!(found.material, Material::CaFile(_)));
+    // Nothing about a leaf or a host: a CA file is trusted as it is.
+    assert!(
+        found.analysis.findings.is_empty(),
+        "{:?}",
+        found.analysis.findings
+    );
+    assert!(tab.save_blocked().is_some_and(|w| w != view::FATAL_BLOCKS));
+    let screen = render(&tab, 80, 24);
+    assert!(screen.contains("1. CA to trust"), "{screen}");
+    snap("found_ca_file", &tab);
+    tab.key(key(Key::Enter));
+    let screen = render(&tab, 120, 40);
+    assert!(
+        screen.contains("No private key: CA certificates to trust; Save makes this file the profile's CA (tls.ca)."),
+        "{screen}"
+    );
+}
+
+#[test]
 fn snapshot_out_of_order_chain_shows_the_reordered_chain() {
     let (f, _) = client_files();
     let mut tab = tab_at(&f);
