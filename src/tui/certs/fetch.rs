@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::certs::{self, Format};
+use crate::certs;
 use crate::diagnose::{self, FetchedChain};
 use crate::profile::{self, FetchOptions, ProfileStore};
 use crate::text::sanitize;
@@ -106,7 +106,7 @@ fn found_of(shown_url: &str, fetched: FetchedChain) -> Result<Found, LoadFailure
         .unwrap_or_default();
     let found = Found {
         label: shown_url.to_string(),
-        format: Format::Pem,
+        format: None,
         der: chain,
         key: None,
         analysis,

@@ -114,7 +114,7 @@ async fn a_typed_url_fetches_the_chain_in_the_order_presented() {
     );
     assert_eq!(found.label, url);
     assert_eq!(found.host.as_deref(), Some("127.0.0.1"));
-    assert_eq!(found.format, Format::Pem);
+    assert_eq!(found.format, None, "fetched, not read from a file");
     assert_eq!(found.key, None);
     assert_eq!(found.analysis.order, vec![0, 1, 2]);
     // The lab's root is in no system store: Save is to trust the root it sent.

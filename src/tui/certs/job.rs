@@ -257,7 +257,7 @@ pub fn examine(
     };
     Ok(Found {
         label: label.to_string(),
-        format: loaded.format,
+        format: Some(loaded.format),
         der: loaded.certs.clone(),
         key: loaded.key.as_ref().map(certs::describe_key),
         analysis,

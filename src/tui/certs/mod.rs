@@ -325,7 +325,8 @@ pub enum Material {
 #[derive(Debug, Clone)]
 pub struct Found {
     pub label: String,
-    pub format: Format,
+    /// The file's format; `None` for a chain fetched from a broker (no file).
+    pub format: Option<Format>,
     /// The certificates as loaded (or presented), in that order: the Chain tab's input.
     pub der: Vec<CertificateDer<'static>>,
     /// "a private key (PKCS#8)", when there is one.

@@ -332,9 +332,10 @@ impl CertsTab {
         };
         let a = &f.analysis;
         let format = match f.format {
-            Format::Pem => "PEM",
-            Format::Der => "DER",
-            Format::Pkcs12 => "PKCS#12",
+            Some(Format::Pem) => "PEM",
+            Some(Format::Der) => "DER",
+            Some(Format::Pkcs12) => "PKCS#12",
+            None => "presented over TLS",
         };
         let mut out = vec![
             Line::from(format!(
