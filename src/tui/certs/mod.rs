@@ -768,6 +768,11 @@ impl CertsTab {
             None => false,
         };
         if changed && self.step == Step::Source && self.source_field == SourceField::Path {
+            // Another file: what was said of the last one (unreadable, encrypted, wrong
+            // passphrase) no longer holds.
+            self.source_error = None;
+            self.asking_passphrase = false;
+            self.passphrase = Secret::new("");
             // What is typed filters the browser; a new folder part lists that folder.
             self.browser.selected = 0;
             let mut out = self.refresh_listing();

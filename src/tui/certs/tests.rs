@@ -527,6 +527,25 @@ fn wrong_passphrase_can_be_retried_through_update() {
     assert_eq!(app.certs.step, Step::Found);
 }
 
+#[test]
+fn another_path_clears_what_was_said_of_the_last_file() {
+    let f = p12_files();
+    let mut tab = tab_at(&f);
+    type_into(&mut tab, "client.p12");
+    tab.on_event(examined(&f, "client.p12", Some("nope"), None));
+    assert!(tab.asking_passphrase);
+    assert!(tab.source_error.is_some());
+    // Back to the path field, and a letter less: another file.
+    tab.key(key(Key::Up));
+    tab.key(key(Key::Up));
+    assert_eq!(tab.source_field, SourceField::Path);
+    tab.key(key(Key::Backspace));
+    assert_eq!(tab.path, "client.p1");
+    assert_eq!(tab.source_error, None);
+    assert!(!tab.asking_passphrase);
+    assert_eq!(tab.passphrase.expose(), "");
+}
+
 /// The key's base64 lines: none may show on any step, nor in `Debug` (logs).
 #[test]
 fn the_key_never_shows() {
