@@ -275,7 +275,7 @@ impl App {
     }
 }
 
-/// Esc once per step, waiting for each: two escapes sent at once read as Alt-Esc.
+/// Esc once per step, waiting for each step's title before the next.
 fn back(app: &App, steps: &[&str]) {
     for step in steps {
         app.keys(&["Escape"]);

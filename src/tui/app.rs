@@ -560,6 +560,20 @@ impl App {
             self.quit = true;
             return vec![Effect::Quit];
         }
+        // Esc pressed twice quickly reaches the app as one Alt-Esc (the terminal's ESC prefix
+        // for Alt). Unless Alt-Esc is bound where the user is, it is two Escs: back two steps.
+        if key.key == Key::Esc
+            && key.alt
+            && !key.ctrl
+            && self.keymap.lookup(self.context(), &key).is_none()
+        {
+            let once = KeyInput { alt: false, ..key };
+            let mut out = self.on_key(once);
+            if !self.quit {
+                out.extend(self.on_key(once));
+            }
+            return out;
+        }
         if let Some(Popup::Bundle(d)) = &mut self.popup
             && is_text_key(&key)
         {

@@ -1308,3 +1308,26 @@ fn esc_stops_waiting_for_a_broker_and_its_late_answer_is_dropped() {
         Some(crate::tui::certs::view::FETCH_STOPPED)
     );
 }
+
+/// Esc twice in quick succession arrives as one Alt-Esc: it goes back two steps, as two Escs.
+#[test]
+fn two_quick_escapes_read_as_alt_esc_go_back_two_steps() {
+    let (f, _) = client_files();
+    let mut app = app();
+    app.certs.cwd = f.dir.path().to_path_buf();
+    press(&mut app, Key::Char('3'));
+    update(
+        &mut app,
+        Action::Certs(examined(&f, "client.pem", None, None)),
+    );
+    press(&mut app, Key::Enter);
+    assert_eq!(app.certs.step, Step::Match);
+    let alt_esc = KeyInput {
+        alt: true,
+        ..key(Key::Esc)
+    };
+    update(&mut app, Action::Key(alt_esc));
+    assert_eq!(app.certs.step, Step::Source);
+    assert_eq!(app.tab, Tab::Certificates);
+    assert!(!app.quit);
+}
