@@ -86,14 +86,7 @@ fn keyutils() -> SecretStore {
     SecretStore::open_backend(Backend::KernelKeyutils).expect("kernel keyutils in tests")
 }
 
-/// A profile name no other test or earlier run uses.
-fn unique(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("r{}-{nanos}-{tag}", std::process::id())
-}
+use crate::secrets::unique_test_profile as unique;
 
 #[test]
 fn a_url_only_profile_gets_the_documented_defaults() {

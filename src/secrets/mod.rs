@@ -61,6 +61,16 @@ impl fmt::Display for Secret {
     }
 }
 
+/// A profile name for a real-keyring test that no other test, or earlier run, uses.
+#[cfg(test)]
+pub(crate) fn unique_test_profile(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("t{}-{nanos}-{tag}", std::process::id())
+}
+
 /// Real-keyring tests: Linux only until the macOS/Windows backends exist.
 #[cfg(all(test, target_os = "linux"))]
 mod store_tests;

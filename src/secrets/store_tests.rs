@@ -2,19 +2,10 @@
 //! lacks it these tests fail loudly), the Secret Service when a session bus is present (run
 //! `scripts/test cargo test --lib` to get one with an unlocked gnome-keyring).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use super::store::part_account;
 use super::*;
 
-/// A profile name no other test (or earlier run) uses.
-fn unique_profile(tag: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("t{}-{nanos}-{tag}", std::process::id())
-}
+use super::unique_test_profile as unique_profile;
 
 fn keyutils() -> SecretStore {
     prepare_process().expect("prepare_process must join a session keyring");

@@ -2,8 +2,6 @@
 //! real keyring (run under `scripts/test`: a private D-Bus with an unlocked gnome-keyring),
 //! mode 0600, "exists" asks, overwrite; the popup drawn at 80×24 and 120×40.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -159,19 +157,10 @@ fn the_default_keys_parse_and_do_not_clash() {
     }
 }
 
-/// A profile name no other test (or earlier run) uses.
-fn unique_profile() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("t{}-{nanos}-export", std::process::id())
-}
-
 #[test]
 fn write_round_trips_a_key_from_the_real_keyring_mode_0600_and_asks_before_overwriting() {
     let dir = tempfile::tempdir().unwrap();
-    let name = unique_profile();
+    let name = crate::secrets::unique_test_profile("export");
     let key = rcgen::KeyPair::generate().unwrap().serialize_pem();
     let ring = SecretStore::open().expect("a keyring (run under scripts/test)");
     ring.set(&name, Kind::PrivateKey, &Secret::new(key.clone()))
