@@ -8,6 +8,7 @@
 
 pub mod certs;
 pub mod cli;
+pub(crate) mod clock;
 pub mod diagnose;
 pub mod explain;
 pub mod exporter;

@@ -790,7 +790,7 @@ pub fn cert_inspect(a: &InspectArgs) -> Result<i32, InputError> {
     };
     let opts = certs::AnalyzeOptions {
         host: a.host.as_deref(),
-        now: now_unix(),
+        now: crate::clock::now_unix(),
         anchors: &anchors,
         // CA certificates alone, with no key and no host asked about, are a CA file: checked as
         // anchors, not as a chain whose first certificate is a leaf.
@@ -821,13 +821,6 @@ pub fn cert_inspect(a: &InspectArgs) -> Result<i32, InputError> {
     })
 }
 
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// `mqtt-doctor cert fetch`: connect, record the presented chain without trusting it, show it.
 pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
     let opts = profile::FetchOptions {
@@ -844,7 +837,7 @@ pub async fn cert_fetch(a: &FetchArgs) -> Result<i32, InputError> {
             a.url
         )));
     }
-    let fetched = diagnose::fetch_chain(plan, now_unix())
+    let fetched = diagnose::fetch_chain(plan, crate::clock::now_unix())
         .await
         .map_err(InputError)?;
     let report = &fetched.report;

@@ -2,7 +2,7 @@
 //! stopping at the first failure. A finding is data, never an `Err`.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -206,10 +206,7 @@ impl Run {
     }
 
     pub fn now_unix(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
+        crate::clock::now_unix()
     }
 
     /// Runs one stage body under the stage deadline (plus room for follow-up probes).

@@ -4,11 +4,12 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde::Serialize;
 
 use super::redact::{self, REDACTED, Redactor};
+use crate::clock::unix;
 use crate::diagnose::{Plan, Report, Stage};
 use crate::profile::{self, HeaderValue, Material, Profile, ProfileStore, SecretSource};
 
@@ -68,12 +69,6 @@ pub fn default_file_name(now: SystemTime) -> String {
         .trim_end_matches('Z')
         .to_string();
     format!("mqtt-doctor-bundle-{stamp}.tar.gz")
-}
-
-fn unix(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// The names and descriptions of every file a bundle can hold, for README.txt.

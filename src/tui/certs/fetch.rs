@@ -30,7 +30,7 @@ pub async fn fetch(
         .await
         .map_err(|e| other(format!("the fetch could not start: {e}")))??;
     let shown = sanitize(&plan.target.url());
-    let fetched = diagnose::fetch_chain(plan, now_unix())
+    let fetched = diagnose::fetch_chain(plan, crate::clock::now_unix())
         .await
         .map_err(other)?;
     found_of(&shown, fetched)
@@ -119,13 +119,6 @@ fn found_of(shown_url: &str, fetched: FetchedChain) -> Result<Found, LoadFailure
     // The Chain tab pairs `der[i]` with `analysis.certs[i]`.
     debug_assert_eq!(found.der.len(), found.analysis.certs.len());
     Ok(found)
-}
-
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Where Save keeps the certificates of a [`Material::Presented`] for `profile`:

@@ -72,13 +72,6 @@ fn profile_host(profiles_path: Option<PathBuf>, profile: &str) -> Option<String>
         .map(|e| e.host)
 }
 
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 pub async fn carry_out(job: Job) -> CertsEvent {
     // The broker fetch is async (sockets on the runtime); it is driven from the blocking
     // thread like the other jobs so every job has one path.
@@ -121,7 +114,7 @@ pub async fn carry_out(job: Job) -> CertsEvent {
             profiles_path,
         } => {
             let host = profile_host(profiles_path, &profile);
-            let now = now_unix();
+            let now = crate::clock::now_unix();
             let result = certs::read_checked(&path, certs::MAX_CERT_FILE)
                 .map_err(|e| {
                     LoadFailure::Other(
@@ -142,7 +135,7 @@ pub async fn carry_out(job: Job) -> CertsEvent {
             profiles_path,
         } => {
             let host = profile_host(profiles_path, &profile);
-            let found = text.examine(passphrase.as_ref(), host, now_unix());
+            let found = text.examine(passphrase.as_ref(), host, crate::clock::now_unix());
             CertsEvent::Examined(found.map(Box::new))
         }
         Job::Fetch {

@@ -190,14 +190,6 @@ const CLIENT_CAUSES: [&str; 3] = [
     "tls.client_key_mismatch",
 ];
 
-/// Unix seconds now (the wizard's `show` analyses against the clock).
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// The run's own analysis of `chain`, or (when it made none) one made now without anchors.
 fn made_or_now(
     made: &Option<Analysis>,
@@ -210,7 +202,7 @@ fn made_or_now(
             chain,
             &AnalyzeOptions {
                 purpose,
-                ..AnalyzeOptions::new(now_unix())
+                ..AnalyzeOptions::new(crate::clock::now_unix())
             },
         )
         .map_err(|e| e.to_string()),
