@@ -62,7 +62,7 @@ pub use resolve::{
     AsyncKeyring, Env, Fetched, Field, KEYRING_DEADLINE, KeyringOnDemand, PlanError, SecretLookup,
     resolve, resolve_async,
 };
-pub use secret_export::{export_secret, keeps_in_keyring};
+pub use secret_export::{export_secret, kept_in_keyring};
 pub(crate) use store::parse_bytes;
 pub use store::{CONFIG_ENV, ProfileStore};
 

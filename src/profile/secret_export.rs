@@ -10,13 +10,21 @@ use crate::secrets::ExportKind;
 use crate::text::sanitize;
 
 /// Whether profile `p` keeps `kind` in the keyring (so there is something to export).
-pub fn keeps_in_keyring(p: &Profile, kind: ExportKind) -> bool {
+fn keeps_in_keyring(p: &Profile, kind: ExportKind) -> bool {
     match kind {
         ExportKind::Key => p.tls.client_key == Some(Material::Keyring),
         ExportKind::Cert => p.tls.client_cert == Some(Material::Keyring),
         ExportKind::P12 => p.tls.p12 == Some(Material::Keyring),
         ExportKind::Passphrase => p.tls.passphrase == Some(SecretSource::Keyring),
     }
+}
+
+/// The entries profile `p` keeps in the keyring, in [`ExportKind::ALL`] order.
+pub fn kept_in_keyring(p: &Profile) -> Vec<ExportKind> {
+    ExportKind::ALL
+        .into_iter()
+        .filter(|k| keeps_in_keyring(p, *k))
+        .collect()
 }
 
 /// The bytes to write for `kind` of profile `name`: the PEM as stored, the PKCS#12 archive

@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 #[cfg(test)]
 use crate::profile::Profile;
-use crate::profile::{KeyringOnDemand, ProfileStore, keeps_in_keyring};
+use crate::profile::{KeyringOnDemand, ProfileStore, kept_in_keyring};
 use crate::secrets::{self, ExportKind, WriteError};
 use crate::text::sanitize;
 use crate::tui::keymap::{Key, KeyInput};
@@ -132,11 +132,7 @@ impl ExportPrompt {
     /// the entries off the UI task with [`kinds_of`] and calls [`ExportPrompt::with_kinds`].)
     #[cfg(test)]
     pub fn new(profile: &Profile, cwd: PathBuf) -> ExportPrompt {
-        let kinds = ExportKind::ALL
-            .into_iter()
-            .filter(|k| keeps_in_keyring(profile, *k))
-            .collect();
-        ExportPrompt::with_kinds(&profile.name, kinds, cwd)
+        ExportPrompt::with_kinds(&profile.name, kept_in_keyring(profile), cwd)
     }
 
     /// A prompt offering `kinds` (e.g. from [`kinds_of`], read off the UI task).
@@ -355,10 +351,7 @@ pub fn kinds_of(profiles_path: &Path, name: &str) -> Result<Vec<ExportKind>, Str
     let p = store
         .get(name)
         .ok_or_else(|| format!("there is no profile {:?} to export from", sanitize(name)))?;
-    Ok(ExportKind::ALL
-        .into_iter()
-        .filter(|k| keeps_in_keyring(p, *k))
-        .collect())
+    Ok(kept_in_keyring(p))
 }
 
 /// Writes entry `kind` of profile `profile` to `path` (blocking: the profiles file, the
