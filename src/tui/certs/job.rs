@@ -297,7 +297,6 @@ pub fn save(
         (None, None) => return Err(format!("there is no profile {name:?} to attach to")),
     };
     let mut pending = Vec::new();
-    let mut stored = Vec::new();
     let mut presented = None;
     let mut ca_pem = None;
     match material {
@@ -306,12 +305,10 @@ pub fn save(
             p.tls.client_cert = None;
             p.tls.client_key = None;
             pending.push((Kind::PrivateKey, b64));
-            stored.push(Kind::PrivateKey);
             match passphrase {
                 Some(pass) => {
                     p.tls.passphrase = Some(SecretSource::Keyring);
                     pending.push((Kind::Passphrase, pass));
-                    stored.push(Kind::Passphrase);
                 }
                 None => p.tls.passphrase = None,
             }
@@ -320,13 +317,11 @@ pub fn save(
             p.tls.p12 = None;
             p.tls.client_cert = Some(profile::Material::Keyring);
             pending.push((Kind::Certificate, certs));
-            stored.push(Kind::Certificate);
             if let Some(key) = key {
                 // Stored decrypted in the keyring: no passphrase is needed any more.
                 p.tls.client_key = Some(profile::Material::Keyring);
                 p.tls.passphrase = None;
                 pending.push((Kind::PrivateKey, key));
-                stored.push(Kind::PrivateKey);
             }
         }
         Material::CaFile(path) => p.tls.ca = Some(profile::Material::File(path)),
@@ -359,6 +354,7 @@ pub fn save(
         super::fetch::write_ca_file(path, pem.as_bytes())?;
         restore = Some((path.clone(), before));
     }
+    let accounts: Vec<String> = pending.iter().map(|(k, _)| k.account(name)).collect();
     let saved =
         profile::save_with_secrets(&mut store, p, previous, pending, &KeyringOnDemand::new());
     if let (Err(_), Some((path, before))) = (&saved, restore) {
@@ -368,7 +364,6 @@ pub fn save(
         };
     }
     saved?;
-    let accounts: Vec<String> = stored.iter().map(|k| k.account(name)).collect();
     Ok(if let Some(presented) = presented {
         match presented {
             Presented::SystemTrusted => format!(
