@@ -182,13 +182,10 @@ pub struct ChainTab {
     pub loaded: bool,
 }
 
-/// Causes about the client certificate a run sent (src/explain's catalog): their verdict
-/// shows the client chain first.
-const CLIENT_CAUSES: [&str; 3] = [
-    "tls.client_cert_rejected",
-    "tls.client_chain_incomplete",
-    "tls.client_key_mismatch",
-];
+/// The catalog's causes about the client certificate share this prefix
+/// (`tls.client_cert_rejected`, `tls.client_chain_incomplete` …): a verdict with one shows
+/// the client chain first, when the run sent one.
+const CLIENT_CAUSE_PREFIX: &str = "tls.client_";
 
 /// The run's own analysis of `chain`, or (when it made none) one made now without anchors.
 fn made_or_now(
@@ -295,8 +292,8 @@ impl ChainTab {
         let about_client = report
             .verdict
             .cause
-            .is_some_and(|c| CLIENT_CAUSES.contains(&c));
-        let (first, second) = if about_client || server.is_none() {
+            .is_some_and(|c| c.starts_with(CLIENT_CAUSE_PREFIX));
+        let (first, second) = if (about_client && client.is_some()) || server.is_none() {
             (client, server)
         } else {
             (server, client)
@@ -315,12 +312,8 @@ impl ChainTab {
         let Some(other) = self.other.take() else {
             return vec![ChainEffect::Status(view::ONE_CHAIN.into())];
         };
-        let current = self.shown.replace(other);
-        self.selected = 0;
-        self.scroll.set(0);
-        self.reveal.set(true);
-        self.expanded = BTreeSet::new();
-        self.prompt = None;
+        let current = self.shown.take();
+        self.set(other);
         self.other = current;
         vec![ChainEffect::Redraw]
     }
