@@ -243,15 +243,7 @@ impl App {
     }
 
     fn cycle_tab(&mut self, forward: bool) -> Vec<Effect> {
-        let tabs = Tab::ALL;
-        let i = tabs.iter().position(|t| *t == self.tab).unwrap_or(0);
-        let n = tabs.len();
-        let next = if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        };
-        self.set_tab(tabs[next])
+        self.set_tab(super::cycle(&Tab::ALL, self.tab, forward))
     }
 
     /// The Chain tab takes the chain of the last diagnosis of the profile selected on
@@ -622,13 +614,15 @@ impl App {
         out
     }
 
-    /// A paste goes to the focused text field: the wizard's (its paste buffer takes it whole),
-    /// else typed into the field one character at a time up to the first line end. Where no
+    /// A paste goes to the focused text field: the wizard's paste buffer takes it whole, any
+    /// other field has it typed one character at a time up to the first line end. Where no
     /// text field has focus it is dropped: a list's letters are commands.
     fn on_paste(&mut self, text: &str) -> Vec<Effect> {
-        if self.popup.is_none() && self.tab == Tab::Certificates {
+        if self.popup.is_none()
+            && self.tab == Tab::Certificates
+            && let Some(effects) = self.certs.paste_text(text)
+        {
             self.status = None;
-            let effects = self.certs.paste_text(text);
             return self.certs_effects(effects);
         }
         let takes_text = match &self.popup {
@@ -637,7 +631,8 @@ impl App {
             None => match self.tab {
                 Tab::Profiles => self.profiles.takes_text(),
                 Tab::Chain => self.chain.takes_text(),
-                _ => false,
+                Tab::Certificates => !self.certs.busy && self.certs.takes_text(),
+                Tab::Diagnose => false,
             },
         };
         if !takes_text {

@@ -604,6 +604,18 @@ const TEST_PANIC_MESSAGE: &str = "test panic requested by MQTT_DOCTOR_TEST_PANIC
 /// Test hook, debug builds only (a release build has no such variable and costs nothing):
 /// with `MQTT_DOCTOR_TEST_PANIC=1` in the environment, F12 panics inside the app loop, so the
 /// end-to-end test can prove the terminal is restored and the message still shown.
+/// The item after `now` in `all` (before it when not `forward`), wrapping around: tabs, the
+/// wizard's source kinds and fields.
+pub(crate) fn cycle<T: PartialEq + Copy>(all: &[T], now: T, forward: bool) -> T {
+    let i = all.iter().position(|x| *x == now).unwrap_or(0);
+    let n = all.len();
+    all[if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }]
+}
+
 fn test_panic_key() -> Option<keymap::Key> {
     #[cfg(debug_assertions)]
     if std::env::var_os("MQTT_DOCTOR_TEST_PANIC").is_some_and(|v| v == "1") {

@@ -487,8 +487,9 @@ pub struct CertsTab {
     pub paste: paste::PasteBuffer,
     /// The broker to fetch from; empty: the target profile's URL.
     pub broker_url: String,
-    /// The kind of source the shown [`Found`] came from (Save cautions about a broker's).
-    pub found_from: SourceKind,
+    /// The kind of source of the last examine or fetch started (Esc stops waiting only for a
+    /// fetch); the shown [`Found`] says itself whether it was fetched (`format` is `None`).
+    pub examining: SourceKind,
     /// The profile to check against and attach to (a new name creates one at Save).
     pub profile: String,
     /// Masked; only asked for when the source is encrypted.
@@ -533,7 +534,7 @@ impl CertsTab {
             path: String::new(),
             paste: paste::PasteBuffer::new(),
             broker_url: String::new(),
-            found_from: SourceKind::File,
+            examining: SourceKind::File,
             profile: String::new(),
             passphrase: Secret::new(""),
             asking_passphrase: false,
@@ -619,33 +620,22 @@ impl CertsTab {
         };
         self.busy = true;
         self.source_error = None;
-        self.found_from = self.kind;
+        self.examining = self.kind;
         vec![CertsEffect::Job(job), CertsEffect::Redraw]
     }
 
-    /// A bracketed paste: into the paste buffer whole, or its first line appended to the
-    /// focused single-line field; nowhere else (a list's letters are commands).
-    pub fn paste_text(&mut self, text: &str) -> Vec<CertsEffect> {
-        if self.busy || !self.takes_text() {
-            return Vec::new();
+    /// A bracketed paste while the paste field has focus: into the buffer whole. `None`
+    /// elsewhere: the app types its first line into the focused field like any other tab's.
+    pub fn paste_text(&mut self, text: &str) -> Option<Vec<CertsEffect>> {
+        if self.busy
+            || self.export.is_some()
+            || self.step != Step::Source
+            || self.source_field != SourceField::Paste
+        {
+            return None;
         }
-        if self.step == Step::Source && self.source_field == SourceField::Paste {
-            self.source_error = self.paste.insert(text).err();
-            return vec![CertsEffect::Redraw];
-        }
-        let line: String = text
-            .split(['\r', '\n'])
-            .next()
-            .unwrap_or("")
-            .chars()
-            .filter(|c| !c.is_control())
-            .collect();
-        let mut out = Vec::new();
-        for c in line.chars() {
-            // Every effect: a folder typed on the way is listed (the last one shows).
-            out.extend(self.text_key(KeyInput::press(Key::Char(c))));
-        }
-        out
+        self.source_error = self.paste.insert(text).err();
+        Some(vec![CertsEffect::Redraw])
     }
 
     fn save_job(&mut self) -> Vec<CertsEffect> {
@@ -770,9 +760,7 @@ impl CertsTab {
         if changed && self.step == Step::Source && self.source_field == SourceField::Path {
             // Another file: what was said of the last one (unreadable, encrypted, wrong
             // passphrase) no longer holds.
-            self.source_error = None;
-            self.asking_passphrase = false;
-            self.passphrase = Secret::new("");
+            self.forget_source_answer();
             // What is typed filters the browser; a new folder part lists that folder.
             self.browser.selected = 0;
             let mut out = self.refresh_listing();
@@ -887,18 +875,9 @@ impl CertsTab {
             }
             C::Save => self.save_job(),
             C::KindNext | C::KindPrev => {
-                let all = SourceKind::ALL;
-                let i = all.iter().position(|k| *k == self.kind).unwrap_or(0);
-                let n = all.len();
-                self.kind = all[if cmd == C::KindNext {
-                    (i + 1) % n
-                } else {
-                    (i + n - 1) % n
-                }];
+                self.kind = crate::tui::cycle(&SourceKind::ALL, self.kind, cmd == C::KindNext);
                 // A passphrase asked for one source is not the next one's.
-                self.asking_passphrase = false;
-                self.passphrase = Secret::new("");
-                self.source_error = None;
+                self.forget_source_answer();
                 let mut out = if self.kind == SourceKind::File {
                     self.refresh_listing()
                 } else {
@@ -976,17 +955,16 @@ impl CertsTab {
         out
     }
 
+    /// Another source was chosen: the error and the passphrase asked for the last one go.
+    fn forget_source_answer(&mut self) {
+        self.source_error = None;
+        self.asking_passphrase = false;
+        self.passphrase = Secret::new("");
+    }
+
     /// Down/Tab (forward) or Up/BackTab on the Source, TLS options and Save steps.
     fn move_field(&mut self, forward: bool) {
-        fn step<T: PartialEq + Copy>(all: &[T], now: T, forward: bool) -> T {
-            let i = all.iter().position(|f| *f == now).unwrap_or(0);
-            let n = all.len();
-            all[if forward {
-                (i + 1) % n
-            } else {
-                (i + n - 1) % n
-            }]
-        }
+        use crate::tui::cycle as step;
         match self.step {
             Step::Source => {
                 // The kind's field right after the selector, so Down from the path is the
@@ -1124,7 +1102,7 @@ impl CertsTab {
     /// Esc while a broker's chain is fetched: stop waiting (a file or a save finishes at once;
     /// a fetch may wait out its timeout on a black hole).
     pub fn stop_waiting(&mut self) -> bool {
-        if !self.busy || self.found_from != SourceKind::Broker || self.step != Step::Source {
+        if !self.busy || self.examining != SourceKind::Broker || self.step != Step::Source {
             return false;
         }
         self.busy = false;

@@ -571,7 +571,7 @@ impl CertsTab {
                 }
             };
             out.push(Line::from(sanitize(&format!("Save {what}."))));
-            if self.found_from == SourceKind::Broker
+            if f.format.is_none()
                 && matches!(
                     f.material,
                     super::Material::Presented {
