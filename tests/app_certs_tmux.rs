@@ -9,27 +9,9 @@ mod common;
 use common::tmux::Tmux;
 use common::*;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const PASSPHRASE: &str = "p12-canary-5d1c9e";
-
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl runs (scripts/test installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 const EXTENSIONS: &str = "\
 [server]
@@ -212,10 +194,10 @@ impl App {
         // With a trace log, which must not hold a secret either (checked at quit).
         let command = format!(
             "cd {} && MQTT_DOCTOR_CONFIG={} {} --log-file {} --log-level trace; echo EXIT=$?; sleep 60",
-            quote(&pki.display().to_string()),
-            quote(&config.display().to_string()),
+            shell_quote(&pki.display().to_string()),
+            shell_quote(&config.display().to_string()),
             env!("CARGO_BIN_EXE_mqtt-doctor"),
-            quote(&log_path(config).display().to_string())
+            shell_quote(&log_path(config).display().to_string())
         );
         tmux.run(&[
             "new-session",

@@ -8,10 +8,6 @@ use common::tmux::Tmux;
 use common::*;
 use std::process::Command;
 
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
 #[test]
 fn add_a_profile_in_the_form_with_a_keyring_password_run_it_and_see_ok() {
     let password = "tmux-canary-pw-93b1";
@@ -41,7 +37,7 @@ fn add_a_profile_in_the_form_with_a_keyring_password_run_it_and_see_ok() {
     };
     let command = format!(
         "MQTT_DOCTOR_CONFIG={} {}; echo EXIT=$?; sleep 60",
-        quote(&config.display().to_string()),
+        shell_quote(&config.display().to_string()),
         env!("CARGO_BIN_EXE_mqtt-doctor")
     );
     tmux.run(&[

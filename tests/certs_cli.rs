@@ -6,19 +6,8 @@ mod common;
 
 use common::*;
 use mqtt_doctor::lab::Lab;
+use std::path::Path;
 use std::process::{Command, Stdio};
-
-fn openssl(args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("openssl is installed");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn lab_files(lab: &Lab) -> (String, String, String, String) {
     let d = lab.dir();
@@ -59,31 +48,37 @@ async fn p12_files_from_openssl_work_and_a_wrong_passphrase_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let modern = dir.path().join("device.p12").display().to_string();
     let legacy = dir.path().join("device-legacy.pfx").display().to_string();
-    openssl(&[
-        "pkcs12",
-        "-export",
-        "-in",
-        &cert,
-        "-inkey",
-        &key,
-        "-out",
-        &modern,
-        "-passout",
-        "pass:s3cret",
-    ]);
-    openssl(&[
-        "pkcs12",
-        "-export",
-        "-legacy",
-        "-in",
-        &cert,
-        "-inkey",
-        &key,
-        "-out",
-        &legacy,
-        "-passout",
-        "pass:s3cret",
-    ]);
+    openssl(
+        Path::new("."),
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            &cert,
+            "-inkey",
+            &key,
+            "-out",
+            &modern,
+            "-passout",
+            "pass:s3cret",
+        ],
+    );
+    openssl(
+        Path::new("."),
+        &[
+            "pkcs12",
+            "-export",
+            "-legacy",
+            "-in",
+            &cert,
+            "-inkey",
+            &key,
+            "-out",
+            &legacy,
+            "-passout",
+            "pass:s3cret",
+        ],
+    );
     let mtls = lab.scenario("ok.mtls").unwrap().url.clone();
     for file in [&modern, &legacy] {
         let (code, json) = check_json(
@@ -130,18 +125,21 @@ async fn encrypted_keys_open_with_the_passphrase() {
     let (ca, cert, key, _) = lab_files(&lab);
     let dir = tempfile::tempdir().unwrap();
     let enc = dir.path().join("enc.key").display().to_string();
-    openssl(&[
-        "pkcs8",
-        "-topk8",
-        "-v2",
-        "aes-256-cbc",
-        "-in",
-        &key,
-        "-out",
-        &enc,
-        "-passout",
-        "pass:k3y",
-    ]);
+    openssl(
+        Path::new("."),
+        &[
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-in",
+            &key,
+            "-out",
+            &enc,
+            "-passout",
+            "pass:k3y",
+        ],
+    );
     let mtls = lab.scenario("ok.mtls").unwrap().url.clone();
     let (_, json) = check_json(
         &[
@@ -211,21 +209,24 @@ async fn openssl_tls11_server_is_protocol_version() {
     let port = free_port();
     let key = dir.join("s.key");
     let cert = dir.join("s.pem");
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-days",
-        "2",
-        "-keyout",
-        key.to_str().unwrap(),
-        "-out",
-        cert.to_str().unwrap(),
-    ]);
+    openssl(
+        Path::new("."),
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-days",
+            "2",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+        ],
+    );
     let mut server = Command::new("openssl")
         .args([
             "s_server",
@@ -266,23 +267,26 @@ async fn openssl_tls11_server_is_protocol_version() {
 fn inspect_a_ca_file_made_by_openssl_checks_it_as_a_ca_to_trust() {
     let dir = tempfile::tempdir().unwrap();
     let d = |n: &str| dir.path().join(n).display().to_string();
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        &d("ca.key"),
-        "-out",
-        &d("ca.pem"),
-        "-subj",
-        "/CN=Inspect CA",
-        "-days",
-        "365",
-    ]);
+    openssl(
+        dir.path(),
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-subj",
+            "/CN=Inspect CA",
+            "-days",
+            "365",
+        ],
+    );
     let (code, out, err) = run(&["cert", "inspect", &d("ca.pem")], &[]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(

@@ -5,20 +5,6 @@
 mod common;
 
 use common::*;
-use std::process::Command;
-
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the openssl command line tool is needed for this test");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 #[test]
 fn a_key_kept_in_the_keyring_is_exported_with_mode_0600_and_never_overwritten_silently() {

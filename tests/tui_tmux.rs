@@ -1,5 +1,8 @@
 //! End to end: the real binary's full-screen view in tmux (send-keys, capture-pane).
 
+mod common;
+
+use common::shell_quote;
 use mqtt_doctor::lab::Lab;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -65,10 +68,6 @@ fn keys(s: &Session, keys: &[&str]) {
     let mut args = vec!["send-keys", "-t", s.0.as_str()];
     args.extend_from_slice(keys);
     tmux(&args);
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

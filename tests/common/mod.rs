@@ -9,6 +9,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// `s` quoted for a POSIX shell (the commands tmux runs).
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// Runs the openssl command line in `dir` (certificates made at test time); a failure shows
+/// its stderr.
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl runs (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
