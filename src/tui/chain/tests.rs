@@ -577,7 +577,12 @@ fn empty_app() -> App {
 
 /// Starts a run of profile "lab" (the app switches to Diagnose) and lets its engine start.
 fn start_run(app: &mut App) -> usize {
-    let effects = update(app, Action::Open(RunSource::Profile("lab".into())));
+    start_run_of(app, "lab")
+}
+
+/// Starts a run of the profile `name` and lets its engine start.
+fn start_run_of(app: &mut App, name: &str) -> usize {
+    let effects = update(app, Action::Open(RunSource::Profile(name.into())));
     let number = effects
         .iter()
         .find_map(|e| match e {
@@ -963,22 +968,18 @@ fn snapshot_ca_file_from_the_wizard_80x24() {
 
 /// Starts and finishes a run of the saved profile `name` with `report`.
 fn run_profile(app: &mut App, name: &str, report: Report) {
-    let effects = update(app, Action::Open(RunSource::Profile(name.into())));
-    let number = effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::Start { number, .. } => Some(*number),
-            _ => None,
-        })
-        .expect("a run starts");
-    update(
-        app,
-        Action::Started {
-            number,
-            target: format!("mqtts://{HOST}:8883"),
-        },
-    );
+    start_run_of(app, name);
     finish_run(app, report);
+}
+
+/// On Profiles, moves the selection with `key` until `name` is selected (a few rows at most).
+fn select_profile(app: &mut App, name: &str, key_spec: &str) {
+    for _ in 0..4 {
+        if app.profiles.selected_name() != Some(name) {
+            key(app, key_spec);
+        }
+    }
+    assert_eq!(app.profiles.selected_name(), Some(name));
 }
 
 #[test]
@@ -1008,12 +1009,7 @@ fn from_profiles_the_chain_tab_shows_the_selected_profiles_last_diagnosis() {
     );
     // Diagnose shows run 2 (beta); on Profiles the user selects alpha, then opens Chain.
     key(&mut app, "1");
-    for _ in 0..4 {
-        if app.profiles.selected_name() != Some("alpha") {
-            key(&mut app, "Up");
-        }
-    }
-    assert_eq!(app.profiles.selected_name(), Some("alpha"));
+    select_profile(&mut app, "alpha", "Up");
     key(&mut app, "4");
     assert_eq!(label(&app), "diagnosis of alpha (run 1)");
     assert_eq!(leaf_cn(&app), "alpha.example.com");
@@ -1034,12 +1030,7 @@ fn from_profiles_the_chain_tab_shows_the_selected_profiles_last_diagnosis() {
         report_with(None, c_chain, &[c_root], None),
     );
     key(&mut fresh, "1");
-    for _ in 0..4 {
-        if fresh.profiles.selected_name() != Some("gamma") {
-            key(&mut fresh, "Down");
-        }
-    }
-    assert_eq!(fresh.profiles.selected_name(), Some("gamma"));
+    select_profile(&mut fresh, "gamma", "Down");
     key(&mut fresh, "4");
     assert_eq!(label(&fresh), "diagnosis of alpha (run 1)");
 }
